@@ -1,0 +1,26 @@
+//! Dataset descriptors (immutable).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "datasets")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub name: String,
+    pub version: String,
+    pub uri: String,
+    pub content_sha256: String,
+    pub record_count: i64,
+    pub license_id: Uuid,
+    /// RFC 8785 canonical bytes of the accepted payload.
+    pub canonical: Vec<u8>,
+    /// Lower-case hex SHA-256 of `canonical`.
+    #[sea_orm(unique)]
+    pub digest: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

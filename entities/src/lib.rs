@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+
+pub mod api_key;
+pub mod dataset;
+pub mod dataset_derivation;
+pub mod license;
+pub mod model;
+pub mod model_version;
+pub mod status_event;
+pub mod training_input;

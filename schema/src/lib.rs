@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+
+mod canonical;
+mod error;
+mod validate;
+
+pub use canonical::{CanonicalRecord, canonicalize};
+pub use error::{Error, Result, Violation};
+pub use validate::{PayloadKind, Validators};
+
+/// The exported GraphQL SDL of the full API, kept equal to the server's schema by a test.
+pub const GRAPHQL_SDL: &str = include_str!("../schema.graphql");
+/// The exported GraphQL SDL of the read-only audit API.
+pub const AUDIT_GRAPHQL_SDL: &str = include_str!("../audit.graphql");

@@ -1,0 +1,164 @@
+use jsonschema::Validator;
+use serde_json::Value;
+
+use crate::{Error, Result, Violation};
+
+/// The kinds of payload the API accepts, each with its JSON Schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PayloadKind {
+    License,
+    Dataset,
+    ModelVersion,
+    StatusEvent,
+}
+
+impl PayloadKind {
+    /// Every payload kind.
+    pub const ALL: [PayloadKind; 4] = [Self::License, Self::Dataset, Self::ModelVersion, Self::StatusEvent];
+
+    /// The schema's file name under `schema/json/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::License => "license.schema.json",
+            Self::Dataset => "dataset.schema.json",
+            Self::ModelVersion => "model-version.schema.json",
+            Self::StatusEvent => "status-event.schema.json",
+        }
+    }
+
+    /// The JSON Schema text.
+    pub fn schema_text(self) -> &'static str {
+        match self {
+            Self::License => include_str!("../json/license.schema.json"),
+            Self::Dataset => include_str!("../json/dataset.schema.json"),
+            Self::ModelVersion => include_str!("../json/model-version.schema.json"),
+            Self::StatusEvent => include_str!("../json/status-event.schema.json"),
+        }
+    }
+}
+
+/// Compiled validators for every payload kind; build once, share freely.
+pub struct Validators {
+    compiled: Vec<(PayloadKind, Validator)>,
+}
+
+impl std::fmt::Debug for Validators {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validators").finish_non_exhaustive()
+    }
+}
+
+impl Validators {
+    /// Compiles the bundled schemas (draft 2020-12, formats checked).
+    pub fn new() -> Result<Self> {
+        let mut compiled = Vec::with_capacity(PayloadKind::ALL.len());
+        for kind in PayloadKind::ALL {
+            let bad = |message: String| Error::BadSchema { name: kind.file_name(), message };
+            let schema: Value = serde_json::from_str(kind.schema_text()).map_err(|e| bad(e.to_string()))?;
+            let validator = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .should_validate_formats(true)
+                .build(&schema)
+                .map_err(|e| bad(e.to_string()))?;
+            compiled.push((kind, validator));
+        }
+        Ok(Self { compiled })
+    }
+
+    /// Checks `payload` against the schema of `kind`; every violation is reported, sorted by pointer.
+    pub fn validate(&self, kind: PayloadKind, payload: &Value) -> Result<()> {
+        let Some((_, validator)) = self.compiled.iter().find(|(k, _)| *k == kind) else {
+            return Err(Error::BadSchema { name: kind.file_name(), message: "not compiled".into() });
+        };
+        let mut violations: Vec<Violation> = validator
+            .iter_errors(payload)
+            .map(|e| Violation {
+                pointer: e.instance_path().to_string(),
+                rule: rule_of(&e.schema_path().to_string()),
+                message: e.to_string(),
+            })
+            .collect();
+        if violations.is_empty() {
+            return Ok(());
+        }
+        violations.sort_by(|a, b| b.pointer.len().cmp(&a.pointer.len()).then(a.pointer.cmp(&b.pointer)));
+        violations.dedup();
+        Err(Error::Invalid(violations))
+    }
+}
+
+/// The last keyword of a schema path, e.g. `/properties/name/minLength` → `minLength`.
+fn rule_of(schema_path: &str) -> String {
+    schema_path.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn license() -> Value {
+        json!({
+            "name": "Creative Commons Attribution 4.0",
+            "spdxId": "CC-BY-4.0",
+            "commercialUse": true,
+            "derivatives": "allowed",
+            "attribution": true,
+            "aiTraining": "allowed"
+        })
+    }
+
+    fn violations(kind: PayloadKind, v: &Value) -> Vec<Violation> {
+        match Validators::new().unwrap().validate(kind, v) {
+            Err(Error::Invalid(v)) => v,
+            other => panic!("expected violations, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bundled_schema_compiles_and_accepts_a_good_license() {
+        let v = Validators::new().unwrap();
+        v.validate(PayloadKind::License, &license()).unwrap();
+    }
+
+    #[test]
+    fn constrained_ai_training_needs_constraints() {
+        let mut l = license();
+        l["aiTraining"] = json!("constrained");
+        let v = violations(PayloadKind::License, &l);
+        assert!(v.iter().any(|v| v.rule == "required" && v.message.contains("aiTrainingConstraints")), "{v:?}");
+    }
+
+    #[test]
+    fn spdx_and_custom_are_exclusive() {
+        let mut l = license();
+        l["custom"] = json!({"summary": "x", "termsUri": "https://example.org/t"});
+        assert!(!violations(PayloadKind::License, &l).is_empty());
+        l.as_object_mut().unwrap().remove("spdxId");
+        Validators::new().unwrap().validate(PayloadKind::License, &l).unwrap();
+    }
+
+    #[test]
+    fn bad_hash_is_reported_at_its_pointer() {
+        let ds = json!({
+            "name": "d", "version": "1", "uri": "s3://bucket/d", "contentSha256": "XYZ",
+            "recordCount": 3, "collectionPeriod": {"start": "2024-01-01", "end": "2024-02-01"},
+            "license": "0190a7e4-0000-7000-8000-000000000000"
+        });
+        let v = violations(PayloadKind::Dataset, &ds);
+        assert_eq!(v[0].pointer, "/contentSha256");
+        assert_eq!(v[0].rule, "pattern");
+    }
+
+    #[test]
+    fn bad_date_format_is_rejected() {
+        let ds = json!({
+            "name": "d", "version": "1", "uri": "s3://bucket/d", "contentSha256": "a".repeat(64),
+            "recordCount": 3, "collectionPeriod": {"start": "2024-13-01", "end": "2024-02-01"},
+            "license": "0190a7e4-0000-7000-8000-000000000000"
+        });
+        let v = violations(PayloadKind::Dataset, &ds);
+        assert_eq!(v[0].pointer, "/collectionPeriod/start");
+        assert_eq!(v[0].rule, "format");
+    }
+}

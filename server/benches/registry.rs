@@ -1,0 +1,446 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Registry benchmark: lineage latency on a large generated registry, and registrations per
+//! second through GraphQL over HTTP, on SQLite and PostgreSQL.
+//!
+//! `cargo bench -p provreg-server --bench registry -- [--backend sqlite|postgres|both]
+//!  [--chains 100] [--depth 1000] [--inputs 10] [--datasets 10000] [--samples 200] [--registrations 4000]`
+//!
+//! Method and figures: BENCHMARKS.md.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use provreg_server::auth::{self, Role};
+use provreg_server::config::Config;
+use provreg_server::service::Registry;
+use provreg_server::service::lineage::{Direction, NodeRef};
+use provreg_server::{BoundServer, db};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+struct Args {
+    backends: Vec<&'static str>,
+    chains: usize,
+    depth: usize,
+    inputs: usize,
+    datasets: usize,
+    samples: usize,
+    registrations: usize,
+    clients: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        backends: vec!["sqlite", "postgres"],
+        chains: 100,
+        depth: 1000,
+        inputs: 10,
+        datasets: 10_000,
+        samples: 200,
+        registrations: 4000,
+        clients: 16,
+    };
+    let argv: Vec<String> = std::env::args().skip(1).filter(|s| s != "--bench").collect();
+    let mut it = argv.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().map(String::as_str).unwrap_or_default();
+        let n = || value.parse::<usize>().unwrap_or_else(|_| panic!("{flag} takes a number"));
+        match flag.as_str() {
+            "--backend" => {
+                a.backends = match value {
+                    "sqlite" => vec!["sqlite"],
+                    "postgres" => vec!["postgres"],
+                    _ => vec!["sqlite", "postgres"],
+                }
+            }
+            "--chains" => a.chains = n(),
+            "--depth" => a.depth = n(),
+            "--inputs" => a.inputs = n(),
+            "--datasets" => a.datasets = n(),
+            "--samples" => a.samples = n(),
+            "--registrations" => a.registrations = n(),
+            "--clients" => a.clients = n(),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    a
+}
+
+/// A small deterministic generator (xorshift), so every run builds the same registry.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn insert_rows(db: &impl ConnectionTrait, table: &str, cols: &[&str], rows: Vec<Vec<Value>>) {
+    let backend = db.get_database_backend();
+    let per = 20_000 / cols.len().max(1) / 4;
+    for chunk in rows.chunks(per.max(1)) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+        let mut values = Vec::with_capacity(chunk.len() * cols.len());
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for (j, v) in row.iter().enumerate() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                n += 1;
+                if backend == DbBackend::Postgres {
+                    sql.push_str(&format!("${n}"));
+                } else {
+                    sql.push_str(&format!("?{n}"));
+                }
+                values.push(v.clone());
+            }
+            sql.push(')');
+        }
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.expect("insert");
+    }
+}
+
+fn record(kind: &str, id: Uuid) -> (Vec<u8>, String) {
+    let bytes = serde_json::to_vec(&json!({"kind": kind, "id": id.to_string(), "payload": {}})).expect("json");
+    let digest = hex::encode(Sha256::digest(&bytes));
+    (bytes, digest)
+}
+
+/// Builds the large registry straight into the tables (generation is not what is measured).
+async fn generate(db: &DatabaseConnection, a: &Args) -> (Vec<Uuid>, Vec<Uuid>) {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let now = chrono::Utc::now();
+    let txn = db.begin().await.expect("begin");
+    let ai = ["allowed", "notAllowed", "constrained"];
+    let licenses: Vec<Uuid> = (0..12).map(|_| Uuid::now_v7()).collect();
+    let rows = licenses
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let (bytes, digest) = record("license", *id);
+            vec![
+                Value::from(*id),
+                Value::from(format!("bench licence {i}")),
+                Value::from(i % 2 == 0),
+                Value::from(ai[i % 3]),
+                Value::from(bytes),
+                Value::from(digest),
+                Value::from(now),
+            ]
+        })
+        .collect();
+    insert_rows(
+        &txn,
+        "licenses",
+        &["id", "name", "commercial_use", "ai_training", "canonical", "digest", "created_at"],
+        rows,
+    )
+    .await;
+
+    let datasets: Vec<Uuid> = (0..a.datasets).map(|_| Uuid::now_v7()).collect();
+    let rows = datasets
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let (bytes, digest) = record("dataset", *id);
+            vec![
+                Value::from(*id),
+                Value::from(format!("bench-ds-{i}")),
+                Value::from("1"),
+                Value::from(format!("s3://bench/{i}")),
+                Value::from(digest.clone()),
+                Value::from(1000i64),
+                Value::from(licenses[i % licenses.len()]),
+                Value::from(bytes),
+                Value::from(digest),
+                Value::from(now),
+            ]
+        })
+        .collect();
+    insert_rows(
+        &txn,
+        "datasets",
+        &[
+            "id",
+            "name",
+            "version",
+            "uri",
+            "content_sha256",
+            "record_count",
+            "license_id",
+            "canonical",
+            "digest",
+            "created_at",
+        ],
+        rows,
+    )
+    .await;
+    // Derived-from chains of length 10: dataset i derives from i-1 unless i is a multiple of 10.
+    let rows = (1..datasets.len())
+        .filter(|i| i % 10 != 0)
+        .map(|i| vec![Value::from(datasets[i]), Value::from(datasets[i - 1])])
+        .collect();
+    insert_rows(&txn, "dataset_derivations", &["dataset_id", "source_id"], rows).await;
+
+    let model = Uuid::now_v7();
+    insert_rows(
+        &txn,
+        "models",
+        &["id", "name", "created_at"],
+        vec![vec![Value::from(model), Value::from("bench"), Value::from(now)]],
+    )
+    .await;
+    let mut tips = Vec::with_capacity(a.chains);
+    let mut version_rows = Vec::new();
+    let mut input_rows = Vec::new();
+    for c in 0..a.chains {
+        let mut parent: Option<Uuid> = None;
+        for d in 0..a.depth {
+            let id = Uuid::now_v7();
+            let (bytes, digest) = record("modelVersion", id);
+            version_rows.push(vec![
+                Value::from(id),
+                Value::from(model),
+                Value::from(format!("c{c}-v{d}")),
+                Value::from(digest.clone()),
+                Value::from("mlp"),
+                Value::from(licenses[(c + d) % licenses.len()]),
+                Value::from(parent),
+                Value::from(parent.map(|_| if d % 2 == 0 { "retrain" } else { "finetune" })),
+                Value::from(bytes),
+                Value::from(digest),
+                Value::from(now),
+            ]);
+            let mut picked = std::collections::HashSet::new();
+            while picked.len() < a.inputs {
+                picked.insert(rng.below(datasets.len()));
+            }
+            for (k, ds) in picked.into_iter().enumerate() {
+                let role = ["pretrain", "finetune", "eval"][k % 3];
+                input_rows.push(vec![Value::from(id), Value::from(datasets[ds]), Value::from(role)]);
+            }
+            parent = Some(id);
+        }
+        tips.push(parent.expect("depth > 0"));
+    }
+    let (nv, ni) = (version_rows.len(), input_rows.len());
+    insert_rows(
+        &txn,
+        "model_versions",
+        &[
+            "id",
+            "model_id",
+            "version_label",
+            "weights_sha256",
+            "architecture",
+            "license_id",
+            "parent_id",
+            "parent_relation",
+            "canonical",
+            "digest",
+            "created_at",
+        ],
+        version_rows,
+    )
+    .await;
+    insert_rows(&txn, "training_inputs", &["model_version_id", "dataset_id", "role"], input_rows).await;
+    txn.commit().await.expect("commit");
+    db.execute_unprepared("ANALYZE").await.expect("analyze");
+    println!("  generated {} datasets, {nv} model versions, {ni} training inputs", datasets.len());
+    (tips, datasets)
+}
+
+async fn lineage_latency(
+    registry: &Registry,
+    starts: &[NodeRef],
+    direction: Direction,
+    samples: usize,
+) -> (Vec<Duration>, f64) {
+    let mut times = Vec::with_capacity(samples);
+    let mut nodes = 0usize;
+    // One warm-up pass.
+    registry.lineage(starts[0], direction, 10_000).await.expect("lineage");
+    for i in 0..samples {
+        let start = starts[i % starts.len()];
+        let t = Instant::now();
+        let l = registry.lineage(start, direction, 10_000).await.expect("lineage");
+        times.push(t.elapsed());
+        nodes += l.nodes.len();
+    }
+    times.sort();
+    (times, nodes as f64 / samples as f64)
+}
+
+async fn graphql_lineage(base: &str, tips: &[Uuid], samples: usize) -> Vec<Duration> {
+    let client = reqwest::Client::new();
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let q = json!({"query": "query($id: String!) { lineage(of: $id) { nodeCount edges { from to kind } } }",
+                       "variables": {"id": tips[i % tips.len()].to_string()}});
+        let t = Instant::now();
+        let body: serde_json::Value =
+            client.post(format!("{base}/graphql")).json(&q).send().await.expect("send").json().await.expect("json");
+        times.push(t.elapsed());
+        assert!(body["data"]["lineage"]["nodeCount"].as_u64().unwrap_or(0) > 0, "{body}");
+    }
+    times.sort();
+    times
+}
+
+async fn registrations(base: &str, key: &str, license: &str, datasets: &[Uuid], n: usize, clients: usize) -> f64 {
+    let client = reqwest::Client::new();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let run = Uuid::now_v7().simple().to_string();
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, next, base, key, license, run) =
+            (client.clone(), next.clone(), base.to_owned(), key.to_owned(), license.to_owned(), run.clone());
+        let datasets: Vec<String> = datasets.iter().take(50).map(Uuid::to_string).collect();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let input = json!({"model": format!("reg-{run}"), "versionLabel": format!("v{i}"),
+                    "weightsSha256": hex::encode(Sha256::digest(format!("{run}/{i}"))), "architecture": "mlp",
+                    "trainingRun": {"id": format!("r{i}"), "startedAt": "2024-01-01T00:00:00Z", "endedAt": "2024-01-02T00:00:00Z"},
+                    "license": license,
+                    "trainingData": [{"dataset": datasets[i % 50], "role": "PRETRAIN"}, {"dataset": datasets[(i + 7) % 50], "role": "EVAL"}]});
+                let body: serde_json::Value = client
+                    .post(format!("{base}/graphql"))
+                    .bearer_auth(&key)
+                    .json(&json!({"query": "mutation($i: ModelVersionInput!) { registerModelVersion(input: $i) { id } }", "variables": {"i": input}}))
+                    .send()
+                    .await
+                    .expect("send")
+                    .json()
+                    .await
+                    .expect("json");
+                assert!(body.get("errors").is_none(), "{body}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("client");
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+async fn run_backend(backend: &str, a: &Args) {
+    println!("== {backend} ==");
+    let tag = Uuid::now_v7().simple().to_string();
+    let (url, pg_name) = if backend == "sqlite" {
+        let path = std::env::temp_dir().join(format!("provreg-bench-{tag}.db"));
+        (format!("sqlite://{}?mode=rwc", path.display()), None)
+    } else {
+        let admin_url = std::env::var("PROVREG_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = Database::connect(&admin_url).await.expect("PostgreSQL");
+        let name = format!("provreg_bench_{tag}");
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("createdb");
+        let server = admin_url.rsplit_once('/').expect("path").0.to_owned();
+        (format!("{server}/{name}"), Some((admin, name)))
+    };
+    let config = Config { database_url: url.clone(), max_connections: 8, ..Config::default() };
+    let conn = db::connect(&url, config.max_connections).await.expect("connect");
+    db::migrate(&conn).await.expect("migrate");
+    let registry = Registry::new(conn.clone()).expect("registry");
+    let t = Instant::now();
+    let (tips, datasets) = generate(&conn, a).await;
+    println!("  generation took {:.1} s", t.elapsed().as_secs_f64());
+
+    let starts: Vec<NodeRef> = tips.iter().map(|&t| NodeRef::ModelVersion(t)).collect();
+    let (up, up_nodes) = lineage_latency(&registry, &starts, Direction::Upstream, a.samples).await;
+    println!(
+        "  upstream lineage of a depth-{} chain (service): p50 {}  p99 {}  ({:.0} nodes per answer, {} samples)",
+        a.depth,
+        ms(percentile(&up, 0.5)),
+        ms(percentile(&up, 0.99)),
+        up_nodes,
+        up.len()
+    );
+    let mut rng = Rng(99);
+    let ds_starts: Vec<NodeRef> = (0..50).map(|_| NodeRef::Dataset(datasets[rng.below(datasets.len())])).collect();
+    let (down, down_nodes) = lineage_latency(&registry, &ds_starts, Direction::Downstream, a.samples.min(50)).await;
+    println!(
+        "  downstream impact of one dataset (service): p50 {}  p99 {}  ({:.0} nodes per answer, {} samples)",
+        ms(percentile(&down, 0.5)),
+        ms(percentile(&down, 0.99)),
+        down_nodes,
+        down.len()
+    );
+
+    let mut http_config = config.clone();
+    http_config.auth.anonymous_reads = true;
+    http_config.limits.query_complexity = 1_000_000;
+    let server = BoundServer::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
+    let base = format!("http://{}", server.addr);
+    let serving = registry.clone();
+    tokio::spawn(async move { server.run(serving, &http_config).await });
+    let http = graphql_lineage(&base, &tips, a.samples.min(100)).await;
+    println!(
+        "  upstream lineage over GraphQL/HTTP (nodeCount + all edges): p50 {}  p99 {}",
+        ms(percentile(&http, 0.5)),
+        ms(percentile(&http, 0.99))
+    );
+
+    let (_, key) = auth::create_key(&conn, "bench", Role::Registrar).await.expect("key");
+    let lic = conn
+        .query_one_raw(Statement::from_string(conn.get_database_backend(), "SELECT id FROM licenses LIMIT 1"))
+        .await
+        .expect("query")
+        .expect("row");
+    let lic: Uuid = lic.try_get("", "id").expect("id");
+    let rate = registrations(&base, &key, &lic.to_string(), &datasets, a.registrations, a.clients).await;
+    println!(
+        "  registerModelVersion over GraphQL/HTTP: {rate:.0} registrations/s ({} registrations, {} concurrent clients)",
+        a.registrations, a.clients
+    );
+
+    conn.close().await.ok();
+    if let Some((admin, name)) = pg_name {
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+    } else if let Some(path) = url.strip_prefix("sqlite://").and_then(|p| p.split('?').next()) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    println!(
+        "registry benchmark: {} chains x depth {} = {} model versions, {} training inputs each, {} datasets",
+        a.chains,
+        a.depth,
+        a.chains * a.depth,
+        a.inputs,
+        a.datasets
+    );
+    for backend in a.backends.clone() {
+        run_backend(backend, &a).await;
+    }
+}

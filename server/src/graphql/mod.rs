@@ -1,0 +1,83 @@
+//! The GraphQL schemas: the full API and the read-only audit API (no Mutation type at all).
+use async_graphql::{Context, EmptyMutation, EmptySubscription, Schema};
+
+use crate::auth::{Principal, Role};
+use crate::error::{AppError, AppResult};
+use crate::service::{Registry, parse_id};
+
+pub mod lineage;
+mod mutation;
+mod query;
+pub mod records;
+
+pub use mutation::Mutation;
+pub use query::Query;
+
+/// The full schema (`/graphql`).
+pub type FullSchema = Schema<Query, Mutation, EmptySubscription>;
+/// The audit schema (`/audit/graphql`): the same queries, no mutations.
+pub type AuditSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Limits the resolvers enforce (the depth and complexity limits are set on the schema).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_page_size: usize,
+    pub max_lineage_depth: u32,
+}
+
+/// Whether a caller without a key may read.
+#[derive(Debug, Clone, Copy)]
+pub struct AnonymousReads(pub bool);
+
+/// What the schemas need.
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub registry: Registry,
+    pub query_depth: usize,
+    pub query_complexity: usize,
+    pub limits: Limits,
+}
+
+/// Builds the full schema.
+pub fn build_schema(deps: Deps) -> FullSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .data(deps.registry)
+        .data(deps.limits)
+        .limit_depth(deps.query_depth)
+        .limit_complexity(deps.query_complexity)
+        .finish()
+}
+
+/// Builds the audit schema.
+pub fn build_audit_schema(deps: Deps) -> AuditSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .data(deps.registry)
+        .data(deps.limits)
+        .limit_depth(deps.query_depth)
+        .limit_complexity(deps.query_complexity)
+        .finish()
+}
+
+/// The caller of this request (anonymous when none was attached).
+pub(crate) fn principal(ctx: &Context<'_>) -> Principal {
+    ctx.data_opt::<Principal>().copied().unwrap_or(Principal::Anonymous)
+}
+
+pub(crate) fn registry<'a>(ctx: &Context<'a>) -> AppResult<&'a Registry> {
+    ctx.data::<Registry>().map_err(|_| AppError::Internal("registry missing from context".into()))
+}
+
+/// The registry, if the caller may read.
+pub(crate) fn reader<'a>(ctx: &Context<'a>) -> AppResult<&'a Registry> {
+    let anonymous_ok = ctx.data_opt::<AnonymousReads>().is_some_and(|a| a.0);
+    let who = principal(ctx);
+    if !(anonymous_ok && who == Principal::Anonymous) {
+        who.require(Role::Auditor, "read")?;
+    }
+    registry(ctx)
+}
+
+/// Parses an ID argument named `field`.
+pub(crate) fn id_arg(field: &str, s: &str) -> AppResult<uuid::Uuid> {
+    parse_id(field, s)
+}

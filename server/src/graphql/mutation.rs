@@ -1,0 +1,79 @@
+//! Writes. Every mutation needs a registrar or admin key.
+use async_graphql::{Context, Object, Result};
+
+use super::records::{Dataset, License, ModelVersion, StatusEvent};
+use super::{id_arg, principal, registry};
+use crate::auth::Role;
+use crate::payload::{DatasetInput, LicenseInput, ModelVersionInput, RecordStatus};
+use crate::service::status::SubjectKind;
+
+/// Registrations and status changes.
+#[derive(Default)]
+pub struct Mutation;
+
+async fn set_status(
+    ctx: &Context<'_>,
+    kind: SubjectKind,
+    id: String,
+    status: RecordStatus,
+    reason: String,
+) -> Result<StatusEvent> {
+    let who = principal(ctx);
+    who.require(Role::Registrar, "change a status")?;
+    let id = id_arg("id", &id)?;
+    Ok(StatusEvent(registry(ctx)?.set_status(kind, id, status, &reason, who.key_id()).await?))
+}
+
+#[Object]
+impl Mutation {
+    /// Registers licence terms (`license.schema.json`).
+    async fn register_license(&self, ctx: &Context<'_>, input: LicenseInput) -> Result<License> {
+        principal(ctx).require(Role::Registrar, "register")?;
+        Ok(License::new(registry(ctx)?.register_license(&input).await?)?)
+    }
+
+    /// Registers a dataset descriptor (`dataset.schema.json`).
+    async fn register_dataset(&self, ctx: &Context<'_>, input: DatasetInput) -> Result<Dataset> {
+        principal(ctx).require(Role::Registrar, "register")?;
+        Ok(Dataset::new(registry(ctx)?.register_dataset(&input).await?)?)
+    }
+
+    /// Registers a model version, optionally with its parent (`model-version.schema.json`).
+    async fn register_model_version(&self, ctx: &Context<'_>, input: ModelVersionInput) -> Result<ModelVersion> {
+        principal(ctx).require(Role::Registrar, "register")?;
+        Ok(ModelVersion::new(registry(ctx)?.register_model_version(&input).await?)?)
+    }
+
+    /// Deprecates, revokes or reactivates a model version. A revoked version stays revoked.
+    async fn set_model_version_status(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        status: RecordStatus,
+        reason: String,
+    ) -> Result<StatusEvent> {
+        set_status(ctx, SubjectKind::ModelVersion, id, status, reason).await
+    }
+
+    /// Deprecates, revokes or reactivates a dataset.
+    async fn set_dataset_status(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        status: RecordStatus,
+        reason: String,
+    ) -> Result<StatusEvent> {
+        set_status(ctx, SubjectKind::Dataset, id, status, reason).await
+    }
+
+    /// Marks a licence `WITHDRAWN` (or `ACTIVE` again).
+    async fn set_license_status(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        status: RecordStatus,
+        reason: String,
+    ) -> Result<StatusEvent> {
+        set_status(ctx, SubjectKind::License, id, status, reason).await
+    }
+}

@@ -1,0 +1,192 @@
+//! The query root, shared by the full and the audit schema.
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, InputObject, Object, Result};
+
+use super::lineage::{Lineage, LineageDirection};
+use super::records::{Dataset, License, Model, ModelVersion};
+use super::{Limits, id_arg, reader};
+use crate::error::AppError;
+use crate::payload::{AiTraining, RecordStatus};
+use crate::service::lists::{self, Page};
+
+/// Filters for `modelVersions`; all given filters must hold.
+#[derive(InputObject, Default)]
+pub struct ModelVersionFilter {
+    /// Versions of the model with this name.
+    pub model: Option<String>,
+    pub status: Option<RecordStatus>,
+    /// Released under this licence.
+    pub license: Option<String>,
+    /// Directly trained (or evaluated) on this dataset.
+    pub trained_on: Option<String>,
+    /// Trained on at least one dataset whose licence has this AI-training permission,
+    /// e.g. `NOT_ALLOWED` for versions trained on data that forbids it.
+    pub training_data_ai_training: Option<AiTraining>,
+    /// Direct children of this version.
+    pub parent: Option<String>,
+}
+
+/// Filters for `datasets`.
+#[derive(InputObject, Default)]
+pub struct DatasetFilter {
+    pub name: Option<String>,
+    pub license: Option<String>,
+    pub status: Option<RecordStatus>,
+}
+
+/// Filters for `licenses`.
+#[derive(InputObject, Default)]
+pub struct LicenseFilter {
+    pub ai_training: Option<AiTraining>,
+    pub commercial_use: Option<bool>,
+    pub status: Option<RecordStatus>,
+}
+
+fn opt_id(field: &str, s: &Option<String>) -> Result<Option<uuid::Uuid>, AppError> {
+    s.as_deref().map(|s| id_arg(field, s)).transpose()
+}
+
+/// Checks `first`/`after` and returns (after, first).
+fn window(ctx: &Context<'_>, after: Option<String>, first: Option<i32>) -> Result<(Option<uuid::Uuid>, u64), AppError> {
+    let max = ctx.data::<Limits>().map(|l| l.max_page_size).unwrap_or(100);
+    let first = first.unwrap_or(50);
+    if first < 0 || first as usize > max {
+        return Err(AppError::bad_input("first", "maximum", format!("first must be between 0 and {max}")));
+    }
+    let after = after.as_deref().map(|a| id_arg("after", a)).transpose()?;
+    Ok((after, first as u64))
+}
+
+fn connection<R, T>(
+    page: Page<R>,
+    id: impl Fn(&R) -> uuid::Uuid,
+    wrap: impl Fn(R) -> Result<T, AppError>,
+    had_after: bool,
+) -> Result<Connection<String, T>>
+where
+    T: async_graphql::OutputType,
+{
+    let mut conn = Connection::new(had_after, page.has_next);
+    for row in page.items {
+        let cursor = id(&row).to_string();
+        conn.edges.push(Edge::new(cursor, wrap(row)?));
+    }
+    Ok(conn)
+}
+
+type Conn<T> = Connection<String, T, EmptyFields, EmptyFields>;
+
+/// Reads.
+#[derive(Default)]
+pub struct Query;
+
+#[Object]
+impl Query {
+    async fn license(&self, ctx: &Context<'_>, id: String) -> Result<Option<License>> {
+        let id = id_arg("id", &id)?;
+        Ok(reader(ctx)?.license(id).await?.map(License::new).transpose()?)
+    }
+
+    async fn dataset(&self, ctx: &Context<'_>, id: String) -> Result<Option<Dataset>> {
+        let id = id_arg("id", &id)?;
+        Ok(reader(ctx)?.dataset(id).await?.map(Dataset::new).transpose()?)
+    }
+
+    /// A model by ID or by name.
+    async fn model(&self, ctx: &Context<'_>, id: Option<String>, name: Option<String>) -> Result<Option<Model>> {
+        let r = reader(ctx)?;
+        let row = match (id, name) {
+            (Some(id), None) => r.model(id_arg("id", &id)?).await?,
+            (None, Some(name)) => r.model_by_name(&name).await?,
+            _ => {
+                return Err(AppError::bad_input("id", "oneOf", "give exactly one of id and name").into());
+            }
+        };
+        Ok(row.map(Model))
+    }
+
+    async fn model_version(&self, ctx: &Context<'_>, id: String) -> Result<Option<ModelVersion>> {
+        let id = id_arg("id", &id)?;
+        Ok(reader(ctx)?.model_version(id).await?.map(ModelVersion::new).transpose()?)
+    }
+
+    async fn licenses(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<LicenseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<License>> {
+        let r = reader(ctx)?;
+        let (after, first) = window(ctx, after, first)?;
+        let f = filter.unwrap_or_default();
+        let f = lists::LicenseFilter { ai_training: f.ai_training, commercial_use: f.commercial_use, status: f.status };
+        let page = r.list_licenses(&f, after, first).await?;
+        connection(page, |r| r.id, License::new, after.is_some())
+    }
+
+    async fn datasets(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DatasetFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Dataset>> {
+        let r = reader(ctx)?;
+        let (after, first) = window(ctx, after, first)?;
+        let f = filter.unwrap_or_default();
+        let f = lists::DatasetFilter { name: f.name, license: opt_id("filter.license", &f.license)?, status: f.status };
+        let page = r.list_datasets(&f, after, first).await?;
+        connection(page, |r| r.id, Dataset::new, after.is_some())
+    }
+
+    async fn model_versions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ModelVersionFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<ModelVersion>> {
+        let r = reader(ctx)?;
+        let (after, first) = window(ctx, after, first)?;
+        let f = filter.unwrap_or_default();
+        let f = lists::ModelVersionFilter {
+            model: f.model,
+            status: f.status,
+            license: opt_id("filter.license", &f.license)?,
+            trained_on: opt_id("filter.trainedOn", &f.trained_on)?,
+            training_data_ai_training: f.training_data_ai_training,
+            parent: opt_id("filter.parent", &f.parent)?,
+        };
+        let page = r.list_model_versions(&f, after, first).await?;
+        connection(page, |r| r.id, ModelVersion::new, after.is_some())
+    }
+
+    /// The lineage of a model version, dataset or licence: what it came from (`UPSTREAM`) or
+    /// what came from it (`DOWNSTREAM`), at most `maxDepth` hops away (default: the configured maximum).
+    async fn lineage(
+        &self,
+        ctx: &Context<'_>,
+        of: String,
+        #[graphql(default_with = "LineageDirection::Upstream")] direction: LineageDirection,
+        max_depth: Option<i32>,
+    ) -> Result<Lineage> {
+        let r = reader(ctx)?;
+        let limit = ctx.data::<Limits>().map(|l| l.max_lineage_depth).unwrap_or(1000);
+        let depth = match max_depth {
+            None => limit,
+            Some(d) if d >= 0 && (d as u32) <= limit => d as u32,
+            Some(_) => {
+                return Err(AppError::bad_input(
+                    "maxDepth",
+                    "maximum",
+                    format!("maxDepth must be between 0 and {limit}"),
+                )
+                .into());
+            }
+        };
+        let start = r.node_of(id_arg("of", &of)?).await?;
+        let inner = r.lineage(start, direction.into(), depth).await?;
+        Ok(Lineage { inner, direction })
+    }
+}

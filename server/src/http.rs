@@ -1,0 +1,117 @@
+//! HTTP wiring: GraphQL endpoints with bearer-key auth, GraphiQL, health checks, JSON Schemas.
+use std::sync::Arc;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
+use poem::http::{HeaderMap, StatusCode};
+use poem::web::{Data, Html, Path};
+use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
+use provreg_schema::PayloadKind;
+
+use crate::auth::{self, Principal, Role};
+use crate::error::{AppError, publish_errors};
+use crate::graphql::{AnonymousReads, AuditSchema, FullSchema};
+use crate::service::Registry;
+
+/// What the handlers share.
+pub struct AppState {
+    pub registry: Registry,
+    pub full: FullSchema,
+    pub audit: AuditSchema,
+    pub anonymous_reads: bool,
+    pub public_audit: bool,
+}
+
+/// Every route of the server.
+pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
+    Route::new()
+        .at("/graphql", get(graphiql_full).post(graphql_full))
+        .at("/audit/graphql", get(graphiql_audit).post(graphql_audit))
+        .at("/schemas/:name", get(json_schema))
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .data(state)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim)
+}
+
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
+    match bearer(headers) {
+        None => Ok(Principal::Anonymous),
+        Some(secret) => auth::authenticate(&state.registry.db, secret).await,
+    }
+}
+
+/// A response carrying one coded error and no data.
+fn error_response(e: AppError) -> GraphQLResponse {
+    let err = async_graphql::Error::from(e).into_server_error(async_graphql::Pos::default());
+    code_errors(async_graphql::Response::from_errors(vec![err]))
+}
+
+fn code_errors(mut resp: async_graphql::Response) -> GraphQLResponse {
+    publish_errors(&mut resp.errors);
+    resp.into()
+}
+
+#[handler]
+async fn graphql_full(state: Data<&Arc<AppState>>, headers: &HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
+    let who = match caller(&state, headers).await {
+        Ok(p) => p,
+        Err(e) => return error_response(e),
+    };
+    let req = req.0.data(who).data(AnonymousReads(state.anonymous_reads));
+    code_errors(state.full.execute(req).await)
+}
+
+#[handler]
+async fn graphql_audit(state: Data<&Arc<AppState>>, headers: &HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
+    let who = match caller(&state, headers).await {
+        Ok(p) => p,
+        Err(e) => return error_response(e),
+    };
+    if !state.public_audit
+        && let Err(e) = who.require(Role::Auditor, "use the audit API")
+    {
+        return error_response(e);
+    }
+    let req = req.0.data(who).data(AnonymousReads(state.public_audit));
+    code_errors(state.audit.execute(req).await)
+}
+
+#[handler]
+fn graphiql_full() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").title("provreg").finish())
+}
+
+#[handler]
+fn graphiql_audit() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/audit/graphql").title("provreg audit").finish())
+}
+
+/// `GET /schemas/{file}`: the JSON Schemas payloads are checked against.
+#[handler]
+fn json_schema(Path(name): Path<String>) -> Response {
+    match PayloadKind::ALL.iter().find(|k| k.file_name() == name) {
+        Some(kind) => kind.schema_text().with_content_type("application/schema+json").into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(state: Data<&Arc<AppState>>) -> Response {
+    match state.registry.db.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}

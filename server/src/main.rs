@@ -1,0 +1,201 @@
+//! `provreg`: the provenance registry server and its command-line tool.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use provreg_server::auth::{self, Role};
+use provreg_server::config::Config;
+use provreg_server::service::Registry;
+use provreg_server::{BoundServer, db, graphql, import};
+
+/// provreg: a provenance registry and lineage database for generative-AI assets.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (TOML); defaults to ./provreg.toml when present. See provreg.sample.toml.
+    #[arg(long, global = true, env = "PROVREG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL, overriding the configuration (sqlite://FILE?mode=rwc or postgres://…).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP server: GraphQL (with GraphiQL) on /graphql, the read-only audit API on
+    /// /audit/graphql, /healthz and /readyz. Migrations run first.
+    Serve {
+        /// Development mode: anonymous reads, a public audit API, the demo fixtures loaded into an
+        /// empty database, and an admin key written to DATA_DIR/dev-admin.key.
+        #[arg(long)]
+        dev: bool,
+        /// Address to listen on, overriding the configuration.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys (sent as `Authorization: Bearer <key>`).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Import a collection file (licences, datasets, model versions; see fixtures/), reusing
+    /// records that are already registered.
+    Import {
+        /// The collection file (JSON).
+        file: PathBuf,
+    },
+    /// Print the GraphQL schema (SDL).
+    Sdl {
+        /// The read-only audit schema instead of the full one.
+        #[arg(long)]
+        audit: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Create a key and print it once; only its hash is stored.
+    Create {
+        /// auditor (reads), registrar (reads and registrations) or admin (everything).
+        #[arg(long, value_enum)]
+        role: Role,
+        /// A name to recognise the key by.
+        #[arg(long, default_value = "unnamed")]
+        name: String,
+    },
+    /// List keys (never the secrets).
+    List,
+    /// Revoke a key by ID; requests with it are rejected from then on.
+    Revoke { id: uuid::Uuid },
+}
+
+const DEMO_FIXTURES: &str = "fixtures/demo-collection.json";
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PROVREG_LOG")
+                .unwrap_or_else(|_| "info,sea_orm_migration=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref()).context("reading configuration")?;
+    if let Some(url) = cli.database_url {
+        config.database_url = url;
+    }
+    match cli.command {
+        Command::Serve { dev, listen } => {
+            if dev {
+                config.apply_dev_defaults();
+            }
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            serve(config, dev).await
+        }
+        Command::Migrate => {
+            let conn = db::connect(&config.database_url, config.max_connections).await.context("connecting")?;
+            let ran = db::migrate(&conn).await.context("migrating")?;
+            println!("applied {ran} migration(s) on {}", db::backend_name(&conn));
+            Ok(())
+        }
+        Command::Keys { command } => keys(&config, command).await,
+        Command::Import { file } => {
+            let registry = open(&config).await?;
+            let report = import::import_file(&registry, &file).await?;
+            println!("imported {}: {} created, {} already registered", file.display(), report.created, report.existing);
+            Ok(())
+        }
+        Command::Sdl { audit } => {
+            let registry = open(&config).await?;
+            let deps = provreg_server::deps(registry, &config);
+            if audit {
+                print!("{}", graphql::build_audit_schema(deps).sdl());
+            } else {
+                print!("{}", graphql::build_schema(deps).sdl());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Connects, migrates and wraps the database.
+async fn open(config: &Config) -> Result<Registry> {
+    let conn = db::connect(&config.database_url, config.max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", config.database_url))?;
+    db::migrate(&conn).await.context("running migrations")?;
+    Ok(Registry::new(conn)?)
+}
+
+async fn keys(config: &Config, command: KeysCommand) -> Result<()> {
+    let registry = open(config).await?;
+    match command {
+        KeysCommand::Create { role, name } => {
+            let (key, secret) = auth::create_key(&registry.db, &name, role).await?;
+            eprintln!("created {} key {} ({}); it is shown only once:", key.role, key.id, key.name);
+            println!("{secret}");
+        }
+        KeysCommand::List => {
+            println!("{:<36}  {:<9}  {:<20}  {:<25}  revoked", "id", "role", "name", "created");
+            for k in auth::list_keys(&registry.db).await? {
+                let revoked = k.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+                println!("{:<36}  {:<9}  {:<20}  {:<25}  {revoked}", k.id, k.role, k.name, k.created_at.to_rfc3339());
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let key = auth::revoke_key(&registry.db, id).await?;
+            println!("revoked key {} ({})", key.id, key.name);
+        }
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, dev: bool) -> Result<()> {
+    let registry = open(&config).await?;
+    if dev {
+        dev_setup(&registry, &config).await?;
+    }
+    let server = BoundServer::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let base = format!("http://{}", server.addr);
+    tracing::info!(database = db::backend_name(&registry.db), "provreg listening on {base}");
+    println!("provreg is serving on {base}");
+    println!("  GraphiQL:        {base}/graphql");
+    println!("  audit (read-only): {base}/audit/graphql");
+    println!("  health:          {base}/healthz  {base}/readyz");
+    server.run(registry, &config).await.context("serving")?;
+    Ok(())
+}
+
+/// Loads the demo fixtures into an empty registry and makes sure a dev admin key exists.
+async fn dev_setup(registry: &Registry, config: &Config) -> Result<()> {
+    let fixtures = Path::new(DEMO_FIXTURES);
+    if fixtures.exists() {
+        let report = import::import_file(registry, fixtures).await?;
+        println!("demo fixtures: {} created, {} already registered", report.created, report.existing);
+    } else {
+        println!("no {DEMO_FIXTURES} here; starting without demo data");
+    }
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let key_file = config.data_dir.join("dev-admin.key");
+    let valid = match std::fs::read_to_string(&key_file) {
+        Ok(secret) => auth::authenticate(&registry.db, secret.trim()).await.is_ok(),
+        Err(_) => false,
+    };
+    if !valid {
+        let (_, secret) = auth::create_key(&registry.db, "dev admin", Role::Admin).await?;
+        std::fs::write(&key_file, format!("{secret}\n")).with_context(|| format!("writing {}", key_file.display()))?;
+    }
+    println!("dev admin key in {} (send it as `Authorization: Bearer <key>`)", key_file.display());
+    if config.database_url.starts_with("postgres") {
+        bail!("--dev uses the embedded SQLite database; unset the PostgreSQL URL or drop --dev");
+    }
+    Ok(())
+}

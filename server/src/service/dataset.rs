@@ -1,0 +1,70 @@
+//! Registering datasets and their derived-from edges.
+use provreg_entities::{dataset, dataset_derivation, license};
+use provreg_schema::PayloadKind;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Registry, envelope, now, parse_id};
+use crate::error::{AppError, AppResult, map_unique};
+use crate::payload::DatasetInput;
+
+impl Registry {
+    /// Validates and stores a dataset descriptor. `(name, version)` is unique.
+    pub async fn register_dataset(&self, input: &DatasetInput) -> AppResult<dataset::Model> {
+        let payload = self.validated_payload(PayloadKind::Dataset, input)?;
+        if input.collection_period.end < input.collection_period.start {
+            return Err(AppError::bad_input("/collectionPeriod/end", "order", "the period ends before it starts"));
+        }
+        let license_id = parse_id("/license", &input.license)?;
+        if license::Entity::find_by_id(license_id).one(&self.db).await?.is_none() {
+            return Err(AppError::bad_input("/license", "exists", format!("no licence with ID {license_id}")));
+        }
+        let mut sources = Vec::new();
+        for (i, s) in input.derived_from.iter().flatten().enumerate() {
+            let pointer = format!("/derivedFrom/{i}");
+            let source = parse_id(&pointer, s)?;
+            if dataset::Entity::find_by_id(source).one(&self.db).await?.is_none() {
+                return Err(AppError::bad_input(&pointer, "exists", format!("no dataset with ID {source}")));
+            }
+            sources.push(source);
+        }
+        let duplicate = || format!("dataset {:?} version {:?} is already registered", input.name, input.version);
+        if let Some(existing) = dataset::Entity::find()
+            .filter(dataset::Column::Name.eq(&input.name))
+            .filter(dataset::Column::Version.eq(&input.version))
+            .one(&self.db)
+            .await?
+        {
+            return Err(AppError::Conflict { message: duplicate(), existing_id: Some(existing.id.to_string()) });
+        }
+        let id = Uuid::now_v7();
+        let at = now();
+        let record = envelope("dataset", id, at, &payload)?;
+        let model = dataset::Model {
+            id,
+            name: input.name.clone(),
+            version: input.version.clone(),
+            uri: input.uri.clone(),
+            content_sha256: input.content_sha256.clone(),
+            record_count: input.record_count,
+            license_id,
+            digest: record.digest_hex(),
+            canonical: record.bytes,
+            created_at: at,
+        };
+        let txn = self.db.begin().await?;
+        dataset::Entity::insert(dataset::ActiveModel::from(model.clone()).reset_all())
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| map_unique(e, duplicate))?;
+        if !sources.is_empty() {
+            let edges = sources.iter().map(|&source_id| {
+                dataset_derivation::ActiveModel::from(dataset_derivation::Model { dataset_id: id, source_id })
+                    .reset_all()
+            });
+            dataset_derivation::Entity::insert_many(edges).exec_without_returning(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(model)
+    }
+}

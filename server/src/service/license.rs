@@ -1,0 +1,46 @@
+//! Registering licences.
+use provreg_entities::license;
+use provreg_schema::PayloadKind;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Registry, envelope, now, parse_time};
+use crate::error::{AppError, AppResult, map_unique};
+use crate::payload::LicenseInput;
+
+impl Registry {
+    /// Validates and stores licence terms. Names are unique.
+    pub async fn register_license(&self, input: &LicenseInput) -> AppResult<license::Model> {
+        let payload = self.validated_payload(PayloadKind::License, input)?;
+        let expires_at = input.expires_at.as_deref().map(|s| parse_time("/expiresAt", s)).transpose()?;
+        if let Some(existing) =
+            license::Entity::find().filter(license::Column::Name.eq(&input.name)).one(&self.db).await?
+        {
+            return Err(AppError::Conflict {
+                message: format!("a licence named {:?} is already registered", input.name),
+                existing_id: Some(existing.id.to_string()),
+            });
+        }
+        let id = Uuid::now_v7();
+        let at = now();
+        let record = envelope("license", id, at, &payload)?;
+        let model = license::Model {
+            id,
+            name: input.name.clone(),
+            spdx_id: input.spdx_id.clone(),
+            commercial_use: input.commercial_use,
+            ai_training: input.ai_training.as_str().to_owned(),
+            expires_at,
+            digest: record.digest_hex(),
+            canonical: record.bytes,
+            created_at: at,
+        };
+        let txn = self.db.begin().await?;
+        license::Entity::insert(license::ActiveModel::from(model.clone()).reset_all())
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| map_unique(e, || format!("a licence named {:?} is already registered", input.name)))?;
+        txn.commit().await?;
+        Ok(model)
+    }
+}

@@ -1,0 +1,71 @@
+//! The service layer: every read and write the API offers, independent of HTTP and GraphQL.
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use provreg_schema::{CanonicalRecord, PayloadKind, Validators};
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+mod dataset;
+mod license;
+pub mod lineage;
+pub mod lists;
+mod model_version;
+mod reads;
+pub mod status;
+
+pub use reads::StatusRow;
+
+/// Handle to the registry: a database pool and the compiled payload validators. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub db: DatabaseConnection,
+    validators: Arc<Validators>,
+}
+
+impl Registry {
+    /// Wraps a connected, migrated database.
+    pub fn new(db: DatabaseConnection) -> AppResult<Self> {
+        let validators = Validators::new().map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Self { db, validators: Arc::new(validators) })
+    }
+
+    /// Serialises an input to its JSON payload and validates it against its schema.
+    fn validated_payload(&self, kind: PayloadKind, input: &impl Serialize) -> AppResult<serde_json::Value> {
+        let payload = serde_json::to_value(input).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.validators.validate(kind, &payload)?;
+        Ok(payload)
+    }
+}
+
+/// The signed-over form of a record: kind, id, registration time and payload, canonicalised.
+fn envelope(kind: &str, id: Uuid, at: DateTime<Utc>, payload: &serde_json::Value) -> AppResult<CanonicalRecord> {
+    let value = serde_json::json!({
+        "kind": kind,
+        "id": id.to_string(),
+        "registeredAt": at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "payload": payload,
+    });
+    Ok(provreg_schema::canonicalize(&value)?)
+}
+
+/// The current time, truncated to microseconds so it round-trips through both databases.
+fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// Parses an ID given at `pointer` (the schema already checked its shape).
+pub fn parse_id(pointer: &str, s: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(s).map_err(|_| AppError::bad_input(pointer, "pattern", format!("{s:?} is not an ID")))
+}
+
+/// Parses an RFC 3339 date-time given at `pointer`.
+fn parse_time(pointer: &str, s: &str) -> AppResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| AppError::bad_input(pointer, "format", format!("{s:?} is not an RFC 3339 date-time")))
+}

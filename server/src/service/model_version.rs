@@ -1,0 +1,130 @@
+//! Registering model versions, their parent edge and their training inputs.
+use std::collections::HashSet;
+
+use provreg_entities::{dataset, license, model, model_version, training_input};
+use provreg_schema::PayloadKind;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Registry, envelope, now, parse_id, parse_time};
+use crate::error::{AppError, AppResult, map_unique};
+use crate::payload::ModelVersionInput;
+
+impl Registry {
+    /// Validates and stores a model version. `(model, versionLabel)` is unique; the model is
+    /// created with its first version.
+    pub async fn register_model_version(&self, input: &ModelVersionInput) -> AppResult<model_version::Model> {
+        let payload = self.validated_payload(PayloadKind::ModelVersion, input)?;
+        let started = parse_time("/trainingRun/startedAt", &input.training_run.started_at)?;
+        let ended = parse_time("/trainingRun/endedAt", &input.training_run.ended_at)?;
+        if ended < started {
+            return Err(AppError::bad_input("/trainingRun/endedAt", "order", "the training run ends before it starts"));
+        }
+        let license_id = parse_id("/license", &input.license)?;
+        if license::Entity::find_by_id(license_id).one(&self.db).await?.is_none() {
+            return Err(AppError::bad_input("/license", "exists", format!("no licence with ID {license_id}")));
+        }
+        let parent = match &input.parent {
+            Some(p) => {
+                let parent_id = parse_id("/parent/id", &p.id)?;
+                if model_version::Entity::find_by_id(parent_id).one(&self.db).await?.is_none() {
+                    return Err(AppError::bad_input(
+                        "/parent/id",
+                        "exists",
+                        format!("no model version with ID {parent_id}"),
+                    ));
+                }
+                Some((parent_id, p.relation))
+            }
+            None => None,
+        };
+        let mut inputs = Vec::with_capacity(input.training_data.len());
+        let mut seen = HashSet::new();
+        let mut ids = Vec::with_capacity(input.training_data.len());
+        for (i, td) in input.training_data.iter().enumerate() {
+            let pointer = format!("/trainingData/{i}/dataset");
+            let dataset_id = parse_id(&pointer, &td.dataset)?;
+            if !seen.insert((dataset_id, td.role)) {
+                return Err(AppError::bad_input(
+                    &pointer,
+                    "uniqueItems",
+                    "this dataset is already listed with this role",
+                ));
+            }
+            ids.push((pointer, dataset_id));
+            inputs.push((dataset_id, td.role));
+        }
+        let wanted: Vec<Uuid> = ids.iter().map(|(_, id)| *id).collect();
+        let found: HashSet<Uuid> = dataset::Entity::find()
+            .filter(dataset::Column::Id.is_in(wanted))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        if let Some((pointer, missing)) = ids.iter().find(|(_, id)| !found.contains(id)) {
+            return Err(AppError::bad_input(pointer, "exists", format!("no dataset with ID {missing}")));
+        }
+
+        let duplicate = || format!("model {:?} already has a version {:?}", input.model, input.version_label);
+        // The first statement writes, so on SQLite the transaction holds the write lock from the start.
+        let txn = self.db.begin().await?;
+        let at = now();
+        let new_model = model::Model { id: Uuid::now_v7(), name: input.model.clone(), created_at: at };
+        match model::Entity::insert(model::ActiveModel::from(new_model).reset_all())
+            .on_conflict(OnConflict::column(model::Column::Name).do_nothing().to_owned())
+            .exec_without_returning(&txn)
+            .await
+        {
+            Ok(_) | Err(DbErr::RecordNotInserted) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let model_id = model::Entity::find()
+            .filter(model::Column::Name.eq(&input.model))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("model {:?} vanished", input.model)))?
+            .id;
+        if let Some(v) = model_version::Entity::find()
+            .filter(model_version::Column::ModelId.eq(model_id))
+            .filter(model_version::Column::VersionLabel.eq(&input.version_label))
+            .one(&txn)
+            .await?
+        {
+            return Err(AppError::Conflict { message: duplicate(), existing_id: Some(v.id.to_string()) });
+        }
+        let id = Uuid::now_v7();
+        let record = envelope("modelVersion", id, at, &payload)?;
+        let version = model_version::Model {
+            id,
+            model_id,
+            version_label: input.version_label.clone(),
+            weights_sha256: input.weights_sha256.clone(),
+            architecture: input.architecture.clone(),
+            license_id,
+            parent_id: parent.map(|p| p.0),
+            parent_relation: parent.map(|p| p.1.as_str().to_owned()),
+            digest: record.digest_hex(),
+            canonical: record.bytes,
+            created_at: at,
+        };
+        model_version::Entity::insert(model_version::ActiveModel::from(version.clone()).reset_all())
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| map_unique(e, duplicate))?;
+        if !inputs.is_empty() {
+            let rows = inputs.iter().map(|(dataset_id, role)| {
+                training_input::ActiveModel::from(training_input::Model {
+                    model_version_id: id,
+                    dataset_id: *dataset_id,
+                    role: role.as_str().to_owned(),
+                })
+                .reset_all()
+            });
+            training_input::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(version)
+    }
+}

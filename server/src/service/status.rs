@@ -1,0 +1,96 @@
+//! Status changes: deprecate, revoke, withdraw. Records never change; each change is a new event.
+use provreg_entities::status_event;
+use provreg_schema::PayloadKind;
+use sea_orm::{ActiveModelTrait, EntityTrait, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Registry, envelope, now};
+use crate::error::{AppError, AppResult};
+use crate::payload::RecordStatus;
+
+/// The kind of record a status event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKind {
+    License,
+    Dataset,
+    ModelVersion,
+}
+
+impl SubjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::License => "license",
+            Self::Dataset => "dataset",
+            Self::ModelVersion => "modelVersion",
+        }
+    }
+
+    fn allows(self, status: RecordStatus) -> bool {
+        match self {
+            Self::License => matches!(status, RecordStatus::Active | RecordStatus::Withdrawn),
+            Self::Dataset | Self::ModelVersion => !matches!(status, RecordStatus::Withdrawn),
+        }
+    }
+}
+
+impl Registry {
+    /// Records a status change of a licence, dataset or model version. A revoked record stays revoked.
+    pub async fn set_status(
+        &self,
+        kind: SubjectKind,
+        subject: Uuid,
+        status: RecordStatus,
+        reason: &str,
+        actor: Option<Uuid>,
+    ) -> AppResult<status_event::Model> {
+        let payload = serde_json::json!({
+            "subjectKind": kind.as_str(),
+            "subject": subject.to_string(),
+            "status": status.as_str(),
+            "reason": reason,
+        });
+        self.validated_payload(PayloadKind::StatusEvent, &payload)?;
+        if !kind.allows(status) {
+            return Err(AppError::bad_input(
+                "/status",
+                "enum",
+                format!("a {} cannot be given status {}", kind.as_str(), status.as_str()),
+            ));
+        }
+        let exists = match kind {
+            SubjectKind::License => self.license(subject).await?.is_some(),
+            SubjectKind::Dataset => self.dataset(subject).await?.is_some(),
+            SubjectKind::ModelVersion => self.model_version(subject).await?.is_some(),
+        };
+        if !exists {
+            return Err(AppError::NotFound { kind: kind.as_str(), id: subject.to_string() });
+        }
+        let current = self.status_of(subject).await?;
+        if current.status == "revoked" {
+            return Err(AppError::Conflict {
+                message: format!("{} {subject} is revoked; a revoked record cannot change status", kind.as_str()),
+                existing_id: current.event.map(|e| e.id.to_string()),
+            });
+        }
+        let id = Uuid::now_v7();
+        let at = now();
+        let record = envelope("statusEvent", id, at, &payload)?;
+        let event = status_event::Model {
+            id,
+            subject_kind: kind.as_str().to_owned(),
+            subject_id: subject,
+            status: status.as_str().to_owned(),
+            reason: reason.to_owned(),
+            actor_key_id: actor,
+            digest: record.digest_hex(),
+            canonical: record.bytes,
+            created_at: at,
+        };
+        let txn = self.db.begin().await?;
+        status_event::Entity::insert(status_event::ActiveModel::from(event.clone()).reset_all())
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(event)
+    }
+}

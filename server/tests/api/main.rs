@@ -1,0 +1,11 @@
+//! Integration tests through HTTP, each on a fresh SQLite file and on a fresh PostgreSQL database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod helpers;
+
+mod auth;
+mod import;
+mod lineage;
+mod pagination;
+mod registration;
+mod sdl;
+mod validation;
