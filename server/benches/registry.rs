@@ -67,6 +67,10 @@ fn args() -> Args {
     a
 }
 
+/// How many foundation datasets every model family may train on; the rest are split into
+/// per-family pools.
+const SHARED: usize = 100;
+
 /// A small deterministic generator (xorshift), so every run builds the same registry.
 struct Rng(u64);
 impl Rng {
@@ -210,6 +214,7 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> (Vec<Uuid>, Vec<Uuid>) {
         vec![vec![Value::from(model), Value::from("bench"), Value::from(now)]],
     )
     .await;
+    let pool = (datasets.len().saturating_sub(SHARED) / a.chains.max(1)).max(a.inputs).max(1);
     let mut tips = Vec::with_capacity(a.chains);
     let mut version_rows = Vec::new();
     let mut input_rows = Vec::new();
@@ -231,9 +236,16 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> (Vec<Uuid>, Vec<Uuid>) {
                 Value::from(digest),
                 Value::from(now),
             ]);
+            // A model family trains on its own pool of datasets (whole derived-from chains),
+            // plus now and then one of the shared foundation datasets (the first `SHARED`).
             let mut picked = std::collections::HashSet::new();
-            while picked.len() < a.inputs {
-                picked.insert(rng.below(datasets.len()));
+            while picked.len() < a.inputs.min(pool) {
+                let ds = if rng.below(10) == 0 {
+                    rng.below(SHARED.min(datasets.len()))
+                } else {
+                    (SHARED + c * pool + rng.below(pool)) % datasets.len()
+                };
+                picked.insert(ds);
             }
             for (k, ds) in picked.into_iter().enumerate() {
                 let role = ["pretrain", "finetune", "eval"][k % 3];
@@ -382,12 +394,23 @@ async fn run_backend(backend: &str, a: &Args) {
         up.len()
     );
     let mut rng = Rng(99);
-    let ds_starts: Vec<NodeRef> = (0..50).map(|_| NodeRef::Dataset(datasets[rng.below(datasets.len())])).collect();
-    let (down, down_nodes) = lineage_latency(&registry, &ds_starts, Direction::Downstream, a.samples.min(50)).await;
+    let shared = SHARED.min(datasets.len() / 2);
+    let ds_starts: Vec<NodeRef> =
+        (0..50).map(|_| NodeRef::Dataset(datasets[shared + rng.below(datasets.len() - shared)])).collect();
+    let (down, down_nodes) = lineage_latency(&registry, &ds_starts, Direction::Downstream, a.samples).await;
     println!(
-        "  downstream impact of one dataset (service): p50 {}  p99 {}  ({:.0} nodes per answer, {} samples)",
+        "  downstream impact of one family dataset (service): p50 {}  p99 {}  ({:.0} nodes per answer, {} samples)",
         ms(percentile(&down, 0.5)),
         ms(percentile(&down, 0.99)),
+        down_nodes,
+        down.len()
+    );
+    let ds_starts: Vec<NodeRef> = (0..10).map(|_| NodeRef::Dataset(datasets[rng.below(shared.max(1))])).collect();
+    let (down, down_nodes) = lineage_latency(&registry, &ds_starts, Direction::Downstream, 10).await;
+    println!(
+        "  downstream impact of one shared foundation dataset (service): p50 {}  max {}  ({:.0} nodes per answer, {} samples)",
+        ms(percentile(&down, 0.5)),
+        ms(percentile(&down, 1.0)),
         down_nodes,
         down.len()
     );

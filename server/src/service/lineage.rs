@@ -62,198 +62,196 @@ pub struct Lineage {
     pub edges: Vec<Edge>,
 }
 
-/// How many IDs one `IN (…)` list carries.
-const CHUNK: usize = 500;
 /// Largest graph a lineage query gathers before it asks the caller to narrow it.
 const MAX_NODES: usize = 500_000;
 
-fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DbBackend::Sqlite { sql.replace('$', "?") } else { sql.to_owned() };
-    Statement::from_sql_and_values(backend, sql, values)
+/// The model versions upstream of `$1` along parent edges, at most `$2` hops away.
+const CHAIN: &str = "chain(id, depth) AS ( \
+       SELECT id, CAST(0 AS BIGINT) FROM model_versions WHERE id = $1 \
+       UNION ALL \
+       SELECT mv.parent_id, chain.depth + 1 FROM model_versions mv JOIN chain ON mv.id = chain.id \
+       WHERE mv.parent_id IS NOT NULL AND chain.depth < $2)";
+
+/// The whole graph around a start, as one recursive query that returns one text value: a line
+/// per row, `;`-separated, each a tag and comma-separated fields:
+///
+/// - `v,<version>,<parent or empty>,<relation or empty>,<licence>`: a model version,
+/// - `t,<version>,<dataset>,<role>`: a training input,
+/// - `d,<dataset>,<licence>`: a dataset,
+/// - `r,<dataset>,<source>`: a derived-from edge.
+///
+/// One round trip and one row, whatever the size of the graph: a deep lineage is thousands of
+/// edges, and fetching them as rows costs more than finding them.
+struct GraphQuery {
+    backend: DbBackend,
 }
 
-/// `$first, $first+1, …` for `n` parameters.
-fn params(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
-/// Gathers edges, then walks them.
-struct Gather<'a> {
-    registry: &'a Registry,
-    edges: HashSet<Edge>,
-}
-
-impl Gather<'_> {
-    async fn rows(&self, sql: &str, values: Vec<Value>) -> AppResult<Vec<sea_orm::QueryResult>> {
-        let db = &self.registry.db;
-        Ok(db.query_all_raw(statement(db.get_database_backend(), sql, values)).await?)
-    }
-
-    /// Runs `sql` (with `{ids}` standing for a parameter list) once per chunk of `ids`.
-    async fn chunked(&self, sql: &str, ids: &[Uuid], extra: &[Value]) -> AppResult<Vec<sea_orm::QueryResult>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(CHUNK) {
-            let list = params(extra.len() + 1, chunk.len());
-            let mut values: Vec<Value> = extra.to_vec();
-            values.extend(chunk.iter().map(|&id| Value::from(id)));
-            out.extend(self.rows(&sql.replace("{ids}", &list), values).await?);
+impl GraphQuery {
+    /// An ID as text (SQLite keeps UUIDs as 16-byte blobs; PostgreSQL as `uuid`).
+    fn id(&self, col: &str) -> String {
+        match self.backend {
+            DbBackend::Sqlite => format!("hex({col})"),
+            _ => format!("CAST({col} AS TEXT)"),
         }
-        Ok(out)
     }
 
-    fn add(&mut self, from: NodeRef, to: NodeRef, kind: EdgeKind) -> AppResult<()> {
-        self.edges.insert(Edge { from, to, kind });
-        if self.edges.len() > MAX_NODES {
+    fn aggregate(&self, expr: &str) -> String {
+        match self.backend {
+            DbBackend::Sqlite => format!("group_concat({expr}, ';')"),
+            _ => format!("string_agg({expr}, ';')"),
+        }
+    }
+
+    /// `ctes` define `versions(id)`, `inputs(model_version_id, dataset_id, role)` and
+    /// `walk(id)` (datasets), and `derivation_join` says which end of a derivation is in `walk`.
+    fn build(&self, ctes: &str, derivation_join: &str) -> String {
+        let id = |c: &str| self.id(c);
+        let lines = [
+            format!(
+                "SELECT 'v,' || {} || ',' || COALESCE({}, '') || ',' || COALESCE(mv.parent_relation, '') || ',' || {} AS line \
+                 FROM model_versions mv JOIN versions ON mv.id = versions.id",
+                id("mv.id"),
+                id("mv.parent_id"),
+                id("mv.license_id")
+            ),
+            format!(
+                "SELECT 't,' || {} || ',' || {} || ',' || inputs.role AS line FROM inputs",
+                id("inputs.model_version_id"),
+                id("inputs.dataset_id")
+            ),
+            format!(
+                "SELECT 'd,' || {} || ',' || {} AS line FROM datasets d JOIN walk ON d.id = walk.id",
+                id("d.id"),
+                id("d.license_id")
+            ),
+            format!(
+                "SELECT 'r,' || {} || ',' || {} AS line FROM dataset_derivations dd JOIN walk ON dd.{derivation_join} = walk.id",
+                id("dd.dataset_id"),
+                id("dd.source_id")
+            ),
+        ];
+        format!(
+            "WITH RECURSIVE {ctes} SELECT {} AS graph FROM ({}) lines",
+            self.aggregate("line"),
+            lines.join(" UNION ALL ")
+        )
+    }
+
+    /// Upstream of a model version: its parent chain, their training inputs, the datasets those
+    /// derive from.
+    fn upstream_of_version(&self) -> String {
+        let ctes = format!(
+            "{CHAIN}, versions(id) AS MATERIALIZED (SELECT id FROM chain), \
+             inputs AS MATERIALIZED (SELECT ti.model_version_id, ti.dataset_id, ti.role FROM training_inputs ti \
+               JOIN chain ON ti.model_version_id = chain.id), \
+             walk(id) AS (SELECT dataset_id FROM inputs \
+               UNION SELECT dd.source_id FROM dataset_derivations dd JOIN walk ON dd.dataset_id = walk.id)"
+        );
+        self.build(&ctes, "dataset_id")
+    }
+
+    /// Upstream of a dataset: what it derives from.
+    fn upstream_of_dataset(&self) -> String {
+        let ctes = "versions(id) AS (SELECT id FROM model_versions WHERE 1 = 0), \
+             inputs AS (SELECT model_version_id, dataset_id, role FROM training_inputs WHERE 1 = 0), \
+             walk(id) AS (SELECT id FROM datasets WHERE id = $1 \
+               UNION SELECT dd.source_id FROM dataset_derivations dd JOIN walk ON dd.dataset_id = walk.id)";
+        self.build(ctes, "dataset_id")
+    }
+
+    /// Downstream of seed datasets and seed versions (each a `SELECT id … $1`): the datasets
+    /// derived from them, the versions trained on those, and every descendant version.
+    fn downstream(&self, dataset_seeds: &str, version_seeds: &str) -> String {
+        let ctes = format!(
+            "walk(id) AS ({dataset_seeds} \
+               UNION SELECT dd.dataset_id FROM dataset_derivations dd JOIN walk ON dd.source_id = walk.id), \
+             inputs AS MATERIALIZED (SELECT ti.model_version_id, ti.dataset_id, ti.role FROM training_inputs ti \
+               JOIN walk ON ti.dataset_id = walk.id), \
+             versions(id) AS (SELECT model_version_id FROM inputs UNION {version_seeds} \
+               UNION SELECT mv.id FROM model_versions mv JOIN versions ON mv.parent_id = versions.id)"
+        );
+        self.build(&ctes, "source_id")
+    }
+}
+
+fn parse_id(field: Option<&str>) -> AppResult<Uuid> {
+    let text = field.unwrap_or_default();
+    Uuid::parse_str(text).map_err(|e| AppError::Internal(format!("lineage row: bad ID {text:?}: {e}")))
+}
+
+/// Turns the lines of a [`GraphQuery`] answer into edges.
+fn parse_graph(graph: &str, edges: &mut HashSet<Edge>) -> AppResult<()> {
+    for line in graph.split(';').filter(|l| !l.is_empty()) {
+        let mut f = line.split(',');
+        let tag = f.next();
+        let a = parse_id(f.next())?;
+        let b = f.next();
+        let (from, to, kind) = match tag {
+            Some("v") => {
+                let me = NodeRef::ModelVersion(a);
+                let relation = f.next().unwrap_or_default();
+                let license = parse_id(f.next())?;
+                if let Some(parent) = b.filter(|p| !p.is_empty()) {
+                    let kind = if relation == "finetune" { EdgeKind::FineTunedFrom } else { EdgeKind::RetrainedFrom };
+                    edges.insert(Edge { from: me, to: NodeRef::ModelVersion(parse_id(Some(parent))?), kind });
+                }
+                (me, NodeRef::License(license), EdgeKind::LicensedUnder)
+            }
+            Some("t") => {
+                let role = TrainingRole::parse(f.next().unwrap_or_default()).unwrap_or(TrainingRole::Pretrain);
+                (NodeRef::ModelVersion(a), NodeRef::Dataset(parse_id(b)?), EdgeKind::TrainedOn(role))
+            }
+            Some("d") => (NodeRef::Dataset(a), NodeRef::License(parse_id(b)?), EdgeKind::LicensedUnder),
+            Some("r") => (NodeRef::Dataset(a), NodeRef::Dataset(parse_id(b)?), EdgeKind::DerivedFrom),
+            other => return Err(AppError::Internal(format!("lineage row: unknown tag {other:?}"))),
+        };
+        edges.insert(Edge { from, to, kind });
+        if edges.len() > MAX_NODES {
             return Err(AppError::bad_input(
                 "/maxDepth",
                 "maximum",
                 format!("this lineage has over {MAX_NODES} edges; ask for a smaller maxDepth"),
             ));
         }
-        Ok(())
     }
-
-    /// Model version rows (id, parent_id, parent_relation, license_id): parent and licence edges.
-    fn version_edges(&mut self, rows: &[sea_orm::QueryResult]) -> AppResult<Vec<Uuid>> {
-        let mut ids = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: Uuid = row.try_get("", "id")?;
-            let parent: Option<Uuid> = row.try_get("", "parent_id")?;
-            let relation: Option<String> = row.try_get("", "parent_relation")?;
-            let license: Uuid = row.try_get("", "license_id")?;
-            let me = NodeRef::ModelVersion(id);
-            if let Some(parent) = parent {
-                let kind = if relation.as_deref() == Some("finetune") {
-                    EdgeKind::FineTunedFrom
-                } else {
-                    EdgeKind::RetrainedFrom
-                };
-                self.add(me, NodeRef::ModelVersion(parent), kind)?;
-            }
-            self.add(me, NodeRef::License(license), EdgeKind::LicensedUnder)?;
-            ids.push(id);
-        }
-        Ok(ids)
-    }
-
-    /// Training-input rows (model_version_id, dataset_id, role): trained-on edges; returns dataset IDs.
-    fn training_edges(&mut self, rows: &[sea_orm::QueryResult]) -> AppResult<(Vec<Uuid>, Vec<Uuid>)> {
-        let (mut versions, mut datasets) = (Vec::new(), Vec::new());
-        for row in rows {
-            let mv: Uuid = row.try_get("", "model_version_id")?;
-            let ds: Uuid = row.try_get("", "dataset_id")?;
-            let role: String = row.try_get("", "role")?;
-            let role = TrainingRole::parse(&role).unwrap_or(TrainingRole::Pretrain);
-            self.add(NodeRef::ModelVersion(mv), NodeRef::Dataset(ds), EdgeKind::TrainedOn(role))?;
-            versions.push(mv);
-            datasets.push(ds);
-        }
-        Ok((versions, datasets))
-    }
-
-    /// Datasets reachable from `seeds` along derived-from edges (`up`: towards sources), with
-    /// their derivation and licence edges.
-    async fn dataset_closure(&mut self, seeds: &[Uuid], up: bool) -> AppResult<Vec<Uuid>> {
-        let step = if up {
-            "SELECT dd.source_id FROM dataset_derivations dd JOIN walk ON dd.dataset_id = walk.id"
-        } else {
-            "SELECT dd.dataset_id FROM dataset_derivations dd JOIN walk ON dd.source_id = walk.id"
-        };
-        let sql = format!(
-            "WITH RECURSIVE walk(id) AS (SELECT id FROM datasets WHERE id IN ({{ids}}) UNION {step}) \
-             SELECT d.id, d.license_id FROM datasets d WHERE d.id IN (SELECT id FROM walk)"
-        );
-        let rows = self.chunked(&sql, &dedup(seeds), &[]).await?;
-        let mut ids = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: Uuid = row.try_get("", "id")?;
-            let license: Uuid = row.try_get("", "license_id")?;
-            self.add(NodeRef::Dataset(id), NodeRef::License(license), EdgeKind::LicensedUnder)?;
-            ids.push(id);
-        }
-        let ids = dedup(&ids);
-        let col = if up { "dataset_id" } else { "source_id" };
-        let sql = format!("SELECT dataset_id, source_id FROM dataset_derivations WHERE {col} IN ({{ids}})");
-        for row in self.chunked(&sql, &ids, &[]).await? {
-            let from: Uuid = row.try_get("", "dataset_id")?;
-            let to: Uuid = row.try_get("", "source_id")?;
-            self.add(NodeRef::Dataset(from), NodeRef::Dataset(to), EdgeKind::DerivedFrom)?;
-        }
-        Ok(ids)
-    }
-
-    async fn upstream(&mut self, start: NodeRef, max_depth: u32) -> AppResult<()> {
-        let seeds = match start {
-            NodeRef::License(_) => return Ok(()),
-            NodeRef::Dataset(id) => vec![id],
-            NodeRef::ModelVersion(id) => {
-                let rows = self
-                    .rows(
-                        "WITH RECURSIVE chain(id, depth) AS ( \
-                           SELECT id, CAST(0 AS BIGINT) FROM model_versions WHERE id = $1 \
-                           UNION ALL \
-                           SELECT mv.parent_id, chain.depth + 1 FROM model_versions mv JOIN chain ON mv.id = chain.id \
-                           WHERE mv.parent_id IS NOT NULL AND chain.depth < $2) \
-                         SELECT mv.id, mv.parent_id, mv.parent_relation, mv.license_id \
-                         FROM chain JOIN model_versions mv ON mv.id = chain.id",
-                        vec![Value::from(id), Value::from(i64::from(max_depth))],
-                    )
-                    .await?;
-                let versions = self.version_edges(&rows)?;
-                let sql =
-                    "SELECT model_version_id, dataset_id, role FROM training_inputs WHERE model_version_id IN ({ids})";
-                let rows = self.chunked(sql, &versions, &[]).await?;
-                self.training_edges(&rows)?.1
-            }
-        };
-        if !seeds.is_empty() {
-            self.dataset_closure(&seeds, true).await?;
-        }
-        Ok(())
-    }
-
-    async fn downstream(&mut self, start: NodeRef) -> AppResult<()> {
-        let (mut datasets, mut versions) = (Vec::new(), Vec::new());
-        match start {
-            NodeRef::License(id) => {
-                for row in self.rows("SELECT id FROM datasets WHERE license_id = $1", vec![Value::from(id)]).await? {
-                    let ds: Uuid = row.try_get("", "id")?;
-                    datasets.push(ds);
-                }
-                for row in
-                    self.rows("SELECT id FROM model_versions WHERE license_id = $1", vec![Value::from(id)]).await?
-                {
-                    let mv: Uuid = row.try_get("", "id")?;
-                    self.add(NodeRef::ModelVersion(mv), start, EdgeKind::LicensedUnder)?;
-                    versions.push(mv);
-                }
-            }
-            NodeRef::Dataset(id) => datasets.push(id),
-            NodeRef::ModelVersion(id) => versions.push(id),
-        }
-        if !datasets.is_empty() {
-            let closure = self.dataset_closure(&datasets, false).await?;
-            let sql = "SELECT model_version_id, dataset_id, role FROM training_inputs WHERE dataset_id IN ({ids})";
-            let rows = self.chunked(sql, &closure, &[]).await?;
-            versions.extend(self.training_edges(&rows)?.0);
-        }
-        if !versions.is_empty() {
-            let sql = "WITH RECURSIVE walk(id) AS (SELECT id FROM model_versions WHERE id IN ({ids}) \
-                       UNION SELECT mv.id FROM model_versions mv JOIN walk ON mv.parent_id = walk.id) \
-                       SELECT mv.id, mv.parent_id, mv.parent_relation, mv.license_id FROM model_versions mv \
-                       WHERE mv.id IN (SELECT id FROM walk)";
-            let rows = self.chunked(sql, &dedup(&versions), &[]).await?;
-            self.version_edges(&rows)?;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
-fn dedup(ids: &[Uuid]) -> Vec<Uuid> {
-    let mut v = ids.to_vec();
-    v.sort_unstable();
-    v.dedup();
-    v
+impl Registry {
+    /// Every edge around `start` in `direction` (upstream: at most `max_depth` parent hops).
+    async fn gather(&self, start: NodeRef, direction: Direction, max_depth: u32) -> AppResult<HashSet<Edge>> {
+        let backend = self.db.get_database_backend();
+        let q = GraphQuery { backend };
+        let mut values = vec![Value::from(start.id())];
+        let sql = match (direction, start) {
+            (Direction::Upstream, NodeRef::License(_)) => return Ok(HashSet::new()),
+            (Direction::Upstream, NodeRef::Dataset(_)) => q.upstream_of_dataset(),
+            (Direction::Upstream, NodeRef::ModelVersion(_)) => {
+                values.push(Value::from(i64::from(max_depth)));
+                q.upstream_of_version()
+            }
+            (Direction::Downstream, NodeRef::License(_)) => q.downstream(
+                "SELECT id FROM datasets WHERE license_id = $1",
+                "SELECT id FROM model_versions WHERE license_id = $1",
+            ),
+            (Direction::Downstream, NodeRef::Dataset(_)) => {
+                q.downstream("SELECT id FROM datasets WHERE id = $1", "SELECT id FROM model_versions WHERE 1 = 0")
+            }
+            (Direction::Downstream, NodeRef::ModelVersion(_)) => {
+                q.downstream("SELECT id FROM datasets WHERE 1 = 0", "SELECT id FROM model_versions WHERE id = $1")
+            }
+        };
+        // `$n` becomes `?n`, which SQLite reads as the same numbered parameter.
+        let sql = if backend == DbBackend::Sqlite { sql.replace('$', "?") } else { sql };
+        let row = self.db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        let graph: Option<String> = match row {
+            Some(row) => row.try_get("", "graph")?,
+            None => None,
+        };
+        let mut edges = HashSet::new();
+        parse_graph(graph.as_deref().unwrap_or_default(), &mut edges)?;
+        Ok(edges)
+    }
 }
 
 /// Breadth-first walk from `start` over `edges` in `direction`, at most `max_depth` hops.
@@ -303,12 +301,8 @@ impl Registry {
 
     /// The lineage of `start` in `direction`, at most `max_depth` hops away.
     pub async fn lineage(&self, start: NodeRef, direction: Direction, max_depth: u32) -> AppResult<Lineage> {
-        let mut gather = Gather { registry: self, edges: HashSet::new() };
-        match direction {
-            Direction::Upstream => gather.upstream(start, max_depth).await?,
-            Direction::Downstream => gather.downstream(start).await?,
-        }
-        Ok(walk(start, &gather.edges, direction, max_depth))
+        let edges = self.gather(start, direction, max_depth).await?;
+        Ok(walk(start, &edges, direction, max_depth))
     }
 }
 
@@ -358,7 +352,34 @@ mod tests {
     }
 
     #[test]
-    fn params_are_numbered() {
-        assert_eq!(params(2, 3), "$2, $3, $4");
+    fn graph_text_becomes_typed_edges() {
+        let (v1, v2, lic, ds, src) = (id(1), id(2), id(3), id(4), id(5));
+        let text = format!(
+            "v,{v2},{v1},finetune,{lic};v,{v1},,,{lic};t,{v2},{ds},finetune;d,{ds},{lic};r,{ds},{src};",
+            v1 = v1.simple(),
+            v2 = v2.simple(),
+            lic = lic.simple(),
+            ds = ds.simple(),
+            src = src.simple()
+        );
+        let mut edges = HashSet::new();
+        parse_graph(&text, &mut edges).unwrap();
+        let (mv1, mv2, l, d) =
+            (NodeRef::ModelVersion(v1), NodeRef::ModelVersion(v2), NodeRef::License(lic), NodeRef::Dataset(ds));
+        assert!(edges.contains(&Edge { from: mv2, to: mv1, kind: EdgeKind::FineTunedFrom }));
+        assert!(edges.contains(&Edge { from: mv1, to: l, kind: EdgeKind::LicensedUnder }));
+        assert!(edges.contains(&Edge { from: mv2, to: d, kind: EdgeKind::TrainedOn(TrainingRole::Finetune) }));
+        assert!(edges.contains(&Edge { from: d, to: NodeRef::Dataset(src), kind: EdgeKind::DerivedFrom }));
+        assert_eq!(edges.len(), 6);
+    }
+
+    #[test]
+    fn malformed_graph_text_is_an_error_not_a_panic() {
+        let mut edges = HashSet::new();
+        assert!(parse_graph("", &mut edges).is_ok());
+        assert!(edges.is_empty());
+        assert!(parse_graph("x,00000000000000000000000000000001,", &mut edges).is_err());
+        assert!(parse_graph("d,not-a-uuid,00000000000000000000000000000001", &mut edges).is_err());
+        assert!(parse_graph("t,00000000000000000000000000000001", &mut edges).is_err());
     }
 }
