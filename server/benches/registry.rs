@@ -3,7 +3,8 @@
 //! second through GraphQL over HTTP, on SQLite and PostgreSQL.
 //!
 //! `cargo bench -p provreg-server --bench registry -- [--backend sqlite|postgres|both]
-//!  [--chains 100] [--depth 1000] [--inputs 10] [--datasets 10000] [--samples 200] [--registrations 4000]`
+//!  [--chains 100] [--depth 1000] [--inputs 10] [--datasets 10000] [--samples 200] [--registrations 4000]
+//!  [--clients 16] [--keep]` (`--keep` leaves the generated database in place and prints its URL)
 //!
 //! Method and figures: BENCHMARKS.md.
 use std::sync::Arc;
@@ -28,6 +29,7 @@ struct Args {
     samples: usize,
     registrations: usize,
     clients: usize,
+    keep: bool,
 }
 
 fn args() -> Args {
@@ -40,10 +42,15 @@ fn args() -> Args {
         samples: 200,
         registrations: 4000,
         clients: 16,
+        keep: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).filter(|s| s != "--bench").collect();
     let mut it = argv.iter();
     while let Some(flag) = it.next() {
+        if flag == "--keep" {
+            a.keep = true;
+            continue;
+        }
         let value = it.next().map(String::as_str).unwrap_or_default();
         let n = || value.parse::<usize>().unwrap_or_else(|_| panic!("{flag} takes a number"));
         match flag.as_str() {
@@ -443,7 +450,9 @@ async fn run_backend(backend: &str, a: &Args) {
     );
 
     conn.close().await.ok();
-    if let Some((admin, name)) = pg_name {
+    if a.keep {
+        println!("  kept the database: {url}");
+    } else if let Some((admin, name)) = pg_name {
         admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
     } else if let Some(path) = url.strip_prefix("sqlite://").and_then(|p| p.split('?').next()) {
         for suffix in ["", "-wal", "-shm"] {
