@@ -3,6 +3,20 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_registry_tables;
+mod m20261125_000001_create_certificates_and_log;
+
+/// An index on `table`'s `cols`.
+fn index(name: &str, table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
+    let mut stmt = Index::create();
+    stmt.name(name).table(table);
+    for col in cols {
+        stmt.col(*col);
+    }
+    if unique {
+        stmt.unique();
+    }
+    stmt.to_owned()
+}
 
 /// Every migration of the registry, oldest first.
 #[derive(Debug)]
@@ -11,6 +25,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_registry_tables::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_registry_tables::Migration),
+            Box::new(m20261125_000001_create_certificates_and_log::Migration),
+        ]
     }
 }

@@ -1,24 +1,14 @@
 //! Licences, datasets, models, model versions, training inputs, status events and API keys.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 /// The columns every immutable record carries.
 fn record_columns(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
     table.col(blob("canonical")).col(string_len("digest", 64)).col(timestamp_with_time_zone("created_at"))
-}
-
-fn index(name: &str, table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
-    let mut stmt = Index::create();
-    stmt.name(name).table(table);
-    for col in cols {
-        stmt.col(*col);
-    }
-    if unique {
-        stmt.unique();
-    }
-    stmt.to_owned()
 }
 
 #[async_trait::async_trait]

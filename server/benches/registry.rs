@@ -382,10 +382,13 @@ async fn run_backend(backend: &str, a: &Args) {
         let server = admin_url.rsplit_once('/').expect("path").0.to_owned();
         (format!("{server}/{name}"), Some((admin, name)))
     };
-    let config = Config { database_url: url.clone(), max_connections: 8, ..Config::default() };
+    let data_dir = std::env::temp_dir().join(format!("provreg-bench-data-{}", std::process::id()));
+    provreg_server::certs::init_dev_ca(&data_dir.join("ca")).expect("dev CA");
+    let config = Config { database_url: url.clone(), max_connections: 8, data_dir, ..Config::default() };
     let conn = db::connect(&url, config.max_connections).await.expect("connect");
     db::migrate(&conn).await.expect("migrate");
-    let registry = Registry::new(conn.clone()).expect("registry");
+    let registry =
+        Registry::new(conn.clone()).expect("registry").with_signing(provreg_server::signing(&config).expect("signing"));
     let t = Instant::now();
     let (tips, datasets) = generate(&conn, a).await;
     println!("  generation took {:.1} s", t.elapsed().as_secs_f64());

@@ -25,6 +25,65 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
+    pub signing: SigningConfig,
+    pub anchoring: AnchoringConfig,
+}
+
+/// The identity birth certificates are signed with. Unset paths default to the development
+/// CA in `DATA_DIR/ca` (made by `provreg keys init-ca` or the first `serve --dev`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningConfig {
+    /// PEM chain: the signing certificate first, then its issuers.
+    pub chain: Option<PathBuf>,
+    /// The signing key, PKCS#8 PEM (P-256, ES256).
+    pub key: Option<PathBuf>,
+    /// PEM trust anchors shown certificates are validated against (the CA certificate).
+    pub trust_anchors: Option<PathBuf>,
+}
+
+impl Config {
+    /// The signing chain, key and trust anchor paths, with the dev CA's as defaults.
+    pub fn signing_paths(&self) -> (PathBuf, PathBuf, PathBuf) {
+        let ca = self.data_dir.join("ca");
+        (
+            self.signing.chain.clone().unwrap_or_else(|| ca.join("signer-chain.pem")),
+            self.signing.key.clone().unwrap_or_else(|| ca.join("signer.key")),
+            self.signing.trust_anchors.clone().unwrap_or_else(|| ca.join("ca.pem")),
+        )
+    }
+}
+
+/// Anchoring the log's Merkle roots on an Ethereum-compatible chain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchoringConfig {
+    /// JSON-RPC endpoint of the chain. Unset: no anchoring (records are still logged).
+    /// `serve --dev` starts a local chain and sets it.
+    pub rpc_url: Option<String>,
+    /// Address of the deployed ProvenanceAnchor contract. `serve --dev` deploys one.
+    pub contract: Option<String>,
+    /// Hex private key of the contract's owner, which sends the anchor transactions.
+    pub private_key: Option<String>,
+    /// Seconds between anchoring rounds.
+    pub interval_secs: u64,
+    /// Most log entries one anchor covers.
+    pub max_batch: u64,
+    /// Blocks on top of the anchoring block before an anchor counts as confirmed.
+    pub confirmations: u64,
+}
+
+impl Default for AnchoringConfig {
+    fn default() -> Self {
+        Self {
+            rpc_url: None,
+            contract: None,
+            private_key: None,
+            interval_secs: 10,
+            max_batch: 10_000,
+            confirmations: 1,
+        }
+    }
 }
 
 /// Who may do what without a key.
@@ -65,6 +124,8 @@ impl Default for Config {
                 max_page_size: 500,
                 max_lineage_depth: 10_000,
             },
+            signing: SigningConfig::default(),
+            anchoring: AnchoringConfig::default(),
         }
     }
 }
@@ -78,7 +139,10 @@ impl Config {
             None if Path::new("provreg.toml").exists() => figment = figment.merge(Toml::file("provreg.toml")),
             None => {}
         }
-        figment.merge(Env::prefixed("PROVREG_").ignore(&["CONFIG"]).split("__")).extract().map_err(Box::new)
+        figment
+            .merge(Env::prefixed("PROVREG_").ignore(&["CONFIG", "LOG", "TEST_POSTGRES_URL", "ANVIL"]).split("__"))
+            .extract()
+            .map_err(Box::new)
     }
 
     /// The settings `serve --dev` uses unless told otherwise: anonymous reads and a public audit API.
@@ -100,5 +164,8 @@ mod tests {
         assert_eq!(cfg.database_url, def.database_url);
         assert_eq!(cfg.listen, def.listen);
         assert_eq!(cfg.limits.query_depth, def.limits.query_depth);
+        assert_eq!(cfg.anchoring.interval_secs, def.anchoring.interval_secs);
+        assert_eq!(cfg.anchoring.max_batch, def.anchoring.max_batch);
+        assert_eq!(cfg.anchoring.confirmations, def.anchoring.confirmations);
     }
 }

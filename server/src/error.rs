@@ -35,6 +35,11 @@ impl AppError {
     }
 
     /// The `extensions.code` this error carries.
+    /// An internal error from anything displayable.
+    pub fn from_display(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadInput(_) => "BAD_USER_INPUT",

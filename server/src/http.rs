@@ -28,6 +28,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/graphql", get(graphiql_full).post(graphql_full))
         .at("/audit/graphql", get(graphiql_audit).post(graphql_audit))
         .at("/schemas/:name", get(json_schema))
+        .at("/certificates/:file", get(certificate_file))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .data(state)
@@ -97,6 +98,26 @@ fn json_schema(Path(name): Path<String>) -> Response {
     match PayloadKind::ALL.iter().find(|k| k.file_name() == name) {
         Some(kind) => kind.schema_text().with_content_type("application/schema+json").into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `GET /certificates/{id}.c2pa`: a birth certificate's manifest store. Certificates are
+/// public by design: they carry only what the registry signs about a record.
+#[handler]
+async fn certificate_file(state: Data<&Arc<AppState>>, Path(file): Path<String>) -> Response {
+    let Some(id) = file.strip_suffix(".c2pa").and_then(|id| uuid::Uuid::parse_str(id).ok()) else {
+        return (StatusCode::NOT_FOUND, "no such certificate; use /certificates/{id}.c2pa").into_response();
+    };
+    match state.registry.certificate(id).await {
+        Ok(Some(cert)) => Response::builder()
+            .content_type("application/c2pa")
+            .header("content-disposition", format!("attachment; filename=\"{id}.c2pa\""))
+            .body(cert.manifest_store),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such certificate").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a certificate");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+pub mod anchoring;
 pub mod auth;
+pub mod certs;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -20,6 +22,20 @@ use crate::graphql::{Deps, Limits};
 use crate::http::AppState;
 use crate::service::Registry;
 
+/// The signing identity `config` names (by default the development CA's in `DATA_DIR/ca`).
+pub fn signing(config: &Config) -> Result<service::seal::Signing, error::AppError> {
+    let (chain, key, anchors) = config.signing_paths();
+    if !chain.exists() || !key.exists() {
+        return Err(error::AppError::Internal(format!(
+            "no signing identity at {} / {}: run `provreg keys init-ca` for a development CA, or set \
+             signing.chain and signing.key",
+            chain.display(),
+            key.display()
+        )));
+    }
+    service::seal::Signing::from_files(&chain, &key, anchors.exists().then_some(anchors.as_path()))
+}
+
 /// The schema dependencies `config` asks for.
 pub fn deps(registry: Registry, config: &Config) -> Deps {
     Deps {
@@ -30,12 +46,23 @@ pub fn deps(registry: Registry, config: &Config) -> Deps {
             max_page_size: config.limits.max_page_size,
             max_lineage_depth: config.limits.max_lineage_depth,
         },
+        anchor_worker: None,
     }
 }
 
 /// Builds the HTTP application on a connected, migrated registry.
 pub fn app(registry: Registry, config: &Config) -> impl poem::Endpoint + use<> {
-    let deps = deps(registry.clone(), config);
+    app_with(registry, config, None)
+}
+
+/// Builds the HTTP application, with `anchor_worker` behind the `anchorNow` mutation.
+pub fn app_with(
+    registry: Registry,
+    config: &Config,
+    anchor_worker: Option<Arc<anchoring::AnchorWorker>>,
+) -> impl poem::Endpoint + use<> {
+    let mut deps = deps(registry.clone(), config);
+    deps.anchor_worker = anchor_worker;
     let state = AppState {
         registry,
         full: graphql::build_schema(deps.clone()),
@@ -72,7 +99,17 @@ impl BoundServer {
 
     /// Serves `registry` until the process ends.
     pub async fn run(self, registry: Registry, config: &Config) -> std::io::Result<()> {
-        let app = app(registry, config);
+        self.run_with(registry, config, None).await
+    }
+
+    /// Serves `registry`, with `anchor_worker` behind `anchorNow`, until the process ends.
+    pub async fn run_with(
+        self,
+        registry: Registry,
+        config: &Config,
+        anchor_worker: Option<Arc<anchoring::AnchorWorker>>,
+    ) -> std::io::Result<()> {
+        let app = app_with(registry, config, anchor_worker);
         poem::Server::new_with_acceptor(self.acceptor).run(app).await
     }
 }

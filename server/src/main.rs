@@ -1,13 +1,17 @@
 //! `provreg`: the provenance registry server and its command-line tool.
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use provreg_anchor::ChainClient;
+use provreg_server::anchoring::AnchorWorker;
 use provreg_server::auth::{self, Role};
 use provreg_server::config::Config;
 use provreg_server::service::Registry;
-use provreg_server::{BoundServer, db, graphql, import};
+use provreg_server::{BoundServer, certs, db, graphql, import};
 
 /// provreg: a provenance registry and lineage database for generative-AI assets.
 #[derive(Parser, Debug)]
@@ -70,6 +74,13 @@ enum KeysCommand {
     },
     /// List keys (never the secrets).
     List,
+    /// Create the development CA and a signing certificate for birth certificates in
+    /// DATA_DIR/ca (kept if they exist). For production, point signing.chain/signing.key at
+    /// your own PEM files instead.
+    InitCa,
+    /// Issue a new development signing certificate under the same CA. Certificates signed
+    /// before stay valid; a running server picks the new one up on its next write.
+    RotateSigner,
     /// Revoke a key by ID; requests with it are rejected from then on.
     Revoke { id: uuid::Uuid },
 }
@@ -81,7 +92,7 @@ async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PROVREG_LOG")
-                .unwrap_or_else(|_| "info,sea_orm_migration=warn".into()),
+                .unwrap_or_else(|_| "info,sea_orm_migration=warn,c2pa=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -108,7 +119,7 @@ async fn main() -> Result<()> {
         }
         Command::Keys { command } => keys(&config, command).await,
         Command::Import { file } => {
-            let registry = open(&config).await?;
+            let registry = open(&config).await?.with_signing(provreg_server::signing(&config)?);
             let report = import::import_file(&registry, &file).await?;
             println!("imported {}: {} created, {} already registered", file.display(), report.created, report.existing);
             Ok(())
@@ -136,8 +147,23 @@ async fn open(config: &Config) -> Result<Registry> {
 }
 
 async fn keys(config: &Config, command: KeysCommand) -> Result<()> {
+    let ca_dir = config.data_dir.join("ca");
+    match command {
+        KeysCommand::InitCa => {
+            let paths = certs::init_dev_ca(&ca_dir)?;
+            print_ca(&paths, "development CA ready");
+            return Ok(());
+        }
+        KeysCommand::RotateSigner => {
+            let paths = certs::rotate_dev_signer(&ca_dir)?;
+            print_ca(&paths, "new development signing certificate issued");
+            return Ok(());
+        }
+        _ => {}
+    }
     let registry = open(config).await?;
     match command {
+        KeysCommand::InitCa | KeysCommand::RotateSigner => {}
         KeysCommand::Create { role, name } => {
             let (key, secret) = auth::create_key(&registry.db, &name, role).await?;
             eprintln!("created {} key {} ({}); it is shown only once:", key.role, key.id, key.name);
@@ -158,11 +184,26 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<()> {
     Ok(())
 }
 
+fn print_ca(paths: &certs::DevCaPaths, what: &str) {
+    println!("{what} (for development only):");
+    println!("  trust anchor (CA certificate): {}", paths.ca_cert.display());
+    println!("  signing chain:                 {}", paths.signer_chain.display());
+    println!("  signing key:                   {}", paths.signer_key.display());
+}
+
 async fn serve(config: Config, dev: bool) -> Result<()> {
-    let registry = open(&config).await?;
+    if dev {
+        if config.database_url.starts_with("postgres") {
+            bail!("--dev uses the embedded SQLite database; unset the PostgreSQL URL or drop --dev");
+        }
+        let paths = certs::init_dev_ca(&config.data_dir.join("ca"))?;
+        println!("development CA: {} (trust anchor for validating certificates)", paths.ca_cert.display());
+    }
+    let registry = open(&config).await?.with_signing(provreg_server::signing(&config)?);
     if dev {
         dev_setup(&registry, &config).await?;
     }
+    let (worker, _chain) = start_anchoring(&registry, &config, dev).await?;
     let server = BoundServer::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let base = format!("http://{}", server.addr);
     tracing::info!(database = db::backend_name(&registry.db), "provreg listening on {base}");
@@ -170,8 +211,75 @@ async fn serve(config: Config, dev: bool) -> Result<()> {
     println!("  GraphiQL:        {base}/graphql");
     println!("  audit (read-only): {base}/audit/graphql");
     println!("  health:          {base}/healthz  {base}/readyz");
-    server.run(registry, &config).await.context("serving")?;
+    server.run_with(registry, &config, worker).await.context("serving")?;
     Ok(())
+}
+
+/// Starts the anchor worker when a chain is configured; `--dev` starts a local chain (kept
+/// in DATA_DIR/anvil-state.json) and deploys the contract on it once. The returned chain
+/// handle must live as long as the server.
+async fn start_anchoring(
+    registry: &Registry,
+    config: &Config,
+    dev: bool,
+) -> Result<(Option<Arc<AnchorWorker>>, Option<provreg_anchor::devchain::Anvil>)> {
+    let a = &config.anchoring;
+    let interval = Duration::from_secs(a.interval_secs.max(1));
+    let (client, chain) = match (&a.rpc_url, dev) {
+        (Some(rpc), _) => {
+            let key = a.private_key.as_deref().context("anchoring.rpc_url is set but anchoring.private_key is not")?;
+            let contract = a.contract.as_deref().context(
+                "anchoring.rpc_url is set but anchoring.contract is not (deploy one with `provreg deploy-contract`)",
+            )?;
+            let contract = provreg_server::anchoring::parse_address(contract)?;
+            (ChainClient::connect(rpc, key, Some(contract), a.confirmations)?, None)
+        }
+        (None, true) => {
+            let anvil =
+                match provreg_anchor::devchain::Anvil::spawn_persistent(&config.data_dir.join("anvil-state.json")) {
+                    Ok(anvil) => anvil,
+                    Err(e) => {
+                        println!("anchoring is off: {e}");
+                        return Ok((None, None));
+                    }
+                };
+            let key = anvil.private_key_hex(0).context("the local chain has no dev account")?;
+            let mut client = ChainClient::connect(&anvil.endpoint(), &key, None, 1)?;
+            let saved = config.data_dir.join("dev-contract.txt");
+            let existing = std::fs::read_to_string(&saved).ok().and_then(|s| s.trim().parse().ok());
+            let reuse = match existing {
+                Some(address) => {
+                    let probe = ChainClient::connect(&anvil.endpoint(), &key, Some(address), 1)?;
+                    probe.next_seq().await.is_ok().then_some(address)
+                }
+                None => None,
+            };
+            let address = match reuse {
+                Some(address) => address,
+                None => {
+                    let address = client.deploy().await.context("deploying ProvenanceAnchor on the local chain")?;
+                    std::fs::write(&saved, format!("{address}\n"))
+                        .with_context(|| format!("writing {}", saved.display()))?;
+                    address
+                }
+            };
+            println!("local chain {} (chain id {}), ProvenanceAnchor at {address}", anvil.endpoint(), anvil.chain_id());
+            let client = ChainClient::connect(&anvil.endpoint(), &key, Some(address), 1)?;
+            (client, Some(anvil))
+        }
+        (None, false) => {
+            println!("anchoring is off (no anchoring.rpc_url); records are logged and wait to be anchored");
+            return Ok((None, None));
+        }
+    };
+    let worker = Arc::new(
+        AnchorWorker::new(registry.clone(), client, &config.database_url, a.max_batch, interval)
+            .await
+            .context("starting the anchor worker")?,
+    );
+    println!("anchoring the log every {}s on chain {} at {}", interval.as_secs(), worker.chain_id(), worker.contract());
+    tokio::spawn(worker.clone().run());
+    Ok((Some(worker), chain))
 }
 
 /// Loads the demo fixtures into an empty registry and makes sure a dev admin key exists.
@@ -194,8 +302,5 @@ async fn dev_setup(registry: &Registry, config: &Config) -> Result<()> {
         std::fs::write(&key_file, format!("{secret}\n")).with_context(|| format!("writing {}", key_file.display()))?;
     }
     println!("dev admin key in {} (send it as `Authorization: Bearer <key>`)", key_file.display());
-    if config.database_url.starts_with("postgres") {
-        bail!("--dev uses the embedded SQLite database; unset the PostgreSQL URL or drop --dev");
-    }
     Ok(())
 }

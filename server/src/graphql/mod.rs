@@ -7,6 +7,7 @@ use crate::service::{Registry, parse_id};
 
 pub mod lineage;
 mod mutation;
+pub mod provenance;
 mod query;
 pub mod records;
 
@@ -36,6 +37,7 @@ pub struct Deps {
     pub query_depth: usize,
     pub query_complexity: usize,
     pub limits: Limits,
+    pub anchor_worker: Option<std::sync::Arc<crate::anchoring::AnchorWorker>>,
 }
 
 /// Builds the full schema.
@@ -43,6 +45,7 @@ pub fn build_schema(deps: Deps) -> FullSchema {
     Schema::build(Query, Mutation, EmptySubscription)
         .data(deps.registry)
         .data(deps.limits)
+        .data(deps.anchor_worker)
         .limit_depth(deps.query_depth)
         .limit_complexity(deps.query_complexity)
         .finish()

@@ -1,9 +1,14 @@
 //! Writes. Every mutation needs a registrar or admin key.
 use async_graphql::{Context, Object, Result};
 
+use super::provenance::Anchor;
 use super::records::{Dataset, License, ModelVersion, StatusEvent};
 use super::{id_arg, principal, registry};
+use std::sync::Arc;
+
+use crate::anchoring::{AnchorWorker, Round};
 use crate::auth::Role;
+use crate::error::AppError;
 use crate::payload::{DatasetInput, LicenseInput, ModelVersionInput, RecordStatus};
 use crate::service::status::SubjectKind;
 
@@ -64,6 +69,26 @@ impl Mutation {
         reason: String,
     ) -> Result<StatusEvent> {
         set_status(ctx, SubjectKind::Dataset, id, status, reason).await
+    }
+
+    /// Runs an anchoring round now instead of waiting for the interval (admin only): batches
+    /// the waiting log entries and anchors them; returns the anchors confirmed by this round.
+    async fn anchor_now(&self, ctx: &Context<'_>) -> Result<Vec<Anchor>> {
+        principal(ctx).require(Role::Admin, "anchor")?;
+        let worker = ctx.data_opt::<Option<Arc<AnchorWorker>>>().and_then(|w| w.clone()).ok_or_else(|| {
+            AppError::bad_input("anchorNow", "configured", "anchoring is not configured on this server")
+        })?;
+        Ok(match worker.round().await? {
+            Round::Anchored(done) => done.into_iter().map(Anchor).collect(),
+            Round::Idle => Vec::new(),
+            Round::NotLeader => {
+                return Err(AppError::Conflict {
+                    message: "another server holds the anchoring lock; ask it".into(),
+                    existing_id: None,
+                }
+                .into());
+            }
+        })
     }
 
     /// Marks a licence `WITHDRAWN` (or `ACTIVE` again).

@@ -3,6 +3,7 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, InputObject, Object, Result};
 
 use super::lineage::{Lineage, LineageDirection};
+use super::provenance::{Anchor, Certificate, LogEntry};
 use super::records::{Dataset, License, Model, ModelVersion};
 use super::{Limits, id_arg, reader};
 use crate::error::AppError;
@@ -160,6 +161,39 @@ impl Query {
         };
         let page = r.list_model_versions(&f, after, first).await?;
         connection(page, |r| r.id, ModelVersion::new, after.is_some())
+    }
+
+    /// A birth certificate by ID.
+    async fn certificate(&self, ctx: &Context<'_>, id: String) -> Result<Option<Certificate>> {
+        let id = id_arg("id", &id)?;
+        Ok(reader(ctx)?.certificate(id).await?.map(Certificate))
+    }
+
+    /// The log entry at sequence number `seq`.
+    async fn log_entry(&self, ctx: &Context<'_>, seq: i64) -> Result<Option<LogEntry>> {
+        Ok(reader(ctx)?.log_entry_at(seq).await?.map(LogEntry))
+    }
+
+    /// Anchors in log order (`after` is a cursor from an earlier page).
+    async fn anchors(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Conn<Anchor>> {
+        let r = reader(ctx)?;
+        let max = ctx.data::<Limits>().map(|l| l.max_page_size).unwrap_or(100);
+        let first = first.unwrap_or(50);
+        if first < 0 || first as usize > max {
+            return Err(AppError::bad_input("first", "maximum", format!("first must be between 0 and {max}")).into());
+        }
+        let after_seq = after
+            .as_deref()
+            .map(|a| a.parse::<i64>().map_err(|_| AppError::bad_input("after", "format", "not a cursor of this list")))
+            .transpose()?;
+        let mut rows = r.anchors_page(after_seq, first as u64 + 1).await?;
+        let has_next = rows.len() > first as usize;
+        rows.truncate(first as usize);
+        let mut conn = Connection::new(after_seq.is_some(), has_next);
+        for row in rows {
+            conn.edges.push(Edge::new(row.first_seq.to_string(), Anchor(row)));
+        }
+        Ok(conn)
     }
 
     /// The lineage of a model version, dataset or licence: what it came from (`UPSTREAM`) or

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use provreg_entities::{dataset, license, model, model_version, status_event};
 use serde::de::DeserializeOwned;
 
+use super::provenance::{Certificate, LogEntry, certificate_of, log_entry_of};
 use super::registry;
 use crate::error::AppError;
 use crate::payload::{
@@ -99,6 +100,14 @@ impl License {
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
+    /// The C2PA birth certificate issued with this record.
+    async fn certificate(&self, ctx: &Context<'_>) -> Result<Option<Certificate>> {
+        certificate_of(ctx, self.row.id).await
+    }
+    /// This record's entry in the append-only log, with its anchor and inclusion proof.
+    async fn log_entry(&self, ctx: &Context<'_>) -> Result<Option<LogEntry>> {
+        log_entry_of(ctx, self.row.id).await
+    }
 }
 
 /// A registered dataset.
@@ -167,6 +176,14 @@ impl Dataset {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
+    }
+    /// The C2PA birth certificate issued with this record.
+    async fn certificate(&self, ctx: &Context<'_>) -> Result<Option<Certificate>> {
+        certificate_of(ctx, self.row.id).await
+    }
+    /// This record's entry in the append-only log, with its anchor and inclusion proof.
+    async fn log_entry(&self, ctx: &Context<'_>) -> Result<Option<LogEntry>> {
+        log_entry_of(ctx, self.row.id).await
     }
 }
 
@@ -295,6 +312,14 @@ impl ModelVersion {
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
+    /// The C2PA birth certificate issued with this record.
+    async fn certificate(&self, ctx: &Context<'_>) -> Result<Option<Certificate>> {
+        certificate_of(ctx, self.row.id).await
+    }
+    /// This record's entry in the append-only log, with its anchor and inclusion proof.
+    async fn log_entry(&self, ctx: &Context<'_>) -> Result<Option<LogEntry>> {
+        log_entry_of(ctx, self.row.id).await
+    }
 }
 
 /// A status change of a record.
@@ -326,5 +351,9 @@ impl StatusEvent {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// This event's entry in the append-only log (status events have no certificate).
+    async fn log_entry(&self, ctx: &Context<'_>) -> Result<Option<LogEntry>> {
+        log_entry_of(ctx, self.0.id).await
     }
 }

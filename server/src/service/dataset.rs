@@ -4,7 +4,9 @@ use provreg_schema::PayloadKind;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
-use super::{Registry, envelope, now, parse_id};
+use super::seal::{dataset_ingredients, digest_bytes};
+use super::{Registry, envelope, license_terms, now, parse_id, record_claim};
+use crate::certs::{Action, CertificateRequest, Subject};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::DatasetInput;
 
@@ -20,14 +22,17 @@ impl Registry {
             return Err(AppError::bad_input("/license", "exists", format!("no licence with ID {license_id}")));
         }
         let mut sources = Vec::new();
+        let mut source_rows = Vec::new();
         for (i, s) in input.derived_from.iter().flatten().enumerate() {
             let pointer = format!("/derivedFrom/{i}");
             let source = parse_id(&pointer, s)?;
-            if dataset::Entity::find_by_id(source).one(&self.db).await?.is_none() {
-                return Err(AppError::bad_input(&pointer, "exists", format!("no dataset with ID {source}")));
+            match dataset::Entity::find_by_id(source).one(&self.db).await? {
+                Some(row) => source_rows.push(row),
+                None => return Err(AppError::bad_input(&pointer, "exists", format!("no dataset with ID {source}"))),
             }
             sources.push(source);
         }
+        let source_certs = self.certificates_of(sources.clone()).await?;
         let duplicate = || format!("dataset {:?} version {:?} is already registered", input.name, input.version);
         if let Some(existing) = dataset::Entity::find()
             .filter(dataset::Column::Name.eq(&input.name))
@@ -40,6 +45,7 @@ impl Registry {
         let id = Uuid::now_v7();
         let at = now();
         let record = envelope("dataset", id, at, &payload)?;
+        let claim = record_claim(&record)?;
         let model = dataset::Model {
             id,
             name: input.name.clone(),
@@ -51,6 +57,24 @@ impl Registry {
             digest: record.digest_hex(),
             canonical: record.bytes,
             created_at: at,
+        };
+        // The sources this dataset derives from are its ingredients, certificates and all.
+        let ingredients = dataset_ingredients(&source_rows, &source_certs)?;
+        let lineage = serde_json::json!({
+            "derivedFrom": source_rows.iter().map(|d| serde_json::json!({
+                "dataset": d.id.to_string(), "name": d.name, "version": d.version, "digest": d.digest,
+            })).collect::<Vec<_>>(),
+        });
+        let request = CertificateRequest {
+            subject: Subject::Dataset,
+            title: format!("{} {}", input.name, input.version),
+            format: "application/octet-stream".into(),
+            bound_sha256: digest_bytes(&input.content_sha256)?,
+            action: Action::Created,
+            record: claim,
+            lineage: Some(lineage),
+            license_terms: Some(license_terms(&self.db, license_id).await?),
+            ingredients,
         };
         let txn = self.db.begin().await?;
         dataset::Entity::insert(dataset::ActiveModel::from(model.clone()).reset_all())
@@ -64,6 +88,7 @@ impl Registry {
             });
             dataset_derivation::Entity::insert_many(edges).exec_without_returning(&txn).await?;
         }
+        self.seal(&txn, "dataset", id, &model.digest, Some(request)).await?;
         txn.commit().await?;
         Ok(model)
     }

@@ -4,7 +4,9 @@ use provreg_schema::PayloadKind;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
-use super::{Registry, envelope, now, parse_time};
+use super::seal::digest_bytes;
+use super::{Registry, envelope, now, parse_time, record_claim};
+use crate::certs::{Action, CertificateRequest, Subject};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::LicenseInput;
 
@@ -24,6 +26,18 @@ impl Registry {
         let id = Uuid::now_v7();
         let at = now();
         let record = envelope("license", id, at, &payload)?;
+        // A licence describes no outside bytes: its certificate is bound to the canonical record.
+        let request = CertificateRequest {
+            subject: Subject::License,
+            title: input.name.clone(),
+            format: "application/json".into(),
+            bound_sha256: digest_bytes(&record.digest_hex())?,
+            action: Action::Created,
+            record: record_claim(&record)?,
+            lineage: None,
+            license_terms: Some(payload.clone()),
+            ingredients: Vec::new(),
+        };
         let model = license::Model {
             id,
             name: input.name.clone(),
@@ -40,6 +54,7 @@ impl Registry {
             .exec_without_returning(&txn)
             .await
             .map_err(|e| map_unique(e, || format!("a licence named {:?} is already registered", input.name)))?;
+        self.seal(&txn, "license", id, &model.digest, Some(request)).await?;
         txn.commit().await?;
         Ok(model)
     }

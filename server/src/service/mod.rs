@@ -13,8 +13,10 @@ mod dataset;
 mod license;
 pub mod lineage;
 pub mod lists;
+pub mod log;
 mod model_version;
 mod reads;
+pub mod seal;
 pub mod status;
 
 pub use reads::StatusRow;
@@ -24,13 +26,27 @@ pub use reads::StatusRow;
 pub struct Registry {
     pub db: DatabaseConnection,
     validators: Arc<Validators>,
+    signing: Option<Arc<seal::Signing>>,
+    trees: Arc<log::TreeCache>,
 }
 
 impl Registry {
     /// Wraps a connected, migrated database.
     pub fn new(db: DatabaseConnection) -> AppResult<Self> {
         let validators = Validators::new().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { db, validators: Arc::new(validators) })
+        Ok(Self { db, validators: Arc::new(validators), signing: None, trees: Arc::default() })
+    }
+
+    /// Signs records' birth certificates with `signing`. Without it, registrations fail with
+    /// an error that says how to configure a signing identity.
+    pub fn with_signing(mut self, signing: seal::Signing) -> Self {
+        self.signing = Some(Arc::new(signing));
+        self
+    }
+
+    /// The signing identity, if configured.
+    pub fn signing(&self) -> Option<&seal::Signing> {
+        self.signing.as_deref()
     }
 
     /// Serialises an input to its JSON payload and validates it against its schema.
@@ -50,6 +66,26 @@ fn envelope(kind: &str, id: Uuid, at: DateTime<Utc>, payload: &serde_json::Value
         "payload": payload,
     });
     Ok(provreg_schema::canonicalize(&value)?)
+}
+
+/// The `org.provreg.record` content of a certificate: the record's kind, ID, digest and
+/// canonical form.
+fn record_claim(record: &CanonicalRecord) -> AppResult<serde_json::Value> {
+    let value: serde_json::Value =
+        serde_json::from_slice(&record.bytes).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(serde_json::json!({ "digest": record.digest_hex(), "canonical": value }))
+}
+
+/// The licence terms (the payload of its canonical record) of licence `id`, read in `conn`.
+async fn license_terms(conn: &impl sea_orm::ConnectionTrait, id: Uuid) -> AppResult<serde_json::Value> {
+    use sea_orm::EntityTrait;
+    let row = provreg_entities::license::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("licence {id} vanished")))?;
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&row.canonical).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(record["payload"].take())
 }
 
 /// The current time, truncated to microseconds so it round-trips through both databases.

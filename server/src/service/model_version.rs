@@ -7,9 +7,11 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
-use super::{Registry, envelope, now, parse_id, parse_time};
+use super::seal::{dataset_ingredients, digest_bytes, ingredient};
+use super::{Registry, envelope, license_terms, now, parse_id, parse_time, record_claim};
+use crate::certs::{Action, CertificateRequest, IngredientRelation, Subject};
 use crate::error::{AppError, AppResult, map_unique};
-use crate::payload::ModelVersionInput;
+use crate::payload::{ModelVersionInput, ParentRelation};
 
 impl Registry {
     /// Validates and stores a model version. `(model, versionLabel)` is unique; the model is
@@ -28,14 +30,14 @@ impl Registry {
         let parent = match &input.parent {
             Some(p) => {
                 let parent_id = parse_id("/parent/id", &p.id)?;
-                if model_version::Entity::find_by_id(parent_id).one(&self.db).await?.is_none() {
+                let Some(row) = model_version::Entity::find_by_id(parent_id).one(&self.db).await? else {
                     return Err(AppError::bad_input(
                         "/parent/id",
                         "exists",
                         format!("no model version with ID {parent_id}"),
                     ));
-                }
-                Some((parent_id, p.relation))
+                };
+                Some((parent_id, p.relation, row))
             }
             None => None,
         };
@@ -56,16 +58,45 @@ impl Registry {
             inputs.push((dataset_id, td.role));
         }
         let wanted: Vec<Uuid> = ids.iter().map(|(_, id)| *id).collect();
-        let found: HashSet<Uuid> = dataset::Entity::find()
-            .filter(dataset::Column::Id.is_in(wanted))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|d| d.id)
-            .collect();
+        let dataset_rows = dataset::Entity::find().filter(dataset::Column::Id.is_in(wanted)).all(&self.db).await?;
+        let found: HashSet<Uuid> = dataset_rows.iter().map(|d| d.id).collect();
         if let Some((pointer, missing)) = ids.iter().find(|(_, id)| !found.contains(id)) {
             return Err(AppError::bad_input(pointer, "exists", format!("no dataset with ID {missing}")));
         }
+
+        let mut cert_subjects: Vec<Uuid> = dataset_rows.iter().map(|d| d.id).collect();
+        cert_subjects.extend(parent.as_ref().map(|p| p.0));
+        let certs = self.certificates_of(cert_subjects).await?;
+        let cert_of = |id: Uuid| certs.iter().find(|c| c.subject_id == id);
+        let parent_model = match &parent {
+            Some((_, _, row)) => model::Entity::find_by_id(row.model_id).one(&self.db).await?.map(|m| m.name),
+            None => None,
+        };
+        let mut ingredients = Vec::new();
+        if let Some((parent_id, _, row)) = &parent
+            && let Some(cert) = cert_of(*parent_id)
+        {
+            let title = format!("{} {}", parent_model.as_deref().unwrap_or("model"), row.version_label);
+            ingredients.push(ingredient(title, IngredientRelation::ParentOf, cert)?);
+        }
+        ingredients.extend(dataset_ingredients(&dataset_rows, &certs)?);
+        let lineage = serde_json::json!({
+            "parent": parent.as_ref().map(|(id, relation, row)| serde_json::json!({
+                "modelVersion": id.to_string(), "relation": relation.as_str(), "digest": row.digest,
+            })),
+            "trainingData": inputs.iter().filter_map(|(dataset_id, role)| {
+                dataset_rows.iter().find(|d| d.id == *dataset_id).map(|d| serde_json::json!({
+                    "dataset": d.id.to_string(), "role": role.as_str(), "digest": d.digest,
+                    "contentSha256": d.content_sha256, "license": d.license_id.to_string(),
+                }))
+            }).collect::<Vec<_>>(),
+        });
+        let action = match parent.as_ref().map(|p| p.1) {
+            None => Action::Created,
+            Some(ParentRelation::Finetune) => Action::FineTuned,
+            Some(_) => Action::Retrained,
+        };
+        let terms = license_terms(&self.db, license_id).await?;
 
         let duplicate = || format!("model {:?} already has a version {:?}", input.model, input.version_label);
         // The first statement writes, so on SQLite the transaction holds the write lock from the start.
@@ -96,6 +127,17 @@ impl Registry {
         }
         let id = Uuid::now_v7();
         let record = envelope("modelVersion", id, at, &payload)?;
+        let request = CertificateRequest {
+            subject: Subject::ModelVersion,
+            title: format!("{} {}", input.model, input.version_label),
+            format: "application/octet-stream".into(),
+            bound_sha256: digest_bytes(&input.weights_sha256)?,
+            action,
+            record: record_claim(&record)?,
+            lineage: Some(lineage),
+            license_terms: Some(terms),
+            ingredients,
+        };
         let version = model_version::Model {
             id,
             model_id,
@@ -103,8 +145,8 @@ impl Registry {
             weights_sha256: input.weights_sha256.clone(),
             architecture: input.architecture.clone(),
             license_id,
-            parent_id: parent.map(|p| p.0),
-            parent_relation: parent.map(|p| p.1.as_str().to_owned()),
+            parent_id: parent.as_ref().map(|p| p.0),
+            parent_relation: parent.as_ref().map(|p| p.1.as_str().to_owned()),
             digest: record.digest_hex(),
             canonical: record.bytes,
             created_at: at,
@@ -124,6 +166,7 @@ impl Registry {
             });
             training_input::Entity::insert_many(rows).exec_without_returning(&txn).await?;
         }
+        self.seal(&txn, "modelVersion", id, &version.digest, Some(request)).await?;
         txn.commit().await?;
         Ok(version)
     }

@@ -90,6 +90,7 @@ impl Registry {
         status_event::Entity::insert(status_event::ActiveModel::from(event.clone()).reset_all())
             .exec_without_returning(&txn)
             .await?;
+        self.seal(&txn, "statusEvent", id, &event.digest, None).await?;
         txn.commit().await?;
         Ok(event)
     }

@@ -1,5 +1,10 @@
 //! `TestApp`: a migrated database of its own and the server on port 0.
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use provreg_anchor::ChainClient;
+use provreg_anchor::alloy_types::Address;
+use provreg_server::anchoring::AnchorWorker;
 
 use provreg_server::auth::{self, Role};
 use provreg_server::config::Config;
@@ -27,6 +32,25 @@ macro_rules! on_both {
     };
 }
 
+/// Runs one async test body that takes the backend (and spawns what it needs) on both.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -38,6 +62,17 @@ pub fn postgres_admin_url() -> String {
     std::env::var("PROVREG_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// A data directory with a development CA, made once per test process.
+pub fn test_data_dir() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("provreg-test-data-{}", std::process::id()));
+        provreg_server::certs::init_dev_ca(&dir.join("ca")).expect("dev CA");
+        dir
+    })
+    .clone()
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub registry: Registry,
@@ -46,6 +81,10 @@ pub struct TestApp {
     pub auditor: String,
     client: reqwest::Client,
     cleanup: Cleanup,
+    /// The anchor worker, when spawned with a chain.
+    pub worker: Option<Arc<AnchorWorker>>,
+    /// The database URL.
+    pub url: String,
 }
 
 enum Cleanup {
@@ -84,6 +123,20 @@ impl TestApp {
 
     /// Spawns with a configuration adjusted by `tweak`.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_inner(backend, tweak, None).await
+    }
+
+    /// Spawns with an anchor worker on the chain at `rpc` (contract `contract`, owner `key`),
+    /// served behind `anchorNow`; rounds run only when a test asks.
+    pub async fn spawn_anchored(backend: Backend, rpc: &str, key: &str, contract: Address) -> Self {
+        Self::spawn_inner(backend, |_| {}, Some((rpc.to_owned(), key.to_owned(), contract))).await
+    }
+
+    async fn spawn_inner(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        chain: Option<(String, String, Address)>,
+    ) -> Self {
         let tag = uuid::Uuid::now_v7().simple().to_string();
         let (url, cleanup) = match backend {
             Backend::Sqlite => {
@@ -101,11 +154,13 @@ impl TestApp {
                 (format!("{server}/{name}"), Cleanup::Database(name))
             }
         };
-        let mut config = Config { database_url: url, max_connections: 4, ..Config::default() };
+        let mut config =
+            Config { database_url: url, max_connections: 4, data_dir: test_data_dir(), ..Config::default() };
         tweak(&mut config);
         let conn = db::connect(&config.database_url, config.max_connections).await.expect("connect");
         db::migrate(&conn).await.expect("migrations run");
-        let registry = Registry::new(conn).expect("registry");
+        let registry =
+            Registry::new(conn).expect("registry").with_signing(provreg_server::signing(&config).expect("signing"));
         let key = |role: Role| {
             let db = registry.db.clone();
             async move { auth::create_key(&db, role.as_str(), role).await.expect("create key").1 }
@@ -114,9 +169,29 @@ impl TestApp {
             (key(Role::Admin).await, key(Role::Registrar).await, key(Role::Auditor).await);
         let server = BoundServer::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
         let addr = server.addr;
+        let worker = match chain {
+            Some((rpc, key, contract)) => {
+                let client = ChainClient::connect(&rpc, &key, Some(contract), 1)
+                    .expect("chain client")
+                    .with_receipt_polling(std::time::Duration::from_millis(50), std::time::Duration::from_secs(5));
+                let worker = AnchorWorker::new(
+                    registry.clone(),
+                    client,
+                    &config.database_url,
+                    config.anchoring.max_batch,
+                    std::time::Duration::from_secs(3600),
+                )
+                .await
+                .expect("anchor worker");
+                Some(Arc::new(worker))
+            }
+            None => None,
+        };
         let serving = registry.clone();
-        tokio::spawn(async move { server.run(serving, &config).await });
-        Self { addr, registry, admin, registrar, auditor, client: reqwest::Client::new(), cleanup }
+        let served_worker = worker.clone();
+        let url = config.database_url.clone();
+        tokio::spawn(async move { server.run_with(serving, &config, served_worker).await });
+        Self { addr, registry, admin, registrar, auditor, client: reqwest::Client::new(), cleanup, worker, url }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod helpers;
 
+mod anchoring;
 mod auth;
 mod import;
 mod lineage;

@@ -1,0 +1,16 @@
+//! Rust bindings of the `ProvenanceAnchor` contract, generated from the checked-in artifact.
+
+#![allow(missing_docs, clippy::too_many_arguments)]
+
+/// The compiled artifact (`contracts/ProvenanceAnchor.json`): ABI, bytecode, compiler version.
+pub const ARTIFACT_JSON: &str = include_str!("../contracts/ProvenanceAnchor.json");
+
+/// The contract source the artifact was compiled from.
+pub const SOLIDITY_SOURCE: &str = include_str!("../contracts/ProvenanceAnchor.sol");
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    ProvenanceAnchor,
+    "contracts/ProvenanceAnchor.json"
+);

@@ -1,0 +1,45 @@
+//! The checked-in contract artifact matches its source and the pinned compiler.
+
+use std::path::Path;
+use std::process::Command;
+
+use provreg_anchor::{ARTIFACT_JSON, SOLIDITY_SOURCE};
+
+fn contracts_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/contracts"))
+}
+
+#[test]
+fn recompiling_gives_the_checked_in_artifact() {
+    if !contracts_dir().join("node_modules/solc").is_dir() && crate::support::may_skip("the solc npm package") {
+        return;
+    }
+    let out = Command::new("node").arg("build.js").arg("--check").current_dir(contracts_dir()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "ProvenanceAnchor.json differs from a fresh compilation of ProvenanceAnchor.sol:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn artifact_pins_the_compiler_of_package_json_and_the_pragma() {
+    let artifact: serde_json::Value = serde_json::from_str(ARTIFACT_JSON).unwrap();
+    let package: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(contracts_dir().join("package.json")).unwrap()).unwrap();
+    let solc = package["devDependencies"]["solc"].as_str().unwrap();
+    let version = artifact["compiler"]["version"].as_str().unwrap();
+    assert!(version.starts_with(&format!("{solc}+")), "artifact compiled with {version}, package.json pins {solc}");
+    assert!(SOLIDITY_SOURCE.contains(&format!("pragma solidity {solc};")), "pragma is not pinned to {solc}");
+    assert_eq!(artifact["settings"]["optimizer"]["enabled"], true);
+    assert_eq!(artifact["settings"]["metadata"]["bytecodeHash"], "none");
+    for key in ["bytecode", "deployedBytecode"] {
+        let code = artifact[key].as_str().unwrap();
+        assert!(code.starts_with("0x") && code.len() > 1000, "{key}");
+    }
+    let names: Vec<&str> = artifact["abi"].as_array().unwrap().iter().filter_map(|e| e["name"].as_str()).collect();
+    for name in ["anchor", "nextSeq", "batchCount", "batch", "verifyInclusion", "Anchored", "SequenceGap", "NotOwner"] {
+        assert!(names.contains(&name), "ABI lacks {name}");
+    }
+}
