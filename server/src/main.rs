@@ -86,13 +86,15 @@ enum KeysCommand {
 }
 
 const DEMO_FIXTURES: &str = "fixtures/demo-collection.json";
+/// Port of the local chain `serve --dev` starts, when free.
+const DEV_CHAIN_PORT: u16 = 8545;
 
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PROVREG_LOG")
-                .unwrap_or_else(|_| "info,sea_orm_migration=warn,c2pa=warn".into()),
+                .unwrap_or_else(|_| "info,sea_orm_migration=warn,c2pa=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -235,14 +237,17 @@ async fn start_anchoring(
             (ChainClient::connect(rpc, key, Some(contract), a.confirmations)?, None)
         }
         (None, true) => {
-            let anvil =
-                match provreg_anchor::devchain::Anvil::spawn_persistent(&config.data_dir.join("anvil-state.json")) {
-                    Ok(anvil) => anvil,
-                    Err(e) => {
-                        println!("anchoring is off: {e}");
-                        return Ok((None, None));
-                    }
-                };
+            // The usual local-chain port when it is free, so `cast --rpc-url` examples work as written.
+            let state = config.data_dir.join("anvil-state.json");
+            let spawned = provreg_anchor::devchain::Anvil::spawn_persistent_on(&state, DEV_CHAIN_PORT)
+                .or_else(|_| provreg_anchor::devchain::Anvil::spawn_persistent(&state));
+            let anvil = match spawned {
+                Ok(anvil) => anvil,
+                Err(e) => {
+                    println!("anchoring is off: {e}");
+                    return Ok((None, None));
+                }
+            };
             let key = anvil.private_key_hex(0).context("the local chain has no dev account")?;
             let mut client = ChainClient::connect(&anvil.endpoint(), &key, None, 1)?;
             let saved = config.data_dir.join("dev-contract.txt");
