@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::error::{CertError, Result};
+use super::ingredient::IngredientCache;
 
 /// The certificate chain and key the registry signs manifests with.
 ///
@@ -29,6 +30,7 @@ pub struct SigningIdentity {
     /// Settings for checking ingredient manifests: trust anchored in this chain's CA
     /// certificates when the chain has any.
     pub(crate) ingredient_context: Arc<Context>,
+    pub(crate) ingredient_checks: IngredientCache,
 }
 
 impl fmt::Debug for SigningIdentity {
@@ -71,7 +73,13 @@ impl SigningIdentity {
         let anchors = (!ca_pems.is_empty()).then(|| ca_pems.concat());
         let ingredient_context = super::inspect::reading_context(anchors.as_deref())?.into_shared();
 
-        Ok(Self { signer_name, fingerprint, issue_context, ingredient_context })
+        Ok(Self {
+            signer_name,
+            fingerprint,
+            issue_context,
+            ingredient_context,
+            ingredient_checks: IngredientCache::default(),
+        })
     }
 
     /// The signing certificate's subject common name, or its organisation when it has

@@ -2,9 +2,8 @@
 
 use std::io::Cursor;
 
-use base64::Engine as _;
+use c2pa::Builder;
 use c2pa::assertions::DataHash;
-use c2pa::{Builder, Reader};
 use chrono::Utc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -12,7 +11,6 @@ use sha2::{Digest, Sha256};
 use super::assertions::{LABEL_LICENSE, LABEL_LINEAGE, LABEL_RECORD, training_mining};
 use super::error::{CertError, Result};
 use super::identity::SigningIdentity;
-use super::inspect::check_store;
 use super::request::{Action, CertificateRequest, IngredientRelation, IssuedCertificate, TRAINED_ALGORITHMIC_MEDIA};
 
 /// Format under which a manifest store is written as a sidecar: a bare JUMBF
@@ -100,7 +98,7 @@ fn build(identity: &SigningIdentity, req: &CertificateRequest<'_>) -> Result<(Bu
     let mut parent_id = None;
     for (index, ingredient) in req.ingredients.iter().enumerate() {
         let id = format!("ingredient-{index}");
-        builder.add_ingredient(prepare_ingredient(identity, ingredient, &id)?);
+        builder.add_ingredient(super::ingredient::prepare(identity, ingredient, &id)?);
         if ingredient.relation == IngredientRelation::ParentOf {
             parent_id = Some(id);
         }
@@ -176,70 +174,4 @@ fn new_manifest_label() -> String {
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
     format!("urn:c2pa:{uuid}")
-}
-
-/// Validates an ingredient's manifest store and turns it into a C2PA ingredient that
-/// carries the store and the validation results.
-fn prepare_ingredient(
-    identity: &SigningIdentity,
-    ingredient: &super::request::Ingredient<'_>,
-    id: &str,
-) -> Result<c2pa::Ingredient> {
-    let fail = |reason: String| CertError::Ingredient { title: ingredient.title.clone(), reason };
-    let reader = Reader::from_shared_context(&identity.ingredient_context);
-    let checked = check_store(reader, ingredient.manifest_store, "application/octet-stream", None)
-        .map_err(|e| fail(format!("unreadable manifest store: {e}")))?;
-    if checked.state == "Invalid" {
-        return Err(fail(format!("manifest store does not validate: {}", checked.errors.join("; "))));
-    }
-    let bound = active_data_hash(&checked.reader, &checked.label)
-        .ok_or_else(|| fail("its manifest has no c2pa.hash.data binding".into()))?;
-    if bound != ingredient.bound_sha256 {
-        return Err(fail(format!(
-            "its manifest is bound to SHA-256 {}, the request says {}",
-            hex::encode(bound),
-            hex::encode(ingredient.bound_sha256)
-        )));
-    }
-    // C2PA 2.x claims carry no format; ours is in the record assertion.
-    let format = recorded_format(&checked.reader).unwrap_or_else(|| "application/octet-stream".to_owned());
-    let mut c2pa_ingredient = c2pa::Ingredient::from_json(&serde_json::to_string(&json!({
-        "title": ingredient.title,
-        "format": format,
-        "relationship": ingredient.relation.as_c2pa(),
-        "label": id,
-        "active_manifest": checked.label,
-        "validation_results": checked.results,
-        "description": format!(
-            "Bound by data hash to SHA-256 {}; those bytes are not held by the registry, so \
-             the data-hash binding was compared, not recomputed, when this ingredient was added.",
-            hex::encode(bound)
-        ),
-    }))?)?;
-    c2pa_ingredient.set_manifest_data(ingredient.manifest_store.to_vec())?;
-    Ok(c2pa_ingredient)
-}
-
-/// The `hash` of the active manifest's `c2pa.hash.data` assertion.
-fn active_data_hash(reader: &Reader, label: &str) -> Option<[u8; 32]> {
-    let report: Value = serde_json::from_str(&reader.detailed_json()).ok()?;
-    let store = &report["manifests"][label]["assertion_store"];
-    let hash = &store[DataHash::LABEL]["hash"];
-    let bytes: Vec<u8> = match hash {
-        Value::Array(items) => {
-            items.iter().map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok())).collect::<Option<_>>()?
-        }
-        // The report shows byte strings in standard base64.
-        Value::String(s) => base64::engine::general_purpose::STANDARD.decode(s).ok()?,
-        _ => return None,
-    };
-    bytes.try_into().ok()
-}
-
-/// The bound asset's format as our `org.provreg.record` assertion states it.
-fn recorded_format(reader: &Reader) -> Option<String> {
-    let manifest = reader.active_manifest()?;
-    let record = manifest.assertions().iter().find(|a| a.label() == LABEL_RECORD)?;
-    let value: Value = record.to_assertion().ok()?;
-    value["format"].as_str().map(str::to_owned)
 }

@@ -39,6 +39,7 @@ pub mod assertions;
 mod dev_ca;
 mod error;
 mod identity;
+mod ingredient;
 mod inspect;
 mod issue;
 mod request;

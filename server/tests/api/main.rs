@@ -4,6 +4,7 @@ mod helpers;
 
 mod anchoring;
 mod auth;
+mod certificates;
 mod import;
 mod lineage;
 mod pagination;
