@@ -161,6 +161,30 @@ impl BatchTree {
         &self.leaves
     }
 
+    /// The whole tree as bytes, for storing beside the batch: the leaves (32 bytes each), then
+    /// every level of nodes from the hashed leaves up to the root. [`proof_from_levels`] proves
+    /// any index from it by slicing, without hashing the batch again.
+    pub fn levels(&self) -> Vec<u8> {
+        let n = self.leaves.len();
+        let mut out = Vec::with_capacity(32 * (3 * n + 64));
+        self.leaves.iter().for_each(|l| out.extend_from_slice(l));
+        let mut level: Vec<Digest> = self.leaves.iter().map(leaf_hash).collect();
+        loop {
+            level.iter().for_each(|node| out.extend_from_slice(node));
+            if level.len() <= 1 {
+                return out;
+            }
+            level = level
+                .chunks(2)
+                .map(|pair| match pair {
+                    [left, right] => node_hash(left, right),
+                    [last] => node_hash(last, last),
+                    _ => unreachable_pair(),
+                })
+                .collect();
+        }
+    }
+
     /// The inclusion proof of leaf `index`.
     pub fn proof(&self, index: u64) -> Result<InclusionProof> {
         let size = self.size();
@@ -186,4 +210,43 @@ impl BatchTree {
         proof.verify()?;
         Ok(proof)
     }
+}
+
+/// `chunks(2)` yields one or two items; anything else cannot happen.
+fn unreachable_pair() -> Digest {
+    [0; 32]
+}
+
+/// The inclusion proof of leaf `index` of a batch of `size` leaves, sliced out of the bytes
+/// [`BatchTree::levels`] produced. The proof is verified before it is returned, so damaged bytes
+/// give an error, never a wrong proof.
+pub fn proof_from_levels(levels: &[u8], size: u64, index: u64) -> Result<InclusionProof> {
+    if index >= size {
+        return Err(AnchorError::IndexOutOfRange { index, size });
+    }
+    let malformed = || AnchorError::ProofMismatch("stored tree levels do not match the batch size");
+    let digest = |at: u64| -> Result<Digest> {
+        let start = usize::try_from(at).map_err(|_| malformed())?.checked_mul(32).ok_or_else(malformed)?;
+        levels.get(start..start + 32).and_then(|b| b.try_into().ok()).ok_or_else(malformed)
+    };
+    let leaf = digest(index)?;
+    // Node offsets (in digests): the leaves, then each level of hashed nodes.
+    let mut offset = size;
+    let mut width = size;
+    let mut position = index;
+    let mut siblings = Vec::new();
+    while width > 1 {
+        let sibling = if position ^ 1 < width { position ^ 1 } else { position };
+        siblings.push(digest(offset + sibling)?);
+        offset += width;
+        position >>= 1;
+        width = width / 2 + width % 2;
+    }
+    let root = digest(offset)?;
+    if (offset + 1).checked_mul(32) != Some(levels.len() as u64) {
+        return Err(malformed());
+    }
+    let proof = InclusionProof { leaf, index, size, siblings, root };
+    proof.verify()?;
+    Ok(proof)
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod anchor;
+pub mod anchor_tree;
 pub mod api_key;
 pub mod certificate;
 pub mod dataset;

@@ -41,6 +41,12 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null("confirmed_at"))
                 .to_owned(),
             Table::create()
+                .table("anchor_trees")
+                .col(pk_uuid("anchor_id"))
+                .col(blob("levels"))
+                .foreign_key(ForeignKey::create().from("anchor_trees", "anchor_id").to("anchors", "id"))
+                .to_owned(),
+            Table::create()
                 .table("log_entries")
                 .col(pk_uuid("id"))
                 .col(big_integer_null("seq"))
@@ -73,7 +79,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["log_entries", "anchors", "certificates"] {
+        for table in ["log_entries", "anchor_trees", "anchors", "certificates"] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())

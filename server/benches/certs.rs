@@ -20,15 +20,18 @@ use provreg_server::certs::{
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+/// Numbers of warm-up calls start here, far from the measured ones.
+const WARM_UP: u64 = 1 << 40;
+
 fn rate(label: &str, seconds: f64, op: impl FnMut(u64)) -> f64 {
     rate_at_most(label, seconds, u64::MAX, op)
 }
 
-/// Runs `op(0..)` (after 20 warm-up calls, numbered from `u64::MAX - 20`) for
+/// Runs `op(0..)` (after 20 warm-up calls, numbered from [`WARM_UP`]) for
 /// `seconds` or `max_n` calls, whichever comes first.
 fn rate_at_most(label: &str, seconds: f64, max_n: u64, mut op: impl FnMut(u64)) -> f64 {
     for i in 0..20 {
-        op(u64::MAX - 20 + i);
+        op(WARM_UP + i);
     }
     let budget = Duration::from_secs_f64(seconds);
     let start = Instant::now();
@@ -40,6 +43,20 @@ fn rate_at_most(label: &str, seconds: f64, max_n: u64, mut op: impl FnMut(u64)) 
     let per_second = n as f64 / start.elapsed().as_secs_f64();
     println!("{label:<42} {per_second:>10.0} /s  ({:>8.1} µs each, n = {n})", 1e6 / per_second);
     per_second
+}
+
+fn request(i: u64, action: Action, ingredients: Vec<Ingredient<'_>>) -> CertificateRequest<'_> {
+    CertificateRequest {
+        subject: Subject::ModelVersion,
+        title: format!("bench model {i}"),
+        format: "application/octet-stream".into(),
+        bound_sha256: Sha256::digest(i.to_le_bytes()).into(),
+        action,
+        record: json!({ "id": i, "versionLabel": format!("v{i}"), "architecture": "mlp" }),
+        lineage: None,
+        license_terms: Some(json!({ "name": "Apache-2.0", "aiTraining": "allowed" })),
+        ingredients,
+    }
 }
 
 fn main() {
@@ -64,17 +81,6 @@ fn main() {
         let _: p256::ecdsa::Signature = raw_key.sign(&m);
     });
 
-    let request = |i: u64, action, ingredients| CertificateRequest {
-        subject: Subject::ModelVersion,
-        title: format!("bench model {i}"),
-        format: "application/octet-stream".into(),
-        bound_sha256: Sha256::digest(i.to_le_bytes()).into(),
-        action,
-        record: json!({ "id": i, "versionLabel": format!("v{i}"), "architecture": "mlp" }),
-        lineage: None,
-        license_terms: Some(json!({ "name": "Apache-2.0", "aiTraining": "allowed" })),
-        ingredients,
-    };
     let plain = rate("issue: sidecar, no ingredient", seconds, |i| {
         issue(&identity, &request(i, Action::Created, vec![])).unwrap();
     });
@@ -98,7 +104,7 @@ fn main() {
         issue(&identity, &request(i, Action::Retrained, vec![ingredient])).unwrap();
     };
     let cold = rate_at_most("issue: with a new parentOf ingredient (cold)", seconds, POOL - 1, |i| {
-        let parent = if i >= u64::MAX - 20 { warm_up_parent } else { &parents[(i + 1) as usize] };
+        let parent = if i >= WARM_UP { warm_up_parent } else { &parents[(i + 1) as usize] };
         child(i, parent)
     });
     let warm = rate("issue: with a known parentOf ingredient (warm)", seconds, |i| child(i, warm_up_parent));

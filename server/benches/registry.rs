@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p provreg-server --bench registry -- [--backend sqlite|postgres|both]
 //!  [--chains 100] [--depth 1000] [--inputs 10] [--datasets 10000] [--samples 200] [--registrations 4000]
-//!  [--clients 16] [--keep]` (`--keep` leaves the generated database in place and prints its URL)
+//!  [--clients 16] [--log-entries 10000000] [--log-batch 10000] [--keep]`
+//! (`--keep` leaves the generated database in place and prints its URL; `--log-entries 0`
+//! skips the inclusion-proof part)
 //!
 //! Method and figures: BENCHMARKS.md.
 use std::sync::Arc;
@@ -30,6 +32,8 @@ struct Args {
     registrations: usize,
     clients: usize,
     keep: bool,
+    log_entries: usize,
+    log_batch: usize,
 }
 
 fn args() -> Args {
@@ -43,6 +47,8 @@ fn args() -> Args {
         registrations: 4000,
         clients: 16,
         keep: false,
+        log_entries: 10_000_000,
+        log_batch: 10_000,
     };
     let argv: Vec<String> = std::env::args().skip(1).filter(|s| s != "--bench").collect();
     let mut it = argv.iter();
@@ -68,6 +74,8 @@ fn args() -> Args {
             "--samples" => a.samples = n(),
             "--registrations" => a.registrations = n(),
             "--clients" => a.clients = n(),
+            "--log-entries" => a.log_entries = n(),
+            "--log-batch" => a.log_batch = n(),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -132,7 +140,11 @@ async fn insert_rows(db: &impl ConnectionTrait, table: &str, cols: &[&str], rows
 }
 
 fn record(kind: &str, id: Uuid) -> (Vec<u8>, String) {
-    let bytes = serde_json::to_vec(&json!({"kind": kind, "id": id.to_string(), "payload": {}})).expect("json");
+    record_with(kind, id, json!({}))
+}
+
+fn record_with(kind: &str, id: Uuid, payload: serde_json::Value) -> (Vec<u8>, String) {
+    let bytes = serde_json::to_vec(&json!({"kind": kind, "id": id.to_string(), "payload": payload})).expect("json");
     let digest = hex::encode(Sha256::digest(&bytes));
     (bytes, digest)
 }
@@ -148,7 +160,10 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> (Vec<Uuid>, Vec<Uuid>) {
         .iter()
         .enumerate()
         .map(|(i, id)| {
-            let (bytes, digest) = record("license", *id);
+            let terms = json!({"name": format!("bench licence {i}"), "commercialUse": i % 2 == 0,
+                               "derivatives": "allowed", "attribution": true, "aiTraining": ai[i % 3],
+                               "aiTrainingConstraints": "research only"});
+            let (bytes, digest) = record_with("license", *id, terms);
             vec![
                 Value::from(*id),
                 Value::from(format!("bench licence {i}")),
@@ -287,6 +302,97 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> (Vec<Uuid>, Vec<Uuid>) {
     db.execute_unprepared("ANALYZE").await.expect("analyze");
     println!("  generated {} datasets, {nv} model versions, {ni} training inputs", datasets.len());
     (tips, datasets)
+}
+
+/// Writes `entries` log entries straight into the tables, in confirmed anchors of `batch`.
+async fn generate_log(db: &DatabaseConnection, entries: usize, batch: usize) {
+    let now = chrono::Utc::now();
+    let mut first = 0usize;
+    while first < entries {
+        let size = batch.min(entries - first);
+        let leaves: Vec<[u8; 32]> = (first..first + size).map(|i| Sha256::digest(i.to_be_bytes()).into()).collect();
+        let tree = provreg_anchor::BatchTree::new(&leaves).expect("tree");
+        let anchor = Uuid::now_v7();
+        let txn = db.begin().await.expect("begin");
+        let row = vec![
+            Value::from(anchor),
+            Value::from(31337i64),
+            Value::from("0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+            Value::from(first as i64),
+            Value::from(size as i64),
+            Value::from(hex::encode(tree.root())),
+            Value::from("confirmed"),
+            Value::from(now),
+        ];
+        insert_rows(
+            &txn,
+            "anchors",
+            &["id", "chain_id", "contract", "first_seq", "size", "root", "status", "created_at"],
+            vec![row],
+        )
+        .await;
+        insert_rows(
+            &txn,
+            "anchor_trees",
+            &["anchor_id", "levels"],
+            vec![vec![Value::from(anchor), Value::from(tree.levels())]],
+        )
+        .await;
+        let rows = leaves
+            .iter()
+            .enumerate()
+            .map(|(i, leaf)| {
+                let leaf = hex::encode(leaf);
+                vec![
+                    Value::from(Uuid::now_v7()),
+                    Value::from((first + i) as i64),
+                    Value::from("dataset"),
+                    Value::from(Uuid::now_v7()),
+                    Value::from(leaf.clone()),
+                    Value::from(leaf.clone()),
+                    Value::from(leaf),
+                    Value::from(anchor),
+                    Value::from(now),
+                ]
+            })
+            .collect();
+        insert_rows(
+            &txn,
+            "log_entries",
+            &[
+                "id",
+                "seq",
+                "record_kind",
+                "record_id",
+                "record_digest",
+                "certificate_digest",
+                "leaf",
+                "anchor_id",
+                "created_at",
+            ],
+            rows,
+        )
+        .await;
+        txn.commit().await.expect("commit");
+        first += size;
+    }
+    db.execute_unprepared("ANALYZE").await.expect("analyze");
+}
+
+/// Serves proofs of random log entries, as the `logEntry { inclusionProof }` resolver does.
+async fn proof_latency(registry: &Registry, entries: usize, samples: usize) -> Vec<Duration> {
+    let mut rng = Rng(7);
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let seq = rng.below(entries) as i64;
+        let t = Instant::now();
+        let entry = registry.log_entry_at(seq).await.expect("lookup").expect("entry");
+        let proof = registry.inclusion_proof(&entry).await.expect("proof").expect("batched");
+        times.push(t.elapsed());
+        proof.verify().expect("proof verifies");
+    }
+    times.sort();
+    times
 }
 
 async fn lineage_latency(
@@ -451,6 +557,24 @@ async fn run_backend(backend: &str, a: &Args) {
         "  registerModelVersion over GraphQL/HTTP: {rate:.0} registrations/s ({} registrations, {} concurrent clients)",
         a.registrations, a.clients
     );
+
+    if a.log_entries > 0 {
+        let t = Instant::now();
+        generate_log(&conn, a.log_entries, a.log_batch.max(1)).await;
+        println!(
+            "  generated {} log entries in anchored batches of {} in {:.1} s",
+            a.log_entries,
+            a.log_batch,
+            t.elapsed().as_secs_f64()
+        );
+        let times = proof_latency(&registry, a.log_entries, 1000).await;
+        println!(
+            "  inclusion proof of a random log entry (entry lookup, stored tree, proof, verified): p50 {}  p99 {}  ({} samples)",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            times.len()
+        );
+    }
 
     conn.close().await.ok();
     if a.keep {

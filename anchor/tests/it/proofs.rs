@@ -228,3 +228,21 @@ fn with(v: &serde_json::Value, key: &str, new: serde_json::Value) -> serde_json:
     v[key] = new;
     v
 }
+
+#[test]
+fn proofs_from_stored_levels_equal_the_tree_proofs() {
+    for size in 1..=40u64 {
+        let t = tree(0, size);
+        let levels = t.levels();
+        for index in 0..size {
+            let stored = provreg_anchor::proof_from_levels(&levels, size, index).unwrap();
+            assert_eq!(stored, t.proof(index).unwrap(), "size {size} index {index}");
+        }
+        assert!(provreg_anchor::proof_from_levels(&levels, size, size).is_err());
+        assert!(provreg_anchor::proof_from_levels(&levels[..levels.len() - 32], size, 0).is_err());
+        let mut damaged = levels.clone();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 1;
+        assert!(provreg_anchor::proof_from_levels(&damaged, size, 0).is_err(), "a changed root is caught");
+    }
+}

@@ -33,7 +33,8 @@ pub const SIDECAR_FORMAT: &str = "application/c2pa";
 /// `org.provreg.license` and `cawg.training-mining`. Each ingredient carries its
 /// whole manifest store, is checked first (signature, certificate chain against
 /// the identity's CA, data hash equal to its `bound_sha256`) and records what that
-/// check found as its `validationResults`.
+/// check found as its `validationResults`. A successful check of the same store is
+/// reused for ten minutes (the `bound_sha256` comparison is repeated every time).
 ///
 /// Signing is offline: no timestamp authority is contacted, so the claim carries no
 /// trusted time and validators judge the certificate at validation time.

@@ -136,6 +136,10 @@ fn inconsistent_requests_are_refused() {
     let created_with_parent =
         request(Subject::ModelVersion, "m 2", b"w2", Action::Created, vec![parent("m 1", &v1, b"w1")]);
     assert!(matches!(issue(&identity, &created_with_parent), Err(CertError::InvalidRequest(_))));
+    // A correct use first, so the check of v1's store is cached: the bound hash is
+    // still compared on every use.
+    let good = request(Subject::ModelVersion, "m 2", b"w2", Action::Retrained, vec![parent("m 1", &v1, b"w1")]);
+    issue(&identity, &good).unwrap();
     let wrong_parent_hash =
         request(Subject::ModelVersion, "m 2", b"w2", Action::Retrained, vec![parent("m 1", &v1, b"not w1")]);
     assert!(matches!(issue(&identity, &wrong_parent_hash), Err(CertError::Ingredient { .. })));

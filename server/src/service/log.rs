@@ -1,9 +1,6 @@
 //! The append-only log on the database side: batching entries into anchors, and proofs.
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use provreg_anchor::{BatchTree, InclusionProof};
-use provreg_entities::{anchor, log_entry};
+use provreg_anchor::{BatchTree, InclusionProof, proof_from_levels};
+use provreg_entities::{anchor, anchor_tree, log_entry};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Statement, TransactionTrait, Value,
@@ -18,29 +15,6 @@ use crate::error::{AppError, AppResult};
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const CONFIRMED: &str = "confirmed";
-
-/// Recently used batch trees, so proofs of one batch do not rebuild its tree.
-#[derive(Debug, Default)]
-pub struct TreeCache {
-    trees: Mutex<HashMap<Uuid, Arc<BatchTree>>>,
-}
-
-const TREE_CACHE_SIZE: usize = 32;
-
-impl TreeCache {
-    fn get(&self, id: Uuid) -> Option<Arc<BatchTree>> {
-        self.trees.lock().ok()?.get(&id).cloned()
-    }
-
-    fn put(&self, id: Uuid, tree: Arc<BatchTree>) {
-        if let Ok(mut trees) = self.trees.lock() {
-            if trees.len() >= TREE_CACHE_SIZE {
-                trees.clear();
-            }
-            trees.insert(id, tree);
-        }
-    }
-}
 
 impl Registry {
     /// An anchor by ID.
@@ -132,8 +106,11 @@ impl Registry {
         let mut active = anchor::ActiveModel::from(row.clone()).reset_all();
         active.id = sea_orm::ActiveValue::Unchanged(anchor_id);
         active.update(&txn).await?;
+        let stored = anchor_tree::Model { anchor_id, levels: tree.levels() };
+        anchor_tree::Entity::insert(anchor_tree::ActiveModel::from(stored).reset_all())
+            .exec_without_returning(&txn)
+            .await?;
         txn.commit().await?;
-        self.trees.put(anchor_id, Arc::new(tree));
         Ok(Some(row))
     }
 
@@ -145,20 +122,6 @@ impl Registry {
         Ok(row)
     }
 
-    /// The batch tree of `anchor`, from the cache or rebuilt from its entries.
-    pub async fn batch_tree(&self, anchor: &anchor::Model) -> AppResult<Arc<BatchTree>> {
-        if let Some(tree) = self.trees.get(anchor.id) {
-            return Ok(tree);
-        }
-        let leaves = batch_leaves(&self.db, anchor.id).await?;
-        let tree = Arc::new(BatchTree::new(&leaves).map_err(AppError::from_display)?);
-        if hex::encode(tree.root()) != anchor.root {
-            return Err(AppError::Internal(format!("anchor {} no longer matches its log entries", anchor.id)));
-        }
-        self.trees.put(anchor.id, tree.clone());
-        Ok(tree)
-    }
-
     /// Proof that `entry` is in its anchor's batch; `None` before it is batched.
     pub async fn inclusion_proof(&self, entry: &log_entry::Model) -> AppResult<Option<InclusionProof>> {
         let (Some(anchor_id), Some(seq)) = (entry.anchor_id, entry.seq) else { return Ok(None) };
@@ -166,9 +129,18 @@ impl Registry {
             .anchor(anchor_id)
             .await?
             .ok_or_else(|| AppError::Internal(format!("log entry {seq} points at a missing anchor")))?;
-        let tree = self.batch_tree(&anchor).await?;
         let index = u64::try_from(seq - anchor.first_seq).map_err(AppError::from_display)?;
-        Ok(Some(tree.proof(index).map_err(AppError::from_display)?))
+        let size = u64::try_from(anchor.size).map_err(AppError::from_display)?;
+        let proof = match anchor_tree::Entity::find_by_id(anchor_id).one(&self.db).await? {
+            Some(stored) => proof_from_levels(&stored.levels, size, index),
+            // No stored tree: rebuild it from the batch's entries.
+            None => BatchTree::new(&batch_leaves(&self.db, anchor_id).await?).and_then(|t| t.proof(index)),
+        }
+        .map_err(|e| AppError::Internal(format!("proof of log entry {seq}: {e}")))?;
+        if hex::encode(proof.root) != anchor.root {
+            return Err(AppError::Internal(format!("anchor {} no longer matches its log entries", anchor.id)));
+        }
+        Ok(Some(proof))
     }
 }
 

@@ -27,14 +27,13 @@ pub struct Registry {
     pub db: DatabaseConnection,
     validators: Arc<Validators>,
     signing: Option<Arc<seal::Signing>>,
-    trees: Arc<log::TreeCache>,
 }
 
 impl Registry {
     /// Wraps a connected, migrated database.
     pub fn new(db: DatabaseConnection) -> AppResult<Self> {
         let validators = Validators::new().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { db, validators: Arc::new(validators), signing: None, trees: Arc::default() })
+        Ok(Self { db, validators: Arc::new(validators), signing: None })
     }
 
     /// Signs records' birth certificates with `signing`. Without it, registrations fail with
