@@ -110,6 +110,32 @@ impl BoundServer {
         anchor_worker: Option<Arc<anchoring::AnchorWorker>>,
     ) -> std::io::Result<()> {
         let app = app_with(registry, config, anchor_worker);
-        poem::Server::new_with_acceptor(self.acceptor).run(app).await
+        poem::Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown_signal(), Some(std::time::Duration::from_secs(5)))
+            .await
     }
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so the server stops cleanly and what it started (the dev
+/// chain) stops with it.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down");
 }
