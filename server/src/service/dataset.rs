@@ -76,6 +76,7 @@ impl Registry {
             license_terms: Some(license_terms(&self.db, license_id).await?),
             ingredients,
         };
+        let cert = self.issue_certificate("dataset", id, &request)?;
         let txn = self.db.begin().await?;
         dataset::Entity::insert(dataset::ActiveModel::from(model.clone()).reset_all())
             .exec_without_returning(&txn)
@@ -88,7 +89,7 @@ impl Registry {
             });
             dataset_derivation::Entity::insert_many(edges).exec_without_returning(&txn).await?;
         }
-        self.seal(&txn, "dataset", id, &model.digest, Some(request)).await?;
+        self.seal(&txn, "dataset", id, &model.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(model)
     }

@@ -49,12 +49,13 @@ impl Registry {
             canonical: record.bytes,
             created_at: at,
         };
+        let cert = self.issue_certificate("license", id, &request)?;
         let txn = self.db.begin().await?;
         license::Entity::insert(license::ActiveModel::from(model.clone()).reset_all())
             .exec_without_returning(&txn)
             .await
             .map_err(|e| map_unique(e, || format!("a licence named {:?} is already registered", input.name)))?;
-        self.seal(&txn, "license", id, &model.digest, Some(request)).await?;
+        self.seal(&txn, "license", id, &model.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(model)
     }

@@ -99,9 +99,23 @@ impl Registry {
         let terms = license_terms(&self.db, license_id).await?;
 
         let duplicate = || format!("model {:?} already has a version {:?}", input.model, input.version_label);
+        let at = now();
+        let id = Uuid::now_v7();
+        let record = envelope("modelVersion", id, at, &payload)?;
+        let request = CertificateRequest {
+            subject: Subject::ModelVersion,
+            title: format!("{} {}", input.model, input.version_label),
+            format: "application/octet-stream".into(),
+            bound_sha256: digest_bytes(&input.weights_sha256)?,
+            action,
+            record: record_claim(&record)?,
+            lineage: Some(lineage),
+            license_terms: Some(terms),
+            ingredients,
+        };
+        let cert = self.issue_certificate("modelVersion", id, &request)?;
         // The first statement writes, so on SQLite the transaction holds the write lock from the start.
         let txn = self.db.begin().await?;
-        let at = now();
         let new_model = model::Model { id: Uuid::now_v7(), name: input.model.clone(), created_at: at };
         match model::Entity::insert(model::ActiveModel::from(new_model).reset_all())
             .on_conflict(OnConflict::column(model::Column::Name).do_nothing().to_owned())
@@ -125,19 +139,6 @@ impl Registry {
         {
             return Err(AppError::Conflict { message: duplicate(), existing_id: Some(v.id.to_string()) });
         }
-        let id = Uuid::now_v7();
-        let record = envelope("modelVersion", id, at, &payload)?;
-        let request = CertificateRequest {
-            subject: Subject::ModelVersion,
-            title: format!("{} {}", input.model, input.version_label),
-            format: "application/octet-stream".into(),
-            bound_sha256: digest_bytes(&input.weights_sha256)?,
-            action,
-            record: record_claim(&record)?,
-            lineage: Some(lineage),
-            license_terms: Some(terms),
-            ingredients,
-        };
         let version = model_version::Model {
             id,
             model_id,
@@ -166,7 +167,7 @@ impl Registry {
             });
             training_input::Entity::insert_many(rows).exec_without_returning(&txn).await?;
         }
-        self.seal(&txn, "modelVersion", id, &version.digest, Some(request)).await?;
+        self.seal(&txn, "modelVersion", id, &version.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(version)
     }

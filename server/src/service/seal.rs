@@ -135,48 +135,56 @@ impl Registry {
         Ok(log_entry::Entity::find().filter(log_entry::Column::RecordId.eq(record)).one(&self.db).await?)
     }
 
-    /// Issues the certificate `request` describes (when given) and appends the log entry of
-    /// record `kind`/`id`, inside `txn`. Any failure fails the caller's transaction.
+    /// Signs the birth certificate `request` describes for record `kind`/`id`. CPU work only,
+    /// done before the record's transaction opens so the database's write lock is not held
+    /// while signing; [`seal`](Self::seal) stores it with the record.
+    pub(crate) fn issue_certificate(
+        &self,
+        kind: &str,
+        id: Uuid,
+        request: &CertificateRequest<'_>,
+    ) -> AppResult<certificate::Model> {
+        let signing = self.signing.as_ref().ok_or_else(|| {
+            AppError::Internal(
+                "no signing identity is configured (set signing.chain and signing.key, or run \
+                 `provreg keys init-ca`)"
+                    .into(),
+            )
+        })?;
+        let identity = signing.identity()?;
+        let issued = certs::issue(&identity, request)
+            .map_err(|e| AppError::Internal(format!("issuing the certificate of {kind} {id}: {e}")))?;
+        Ok(certificate::Model {
+            id: Uuid::now_v7(),
+            subject_kind: kind.to_owned(),
+            subject_id: id,
+            manifest_label: issued.manifest_label,
+            digest: hex::encode(issued.digest),
+            format: request.format.clone(),
+            bound_sha256: hex::encode(request.bound_sha256),
+            signer: issued.signer,
+            signer_fingerprint: identity.certificate_fingerprint(),
+            manifest_store: issued.manifest_store,
+            issued_at: issued.issued_at,
+        })
+    }
+
+    /// Stores record `kind`/`id`'s certificate (when it has one) and appends its log entry,
+    /// inside `txn`. Any failure fails the caller's transaction: no record without its
+    /// certificate and log entry, and neither without the record.
     pub(crate) async fn seal(
         &self,
         txn: &impl ConnectionTrait,
         kind: &str,
         id: Uuid,
         record_digest: &str,
-        request: Option<CertificateRequest<'_>>,
+        cert: Option<certificate::Model>,
     ) -> AppResult<Option<certificate::Model>> {
-        let cert = match request {
-            Some(req) => {
-                let signing = self.signing.as_ref().ok_or_else(|| {
-                    AppError::Internal(
-                        "no signing identity is configured (set signing.chain and signing.key, or run \
-                         `provreg keys init-ca`)"
-                            .into(),
-                    )
-                })?;
-                let identity = signing.identity()?;
-                let issued = certs::issue(&identity, &req)
-                    .map_err(|e| AppError::Internal(format!("issuing the certificate of {kind} {id}: {e}")))?;
-                let row = certificate::Model {
-                    id: Uuid::now_v7(),
-                    subject_kind: kind.to_owned(),
-                    subject_id: id,
-                    manifest_label: issued.manifest_label,
-                    digest: hex::encode(issued.digest),
-                    format: req.format.clone(),
-                    bound_sha256: hex::encode(req.bound_sha256),
-                    signer: issued.signer,
-                    signer_fingerprint: identity.certificate_fingerprint(),
-                    manifest_store: issued.manifest_store,
-                    issued_at: issued.issued_at,
-                };
-                certificate::Entity::insert(certificate::ActiveModel::from(row.clone()).reset_all())
-                    .exec_without_returning(txn)
-                    .await?;
-                Some(row)
-            }
-            None => None,
-        };
+        if let Some(row) = &cert {
+            certificate::Entity::insert(certificate::ActiveModel::from(row.clone()).reset_all())
+                .exec_without_returning(txn)
+                .await?;
+        }
         let certificate_digest = cert.as_ref().map_or(NO_CERTIFICATE, |c| c.digest.as_str());
         let leaf = provreg_anchor::log_leaf(kind, &digest_bytes(record_digest)?, &digest_bytes(certificate_digest)?);
         let entry = log_entry::Model {
