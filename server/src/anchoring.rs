@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
-use crate::service::log::{CONFIRMED, PENDING, SENT};
+use crate::service::log::{CONFIRMED, SENT};
 use crate::service::seal::digest_bytes;
 
 /// Key of the PostgreSQL advisory lock the anchoring leader holds.
@@ -50,7 +50,7 @@ enum Leadership {
     /// SQLite: one process owns the database file.
     Alone,
     /// PostgreSQL: the advisory lock is held on this dedicated connection while it lives.
-    Holding(DatabaseConnection),
+    Holding { conn: DatabaseConnection, url: String },
     /// PostgreSQL, lock not (yet) held: another replica anchors.
     Waiting { url: String },
 }
@@ -169,16 +169,27 @@ impl AnchorWorker {
     async fn lead(&self, leadership: &mut Leadership) -> AppResult<bool> {
         match leadership {
             Leadership::Alone => Ok(true),
-            Leadership::Holding(conn) => {
-                if conn.ping().await.is_ok() {
+            Leadership::Holding { conn, url } => {
+                // Still this session's lock? (A pool may have replaced the connection.)
+                let check = sea_orm::Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' \
+                     AND pid = pg_backend_pid() AND granted) AS held",
+                );
+                let still: Option<bool> = match conn.query_one_raw(check).await {
+                    Ok(Some(row)) => row.try_get("", "held").ok(),
+                    _ => None,
+                };
+                if still == Some(true) {
                     return Ok(true);
                 }
-                let url = String::new();
-                *leadership = Leadership::Waiting { url };
+                // The connection (and with it the lock) is gone: compete again next round.
+                tracing::warn!("lost the anchoring lock's connection; competing for it again");
+                *leadership = Leadership::Waiting { url: url.clone() };
                 Ok(false)
             }
             Leadership::Waiting { url } => {
-                let url = if url.is_empty() { return Ok(false) } else { url.clone() };
+                let url = url.clone();
                 let conn = crate::db::connect(&url, 1).await?;
                 let row = conn
                     .query_one_raw(sea_orm::Statement::from_string(
@@ -189,7 +200,7 @@ impl AnchorWorker {
                 let held: bool = row.map(|r| r.try_get("", "held")).transpose()?.unwrap_or(false);
                 if held {
                     tracing::info!("this server now anchors the log (PostgreSQL advisory lock held)");
-                    *leadership = Leadership::Holding(conn);
+                    *leadership = Leadership::Holding { conn, url };
                 }
                 Ok(held)
             }
@@ -268,6 +279,3 @@ fn chain_error(e: AnchorError) -> AppError {
 pub fn parse_address(s: &str) -> AppResult<Address> {
     s.parse().map_err(|e| AppError::Internal(format!("anchoring.contract {s:?} is not an address: {e}")))
 }
-
-/// Keeps `PENDING` referenced for readers of this module: a freshly cut batch.
-pub const FRESH: &str = PENDING;

@@ -161,3 +161,26 @@ crate::on_both_backends!(
     a_crash_between_send_and_confirm_leaves_no_duplicate_and_no_gap,
     records_are_accepted_while_the_chain_is_down_and_anchored_after,
 );
+
+/// Two servers on one PostgreSQL database: only the holder of the advisory lock anchors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_only_one_replica_anchors() {
+    let Some((anvil, key, client)) = chain(None, 0).await else { return };
+    let contract = client.contract_address().expect("deployed");
+    let app = TestApp::spawn_anchored(Backend::Postgres, &anvil.endpoint(), &key, contract).await;
+    let lic = app.license("open", "ALLOWED").await;
+    let first = app.worker.as_ref().unwrap();
+    assert!(matches!(first.round().await.unwrap(), Round::Anchored(_)), "the first replica takes the lock");
+
+    // A second replica of the same registry.
+    let conn = provreg_server::db::connect(&app.url, 2).await.unwrap();
+    let registry = provreg_server::service::Registry::new(conn).unwrap();
+    let other_client = ChainClient::connect(&anvil.endpoint(), &key, Some(contract), 1).unwrap();
+    let second =
+        AnchorWorker::new(registry, other_client, &app.url, 100, std::time::Duration::from_secs(60)).await.unwrap();
+    app.dataset("corpus", &lic, &[]).await;
+    assert_eq!(second.round().await.unwrap(), Round::NotLeader);
+    assert_eq!(client.next_seq().await.unwrap(), 1, "the second replica anchored nothing");
+    let Round::Anchored(done) = first.round().await.unwrap() else { panic!("the leader anchors") };
+    assert_eq!((done[0].first_seq, done[0].size), (1, 1));
+}
