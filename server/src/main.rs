@@ -30,10 +30,13 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the HTTP server: GraphQL (with GraphiQL) on /graphql, the read-only audit API on
-    /// /audit/graphql, /healthz and /readyz. Migrations run first.
+    /// /audit/graphql, certificates on /certificates/{id}.c2pa, /healthz and /readyz.
+    /// Migrations run first; the anchor worker runs when a chain is configured.
     Serve {
         /// Development mode: anonymous reads, a public audit API, the demo fixtures loaded into an
-        /// empty database, and an admin key written to DATA_DIR/dev-admin.key.
+        /// empty database, an admin key written to DATA_DIR/dev-admin.key, a development CA in
+        /// DATA_DIR/ca, and a local chain (the npm anvil in anchor/contracts) with the anchor
+        /// contract, anchored every 10 seconds.
         #[arg(long)]
         dev: bool,
         /// Address to listen on, overriding the configuration.
