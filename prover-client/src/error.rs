@@ -1,0 +1,44 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong while setting up, proving or verifying.
+#[derive(Debug, thiserror::Error)]
+pub enum ProverError {
+    /// The worker process could not be started.
+    #[error("cannot start the proving worker `{program}`: {source}")]
+    Spawn {
+        program: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading or writing the worker's pipes failed.
+    #[error("proving worker I/O failed: {0}")]
+    WorkerIo(#[source] std::io::Error),
+    /// The worker closed its output (it crashed or was killed).
+    #[error("the proving worker exited before answering")]
+    WorkerExited,
+    /// The worker answered with an error message.
+    #[error("the proving worker reported: {0}")]
+    Worker(String),
+    /// The worker's answer did not have the expected shape.
+    #[error("malformed answer from the proving worker: {0}")]
+    Protocol(String),
+    /// A file of the circuit could not be read.
+    #[error("cannot read {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The circuit settings are not valid JSON or lack a field.
+    #[error("invalid circuit settings {path}: {reason}")]
+    Settings { path: PathBuf, reason: String },
+    /// A field element is not 32 bytes of hex.
+    #[error("invalid field element `{0}`")]
+    FieldElement(String),
+    /// A value is too large to quantise into a field element.
+    #[error("value {0} cannot be quantised at scale {1}")]
+    Quantise(f64, u32),
+}
+
+/// Result type of this crate.
+pub type Result<T, E = ProverError> = std::result::Result<T, E>;

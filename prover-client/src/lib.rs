@@ -1,0 +1,34 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod ezkl;
+pub mod field;
+mod record;
+mod worker;
+
+use std::future::Future;
+use std::path::Path;
+
+pub use error::{ProverError, Result};
+pub use ezkl::{EzklBackend, EzklConfig};
+pub use record::{Circuit, EZKL_SYSTEM, ProofRecord, model_commitment, sha256_file};
+
+/// Turns a model into a circuit and proves runs of it.
+pub trait Prover {
+    /// Compile `model` (an ONNX file) into a circuit and make its keys.
+    /// Repeating it for the same model reuses what exists.
+    fn setup(&self, model: &Path) -> impl Future<Output = Result<Circuit>> + Send;
+
+    /// Run the circuit's model on `seed` and prove it. Returns the output
+    /// traits (dequantised from the proven public outputs) and the record.
+    fn prove(&self, circuit: &Circuit, seed: &[f32]) -> impl Future<Output = Result<(Vec<f32>, ProofRecord)>> + Send;
+}
+
+/// Checks proof records.
+pub trait Verifier {
+    /// `Ok(true)` if `record` is a valid proof for `circuit` with its public
+    /// inputs and outputs; `Ok(false)` if it is not (wrong circuit, altered
+    /// proof or public values); `Err` only when checking could not be done.
+    fn verify(&self, circuit: &Circuit, record: &ProofRecord) -> impl Future<Output = Result<bool>> + Send;
+}
