@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_registry_tables;
 mod m20261125_000001_create_certificates_and_log;
+mod m20261126_000001_create_tokens_and_proofs;
 
 /// An index on `table`'s `cols`.
 fn index(name: &str, table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_registry_tables::Migration),
             Box::new(m20261125_000001_create_certificates_and_log::Migration),
+            Box::new(m20261126_000001_create_tokens_and_proofs::Migration),
         ]
     }
 }

@@ -38,6 +38,32 @@ pub enum ProverError {
     /// A value is too large to quantise into a field element.
     #[error("value {0} cannot be quantised at scale {1}")]
     Quantise(f64, u32),
+    /// A file or directory could not be written.
+    #[error("cannot write {path}: {source}")]
+    WriteFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The Python interpreter that should make the virtual environment cannot be run.
+    #[error("cannot run `{program}` ({source}): Python 3 with its `venv` module is needed for the EZKL prover")]
+    PythonMissing {
+        program: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `python3 -m venv` failed.
+    #[error("cannot create the virtual environment {dir} ({status}): {stderr}")]
+    VenvCreate { dir: PathBuf, status: String, stderr: String },
+    /// Installing the pinned Python packages failed.
+    #[error("installing the EZKL prover packages into {dir} failed ({status}); pip said: {stderr}")]
+    PipInstall { dir: PathBuf, status: String, stderr: String },
+    /// The script that builds the fixture model failed.
+    #[error("building the fixture model into {dir} failed ({status}): {stderr}")]
+    FixtureModel { dir: PathBuf, status: String, stderr: String },
+    /// A token seed, or the model input asked of it, is invalid.
+    #[error("invalid seed: {0}")]
+    Seed(String),
 }
 
 /// Result type of this crate.

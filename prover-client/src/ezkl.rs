@@ -1,38 +1,57 @@
-//! The EZKL backend: drives `fixtures/generator/ezkl_worker.py` (PyPI `ezkl`)
-//! as a worker process.
+//! The EZKL backend: drives the embedded Python worker (`python/ezkl_worker.py`,
+//! running the PyPI `ezkl` package) as worker processes.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::error::{ProverError, Result};
 use crate::field::{dequantise, quantise};
 use crate::record::{Circuit, EZKL_SYSTEM, ProofRecord, model_commitment, sha256_file};
-use crate::worker::Worker;
+use crate::venv::{stderr_tail, write_atomically};
+use crate::worker::WorkerPool;
 use crate::{Prover, Verifier};
 
-const SETTINGS_FILE: &str = "settings.json";
-const VK_FILE: &str = "vk.key";
+/// The circuit settings file in a circuit directory.
+pub const SETTINGS_FILE: &str = "settings.json";
+/// The verifying key file in a circuit directory.
+pub const VK_FILE: &str = "vk.key";
+/// The structured reference string file in a circuit directory.
+pub const SRS_FILE: &str = "kzg.srs";
+
+/// The worker script, written into the work directory on first use.
+const WORKER_SCRIPT: &str = include_str!("../python/ezkl_worker.py");
+
+/// The script that builds the fixture model (see [`build_fixture_model`]).
+const BUILD_MODEL_SCRIPT: &str = include_str!("../../fixtures/generator/build_model.py");
+
+/// The file name [`build_fixture_model`] gives the model.
+pub const FIXTURE_MODEL_FILE: &str = "trait_generator.onnx";
 
 /// Where the worker and the circuits live.
 #[derive(Debug, Clone)]
 pub struct EzklConfig {
-    /// The Python interpreter that has `ezkl` installed (default `python3`).
+    /// The Python interpreter that has `ezkl` installed (default `python3`;
+    /// see [`crate::venv::ensure_venv`]).
     pub python: PathBuf,
-    /// The worker script (default `fixtures/generator/ezkl_worker.py`).
-    pub worker_script: PathBuf,
+    /// A worker script to run instead of the embedded one. `None` (the
+    /// default) writes the embedded worker to
+    /// `work_dir/.worker/ezkl_worker-<first 12 hex digits of its SHA-256>.py`
+    /// on first use.
+    pub worker_script: Option<PathBuf>,
     /// Circuits are made in `work_dir/<sha256 of the model>/`.
     pub work_dir: PathBuf,
+    /// How many worker processes may run at once (default 1, at least 1).
+    pub workers: usize,
 }
 
 impl EzklConfig {
-    /// Defaults for `python` and `worker_script`, circuits under `work_dir`.
+    /// Defaults (`python3`, the embedded worker, one worker process),
+    /// circuits under `work_dir`.
     pub fn new(work_dir: impl Into<PathBuf>) -> Self {
-        Self {
-            python: PathBuf::from("python3"),
-            worker_script: PathBuf::from("fixtures/generator/ezkl_worker.py"),
-            work_dir: work_dir.into(),
-        }
+        Self { python: PathBuf::from("python3"), worker_script: None, work_dir: work_dir.into(), workers: 1 }
     }
 
     /// Use this Python interpreter.
@@ -41,52 +60,99 @@ impl EzklConfig {
         self
     }
 
-    /// Use this worker script.
+    /// Use this worker script instead of the embedded one.
     pub fn with_worker_script(mut self, script: impl Into<PathBuf>) -> Self {
-        self.worker_script = script.into();
+        self.worker_script = Some(script.into());
         self
+    }
+
+    /// Keep up to `n` worker processes (at least one), so `n` calls run in parallel.
+    pub fn with_workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
+    }
+
+    /// The worker script the backend runs: the override, or where the
+    /// embedded worker is written.
+    pub fn worker_script_path(&self) -> PathBuf {
+        self.worker_script.clone().unwrap_or_else(|| embedded_worker_path(&self.work_dir))
     }
 }
 
-/// [`Prover`] and [`Verifier`] over EZKL. One worker process, started on
-/// first use, handles one request at a time.
+/// `work_dir/.worker/ezkl_worker-<first 12 hex of the embedded worker's SHA-256>.py`.
+fn embedded_worker_path(work_dir: &Path) -> PathBuf {
+    let digest = hex::encode(Sha256::digest(WORKER_SCRIPT.as_bytes()));
+    work_dir.join(".worker").join(format!("ezkl_worker-{}.py", &digest[..12]))
+}
+
+/// [`Prover`] and [`Verifier`] over EZKL. Worker processes start on first
+/// use; each handles one request at a time, and up to
+/// [`EzklConfig::workers`] requests run at once.
 #[derive(Debug)]
 pub struct EzklBackend {
     config: EzklConfig,
-    worker: Worker,
+    script: PathBuf,
+    /// Set once the worker script is in place.
+    script_ready: OnceCell<()>,
+    pool: WorkerPool,
+    /// Setups write the circuit files; one at a time.
+    setup_lock: Mutex<()>,
 }
 
 impl EzklBackend {
-    /// A backend with `config`; nothing starts until the first call.
+    /// A backend with `config`; nothing is written or started until the first call.
     pub fn new(config: EzklConfig) -> Self {
-        let worker = Worker::new(&config.python, vec![config.worker_script.clone()]);
-        Self { config, worker }
+        let script = config.worker_script_path();
+        let pool = WorkerPool::new(&config.python, std::slice::from_ref(&script), config.workers);
+        Self { config, script, script_ready: OnceCell::new(), pool, setup_lock: Mutex::new(()) }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EzklConfig {
+        &self.config
+    }
+
+    /// How many worker processes may run at once.
+    pub fn workers(&self) -> usize {
+        self.pool.size()
     }
 
     /// The version of the `ezkl` package the worker runs.
     pub async fn system_version(&self) -> Result<String> {
-        let answer = self.worker.call(&json!({ "cmd": "version" })).await?;
+        let answer = self.call(&json!({ "cmd": "version" })).await?;
         string_field(&answer, "ezkl_version")
+    }
+
+    async fn call(&self, request: &Value) -> Result<Value> {
+        self.script_ready.get_or_try_init(|| self.install_worker_script()).await?;
+        self.pool.call(request).await
+    }
+
+    /// Write the embedded worker script unless it is overridden or already there.
+    async fn install_worker_script(&self) -> Result<()> {
+        if self.config.worker_script.is_some() {
+            return Ok(());
+        }
+        if tokio::fs::read(&self.script).await.is_ok_and(|bytes| bytes == WORKER_SCRIPT.as_bytes()) {
+            return Ok(());
+        }
+        write_atomically(&self.script, WORKER_SCRIPT.as_bytes()).await
     }
 }
 
 impl Prover for EzklBackend {
     async fn setup(&self, model: &Path) -> Result<Circuit> {
-        let model = std::path::absolute(model).map_err(ProverError::WorkerIo)?;
+        let model =
+            std::path::absolute(model).map_err(|source| ProverError::ReadFile { path: model.into(), source })?;
         let onnx_sha256 = sha256_file(&model).await?;
         let dir = self.config.work_dir.join(&onnx_sha256);
-        self.worker.call(&json!({ "cmd": "setup", "model": model, "dir": dir })).await?;
-
-        let settings_path = dir.join(SETTINGS_FILE);
-        let settings_sha256 = sha256_file(&settings_path).await?;
-        let vk_sha256 = sha256_file(&dir.join(VK_FILE)).await?;
-        let (input_scale, output_scale) = read_scales(&settings_path).await?;
-        let commitment = model_commitment(&onnx_sha256, &settings_sha256, &vk_sha256)?;
-        Ok(Circuit { dir, onnx_sha256, settings_sha256, vk_sha256, commitment, input_scale, output_scale })
+        let _setup = self.setup_lock.lock().await;
+        self.call(&json!({ "cmd": "setup", "model": model, "dir": dir })).await?;
+        Circuit::from_dir(&dir, &onnx_sha256).await
     }
 
     async fn prove(&self, circuit: &Circuit, seed: &[f32]) -> Result<(Vec<f32>, ProofRecord)> {
-        let answer = self.worker.call(&json!({ "cmd": "prove", "dir": circuit.dir, "seed": seed })).await?;
+        let answer = self.call(&json!({ "cmd": "prove", "dir": circuit.dir, "seed": seed })).await?;
         let proof_hex = string_field(&answer, "proof_hex")?;
         let proof = hex::decode(&proof_hex).map_err(|e| ProverError::Protocol(format!("proof_hex: {e}")))?;
         let public_inputs = string_list(&answer, "inputs")?;
@@ -119,6 +185,8 @@ impl Verifier for EzklBackend {
             || record.vk_sha256 != circuit.vk_sha256
             || record.settings_sha256 != circuit.settings_sha256
             || record.model_commitment != circuit.commitment
+            || record.public_inputs.len() != circuit.input_len
+            || record.public_outputs.len() != circuit.output_len
         {
             return Ok(false);
         }
@@ -128,7 +196,7 @@ impl Verifier for EzklBackend {
             "dir": circuit.dir,
             "proof": { "proof_hex": hex::encode(&record.proof), "instances": instances },
         });
-        let answer = self.worker.call(&request).await?;
+        let answer = self.call(&request).await?;
         answer.get("ok").and_then(Value::as_bool).ok_or_else(|| ProverError::Protocol(format!("no `ok` in {answer}")))
     }
 }
@@ -139,18 +207,115 @@ impl Circuit {
     pub fn quantise_seed(&self, seed: &[f32]) -> Result<Vec<String>> {
         seed.iter().map(|&v| quantise(f64::from(v), self.input_scale)).collect()
     }
+
+    /// The circuit in `dir`, which holds at least [`SETTINGS_FILE`],
+    /// [`VK_FILE`] and [`SRS_FILE`] (all a verifier needs; the ONNX model and
+    /// the proving key may be absent), for the model whose SHA-256 is
+    /// `onnx_sha256`. Digests, scales and input and output lengths are read
+    /// from the files.
+    pub async fn from_dir(dir: &Path, onnx_sha256: &str) -> Result<Circuit> {
+        let settings_path = dir.join(SETTINGS_FILE);
+        let settings_text = tokio::fs::read(&settings_path)
+            .await
+            .map_err(|source| ProverError::ReadFile { path: settings_path.clone(), source })?;
+        let settings_sha256 = hex::encode(Sha256::digest(&settings_text));
+        let shape = CircuitShape::parse(&settings_path, &settings_text)?;
+        let vk_sha256 = sha256_file(&dir.join(VK_FILE)).await?;
+        let srs_sha256 = sha256_file(&dir.join(SRS_FILE)).await?;
+        let commitment = model_commitment(onnx_sha256, &settings_sha256, &vk_sha256)?;
+        Ok(Circuit {
+            dir: dir.to_path_buf(),
+            onnx_sha256: onnx_sha256.to_owned(),
+            settings_sha256,
+            vk_sha256,
+            srs_sha256,
+            commitment,
+            input_scale: shape.input_scale,
+            output_scale: shape.output_scale,
+            input_len: shape.input_len,
+            output_len: shape.output_len,
+        })
+    }
 }
 
-async fn read_scales(path: &Path) -> Result<(u32, u32)> {
-    let bad = |reason: String| ProverError::Settings { path: path.to_path_buf(), reason };
-    let text = tokio::fs::read_to_string(path)
+/// What the settings say about the public values.
+#[derive(Debug, PartialEq, Eq)]
+struct CircuitShape {
+    input_scale: u32,
+    output_scale: u32,
+    input_len: usize,
+    output_len: usize,
+}
+
+impl CircuitShape {
+    fn parse(path: &Path, text: &[u8]) -> Result<Self> {
+        let bad = |reason: String| ProverError::Settings { path: path.to_path_buf(), reason };
+        let settings: Value = serde_json::from_slice(text).map_err(|e| bad(e.to_string()))?;
+        let scale = |key: &str| {
+            settings
+                .get(key)
+                .and_then(|v| v.get(0))
+                .and_then(Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| bad(format!("no `{key}[0]` scale")))
+        };
+        let shapes = settings
+            .get("model_instance_shapes")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("no `model_instance_shapes` list".into()))?;
+        let len = |index: usize, what: &str| -> Result<usize> {
+            let shape = shapes
+                .get(index)
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad(format!("no {what} shape (`model_instance_shapes[{index}]`)")))?;
+            shape.iter().try_fold(1usize, |product, dim| {
+                dim.as_u64()
+                    .and_then(|d| usize::try_from(d).ok())
+                    .and_then(|d| product.checked_mul(d))
+                    .ok_or_else(|| bad(format!("`model_instance_shapes[{index}]` is not a list of sizes: {dim}")))
+            })
+        };
+        Ok(Self {
+            input_scale: scale("model_input_scales")?,
+            output_scale: scale("model_output_scales")?,
+            input_len: len(0, "input")?,
+            output_len: len(1, "output")?,
+        })
+    }
+}
+
+/// Build the fixture "trait generator" model (seed\[1,8\] → Gemm 8→16 → Relu
+/// → Gemm 16→4, fixed seeded weights, the same bytes on every build) with
+/// `python` (which needs `onnx` and `numpy`, as [`crate::venv::ensure_venv`]
+/// provides). Writes `out_dir/trait_generator.onnx` and, beside it, the
+/// `calibration.json` that [`Prover::setup`] uses; returns the model's path.
+pub async fn build_fixture_model(python: &Path, out_dir: &Path) -> Result<PathBuf> {
+    let scratch = tempfile::Builder::new()
+        .prefix("provreg-build-model-")
+        .tempdir()
+        .map_err(|source| ProverError::WriteFile { path: std::env::temp_dir(), source })?;
+    let script = scratch.path().join("build_model.py");
+    tokio::fs::write(&script, BUILD_MODEL_SCRIPT)
         .await
-        .map_err(|source| ProverError::ReadFile { path: path.to_path_buf(), source })?;
-    let settings: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let scale = |key: &str| {
-        settings[key][0].as_u64().and_then(|v| u32::try_from(v).ok()).ok_or_else(|| bad(format!("no `{key}[0]`")))
-    };
-    Ok((scale("model_input_scales")?, scale("model_output_scales")?))
+        .map_err(|source| ProverError::WriteFile { path: script.clone(), source })?;
+    tokio::fs::create_dir_all(out_dir)
+        .await
+        .map_err(|source| ProverError::WriteFile { path: out_dir.to_path_buf(), source })?;
+    let model = out_dir.join(FIXTURE_MODEL_FILE);
+    let output = tokio::process::Command::new(python)
+        .arg(&script)
+        .arg(&model)
+        .output()
+        .await
+        .map_err(|source| ProverError::Spawn { program: python.to_path_buf(), source })?;
+    if !output.status.success() {
+        return Err(ProverError::FixtureModel {
+            dir: out_dir.to_path_buf(),
+            status: output.status.to_string(),
+            stderr: stderr_tail(&output),
+        });
+    }
+    Ok(model)
 }
 
 fn string_field(answer: &Value, key: &str) -> Result<String> {
@@ -170,4 +335,67 @@ fn string_list(answer: &Value, key: &str) -> Result<Vec<String>> {
             v.as_str().map(str::to_owned).ok_or_else(|| ProverError::Protocol(format!("`{key}` holds a non-string")))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn settings(shapes: &str) -> String {
+        format!(r#"{{"model_input_scales": [13], "model_output_scales": [12], "model_instance_shapes": {shapes}}}"#)
+    }
+
+    #[test]
+    fn reads_scales_and_lengths_from_settings() {
+        let shape = CircuitShape::parse(Path::new("s.json"), settings("[[1, 8], [1, 4]]").as_bytes()).unwrap();
+        assert_eq!(shape, CircuitShape { input_scale: 13, output_scale: 12, input_len: 8, output_len: 4 });
+        let shape = CircuitShape::parse(Path::new("s.json"), settings("[[2, 3, 4], [5], [7]]").as_bytes()).unwrap();
+        assert_eq!((shape.input_len, shape.output_len), (24, 5));
+    }
+
+    #[test]
+    fn rejects_settings_without_usable_shapes() {
+        for shapes in
+            ["[[1, 8]]", "[]", "[[1, -8], [4]]", "[[1, 8], \"4\"]", "null", "[[18446744073709551615, 2], [1]]"]
+        {
+            let err = CircuitShape::parse(Path::new("s.json"), settings(shapes).as_bytes()).unwrap_err();
+            assert!(matches!(err, ProverError::Settings { .. }), "{shapes}: {err:?}");
+        }
+        assert!(CircuitShape::parse(Path::new("s.json"), b"not json").is_err());
+        assert!(CircuitShape::parse(Path::new("s.json"), br#"{"model_instance_shapes": [[1], [1]]}"#).is_err());
+    }
+
+    #[test]
+    fn embedded_worker_lives_under_a_content_named_file() {
+        let config = EzklConfig::new("/w");
+        let path = config.worker_script_path();
+        let digest = hex::encode(Sha256::digest(WORKER_SCRIPT.as_bytes()));
+        assert_eq!(path, Path::new("/w/.worker").join(format!("ezkl_worker-{}.py", &digest[..12])));
+        assert_eq!(config.with_worker_script("/x/w.py").worker_script_path(), Path::new("/x/w.py"));
+        assert_eq!(EzklConfig::new("/w").with_workers(0).workers, 1);
+    }
+
+    #[tokio::test]
+    async fn from_dir_reads_a_registry_style_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let settings = settings("[[1, 8], [1, 4]]");
+        std::fs::write(tmp.path().join(SETTINGS_FILE), &settings).unwrap();
+        std::fs::write(tmp.path().join(VK_FILE), b"vk").unwrap();
+        std::fs::write(tmp.path().join(SRS_FILE), b"srs").unwrap();
+        let onnx = hex::encode([9u8; 32]);
+        let circuit = Circuit::from_dir(tmp.path(), &onnx).await.unwrap();
+        let sha = |b: &[u8]| hex::encode(Sha256::digest(b));
+        assert_eq!(circuit.settings_sha256, sha(settings.as_bytes()));
+        assert_eq!(circuit.vk_sha256, sha(b"vk"));
+        assert_eq!(circuit.srs_sha256, sha(b"srs"));
+        assert_eq!(circuit.commitment, model_commitment(&onnx, &sha(settings.as_bytes()), &sha(b"vk")).unwrap());
+        assert_eq!((circuit.input_len, circuit.output_len, circuit.input_scale, circuit.output_scale), (8, 4, 13, 12));
+
+        std::fs::remove_file(tmp.path().join(SRS_FILE)).unwrap();
+        assert!(matches!(Circuit::from_dir(tmp.path(), &onnx).await, Err(ProverError::ReadFile { .. })));
+        std::fs::write(tmp.path().join(SRS_FILE), b"srs").unwrap();
+        assert!(Circuit::from_dir(tmp.path(), "not a digest").await.is_err());
+    }
 }

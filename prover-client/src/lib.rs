@@ -5,14 +5,17 @@ mod error;
 pub mod ezkl;
 pub mod field;
 mod record;
+pub mod seed;
+pub mod venv;
 mod worker;
 
 use std::future::Future;
 use std::path::Path;
 
 pub use error::{ProverError, Result};
-pub use ezkl::{EzklBackend, EzklConfig};
+pub use ezkl::{EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model};
 pub use record::{Circuit, EZKL_SYSTEM, ProofRecord, model_commitment, sha256_file};
+pub use venv::{EZKL_VERSION, default_venv_name, ensure_venv};
 
 /// Turns a model into a circuit and proves runs of it.
 pub trait Prover {
@@ -29,6 +32,7 @@ pub trait Prover {
 pub trait Verifier {
     /// `Ok(true)` if `record` is a valid proof for `circuit` with its public
     /// inputs and outputs; `Ok(false)` if it is not (wrong circuit, altered
-    /// proof or public values); `Err` only when checking could not be done.
+    /// proof or public values, more or fewer public values than the circuit
+    /// has); `Err` only when checking could not be done.
     fn verify(&self, circuit: &Circuit, record: &ProofRecord) -> impl Future<Output = Result<bool>> + Send;
 }

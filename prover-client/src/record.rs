@@ -36,7 +36,8 @@ pub struct ProofRecord {
     pub proof: Vec<u8>,
 }
 
-/// A model compiled into a circuit with its keys, as [`crate::Prover::setup`] leaves it.
+/// A model compiled into a circuit with its keys, as [`crate::Prover::setup`]
+/// leaves it (or as [`Circuit::from_dir`] reads it back).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Circuit {
     /// The directory holding the settings, compiled circuit, SRS and keys.
@@ -47,12 +48,18 @@ pub struct Circuit {
     pub settings_sha256: String,
     /// SHA-256 of the verifying key file.
     pub vk_sha256: String,
+    /// SHA-256 of the structured reference string file the keys were made with.
+    pub srs_sha256: String,
     /// See [`model_commitment`].
     pub commitment: String,
     /// Fixed-point scale (log2) of the public inputs.
     pub input_scale: u32,
     /// Fixed-point scale (log2) of the public outputs.
     pub output_scale: u32,
+    /// How many public input values a proof carries.
+    pub input_len: usize,
+    /// How many public output values a proof carries.
+    pub output_len: usize,
 }
 
 /// SHA-256 over the raw digests `onnx ‖ settings ‖ vk` (32 bytes each), in hex.

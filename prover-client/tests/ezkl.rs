@@ -1,132 +1,248 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! End-to-end tests of the EZKL backend: a real model, setup, proofs and
-//! verification through the Python worker.
+//! verification through the embedded Python worker.
 //!
-//! The worker needs the packages in `fixtures/generator/requirements.txt`; they
-//! are installed once into a cached virtual environment next to the target
-//! directory. Without network access the end-to-end test is skipped, loudly,
-//! unless `CI` is set, in which case it fails.
+//! The worker needs the packages of the embedded requirements; [`ensure_venv`]
+//! installs them once into a cached virtual environment next to the target
+//! directory. Without network access the end-to-end tests are skipped,
+//! loudly, unless `CI` is set, in which case they fail.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
-use provreg_prover_client::{EzklBackend, EzklConfig, Prover, ProverError, Verifier};
-
-fn generator_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/generator")
-}
-
-fn requirements() -> String {
-    std::fs::read_to_string(generator_dir().join("requirements.txt")).unwrap()
-}
-
-/// The pinned `ezkl` version, from requirements.txt.
-fn ezkl_version() -> String {
-    requirements()
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("ezkl=="))
-        .map(str::to_owned)
-        .expect("requirements.txt pins ezkl")
-}
-
-/// A virtual environment with the requirements installed, made once and
-/// reused; `Err` says why it could not be made.
-fn venv_python() -> Result<PathBuf, String> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("..").join(format!("ezkl-venv-{}", ezkl_version()));
-    let python = venv.join("bin/python");
-    let marker = venv.join("provreg-requirements.txt");
-    if std::fs::read_to_string(&marker).ok().as_deref() == Some(requirements().as_str()) {
-        return Ok(python);
-    }
-    let run = |cmd: &mut Command| -> Result<(), String> {
-        let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
-        if status.success() { Ok(()) } else { Err(format!("{cmd:?} exited with {status}")) }
-    };
-    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-    run(Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "-r"])
-        .arg(generator_dir().join("requirements.txt")))?;
-    std::fs::write(&marker, requirements()).map_err(|e| e.to_string())?;
-    Ok(python)
-}
-
-fn backend(python: &Path, work_dir: &Path) -> EzklBackend {
-    EzklBackend::new(
-        EzklConfig::new(work_dir).with_python(python).with_worker_script(generator_dir().join("ezkl_worker.py")),
-    )
-}
+use provreg_prover_client::{
+    Circuit, EZKL_VERSION, EzklBackend, EzklConfig, ProofRecord, Prover, ProverError, SETTINGS_FILE, SRS_FILE, VK_FILE,
+    Verifier, build_fixture_model, default_venv_name, ensure_venv, seed,
+};
+use tokio::sync::OnceCell;
 
 const SEED: [f32; 8] = [0.1, 0.2, -0.3, 0.4, 0.5, -0.6, 0.7, 0.8];
 const OTHER_SEED: [f32; 8] = [-0.9, 0.35, 0.0, 0.25, -0.125, 0.6, -0.45, 0.05];
+/// A token seed, as a VRF would give it.
+const TOKEN_SEED: &str = "0x5eed5eed000102030405060708090a0b0c0d0e0f101112131415161718191a1b";
 
-#[tokio::test]
-async fn setup_prove_and_verify_the_trait_generator() {
-    let python = match venv_python() {
-        Ok(python) => python,
-        Err(why) if std::env::var_os("CI").is_none() => {
+/// The model set up and proven once, shared by the end-to-end tests.
+struct Prepared {
+    root: PathBuf,
+    python: PathBuf,
+    model: PathBuf,
+    circuit: Circuit,
+    record: ProofRecord,
+    traits: Vec<f32>,
+}
+
+impl Prepared {
+    fn work_dir(&self) -> PathBuf {
+        self.root.join("circuits")
+    }
+}
+
+/// Why there is nothing prepared.
+enum NotPrepared {
+    /// The EZKL environment cannot be made (no network, no python3): a skip unless under CI.
+    NoEnvironment(String),
+    /// The environment is there but building or setting up the model failed.
+    Failed(String),
+}
+
+static PREPARED: OnceCell<Result<Prepared, NotPrepared>> = OnceCell::const_new();
+
+/// The shared model, circuit and proof, or `None` (after a loud message) when
+/// there is no EZKL environment and `CI` is unset.
+async fn prepared(test: &str) -> Option<&'static Prepared> {
+    match PREPARED.get_or_init(prepare).await {
+        Ok(prepared) => Some(prepared),
+        Err(NotPrepared::NoEnvironment(why)) if std::env::var_os("CI").is_none() => {
             // Written to the real stderr: the test harness swallows `eprintln!` of passing tests.
             let _ = writeln!(
                 std::io::stderr(),
-                "\n!!!!! SKIPPED setup_prove_and_verify_the_trait_generator: no EZKL environment ({why}); \
-                 set CI to make this a failure !!!!!\n"
+                "\n!!!!! SKIPPED {test}: no EZKL environment ({why}); set CI to make this a failure !!!!!\n"
             );
-            return;
+            None
         }
-        Err(why) => panic!("cannot prepare the EZKL environment under CI: {why}"),
+        Err(NotPrepared::NoEnvironment(why)) => panic!("cannot prepare the EZKL environment under CI: {why}"),
+        Err(NotPrepared::Failed(why)) => panic!("{why}"),
+    }
+}
+
+async fn prepare() -> Result<Prepared, NotPrepared> {
+    let target_tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    // Next to the target directory, so it survives between runs.
+    let venv = target_tmp.join("..").join(default_venv_name());
+    let python = ensure_venv(&venv).await.map_err(|e| NotPrepared::NoEnvironment(e.to_string()))?;
+
+    // A fixed place (a static's temporary directory would never be removed),
+    // emptied first so every run sets up from scratch.
+    let root = target_tmp.join("ezkl-e2e");
+    match std::fs::remove_dir_all(&root) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(NotPrepared::Failed(format!("cannot empty {}: {e}", root.display())));
+        }
+        _ => {}
+    }
+    let failed = |what: &str| {
+        let what = what.to_owned();
+        move |e: ProverError| NotPrepared::Failed(format!("{what}: {e}"))
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let model = tmp.path().join("model/trait_generator.onnx");
-    let built = Command::new(&python).arg(generator_dir().join("build_model.py")).arg(&model).status().unwrap();
-    assert!(built.success(), "build_model.py failed");
+    let model = build_fixture_model(&python, &root.join("model")).await.map_err(failed("building the model"))?;
+    assert!(model.ends_with("model/trait_generator.onnx"));
+    assert!(model.with_file_name("calibration.json").is_file());
 
-    let backend = backend(&python, &tmp.path().join("circuits"));
-    assert_eq!(backend.system_version().await.unwrap(), ezkl_version());
-
+    // The embedded worker: no files from the source tree.
+    let backend = EzklBackend::new(EzklConfig::new(root.join("circuits")).with_python(&python));
     let started = Instant::now();
-    let circuit = backend.setup(&model).await.unwrap();
+    let circuit = backend.setup(&model).await.map_err(failed("setup"))?;
     eprintln!("setup: {:?}", started.elapsed());
-    let again = backend.setup(&model).await.unwrap();
-    assert_eq!(again, circuit, "a second setup reuses the circuit and keys");
-
     let started = Instant::now();
-    let (traits, record) = backend.prove(&circuit, &SEED).await.unwrap();
+    let (traits, record) = backend.prove(&circuit, &SEED).await.map_err(failed("prove"))?;
     eprintln!("prove: {:?}", started.elapsed());
-    assert_eq!(traits.len(), 4);
+    Ok(Prepared { root, python, model, circuit, record, traits })
+}
+
+fn backend(python: &Path, work_dir: &Path) -> EzklBackend {
+    EzklBackend::new(EzklConfig::new(work_dir).with_python(python))
+}
+
+#[tokio::test]
+async fn setup_prove_and_verify_the_trait_generator() {
+    let Some(p) = prepared("setup_prove_and_verify_the_trait_generator").await else { return };
+    let (circuit, record) = (&p.circuit, &p.record);
+    let backend = backend(&p.python, &p.work_dir());
+    assert_eq!(backend.system_version().await.unwrap(), EZKL_VERSION);
+
+    let worker_dir = p.work_dir().join(".worker");
+    let scripts: Vec<_> = std::fs::read_dir(&worker_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(scripts.len(), 1, "one worker script, no leftovers: {scripts:?}");
+    assert!(scripts[0].to_string_lossy().starts_with("ezkl_worker-"));
+
+    let again = backend.setup(&p.model).await.unwrap();
+    assert_eq!(&again, circuit, "a second setup reuses the circuit and keys");
+    assert_eq!((circuit.input_len, circuit.output_len), (8, 4));
+    assert_eq!(circuit.srs_sha256.len(), 64);
+
+    assert_eq!(p.traits.len(), 4);
     assert_eq!(record.system, "ezkl");
-    assert_eq!(record.system_version, ezkl_version());
+    assert_eq!(record.system_version, EZKL_VERSION);
     assert_eq!(record.model_commitment, circuit.commitment);
     assert_eq!(record.public_inputs, circuit.quantise_seed(&SEED).unwrap(), "public input is the quantised seed");
     assert_eq!(record.public_outputs.len(), 4);
 
     let started = Instant::now();
-    assert!(backend.verify(&circuit, &record).await.unwrap());
+    assert!(backend.verify(circuit, record).await.unwrap());
     eprintln!("verify: {:?}", started.elapsed());
 
     // The record survives a trip through JSON.
-    let json = serde_json::to_string(&record).unwrap();
-    assert!(backend.verify(&circuit, &serde_json::from_str(&json).unwrap()).await.unwrap());
+    let json = serde_json::to_string(record).unwrap();
+    assert!(backend.verify(circuit, &serde_json::from_str(&json).unwrap()).await.unwrap());
 
     // One byte of the proof changed.
     let mut tampered = record.clone();
     tampered.proof[100] ^= 0x01;
-    assert!(!backend.verify(&circuit, &tampered).await.unwrap());
+    assert!(!backend.verify(circuit, &tampered).await.unwrap());
 
     // The proof presented with another seed as its public input.
     let mut other_input = record.clone();
     other_input.public_inputs = circuit.quantise_seed(&OTHER_SEED).unwrap();
-    assert!(!backend.verify(&circuit, &other_input).await.unwrap());
+    assert!(!backend.verify(circuit, &other_input).await.unwrap());
 
     // A real proof of the other seed verifies, and gives other traits.
-    let (other_traits, other) = backend.prove(&circuit, &OTHER_SEED).await.unwrap();
-    assert_ne!(other_traits, traits);
-    assert!(backend.verify(&circuit, &other).await.unwrap());
+    let (other_traits, other) = backend.prove(circuit, &OTHER_SEED).await.unwrap();
+    assert_ne!(other_traits, p.traits);
+    assert!(backend.verify(circuit, &other).await.unwrap());
 
     // A record for another circuit is refused before any proof check.
     let mut foreign = record.clone();
     foreign.model_commitment = "00".repeat(32);
-    assert!(!backend.verify(&circuit, &foreign).await.unwrap());
+    assert!(!backend.verify(circuit, &foreign).await.unwrap());
+
+    // More or fewer public values than the circuit has.
+    let mut longer = record.clone();
+    longer.public_inputs.push(longer.public_inputs[0].clone());
+    assert!(!backend.verify(circuit, &longer).await.unwrap());
+    let mut shorter = record.clone();
+    shorter.public_outputs.pop();
+    assert!(!backend.verify(circuit, &shorter).await.unwrap());
+}
+
+/// What a registry checks: the proof's public input is the input derived from the token's seed.
+#[tokio::test]
+async fn a_proof_of_the_input_derived_from_a_token_seed() {
+    let Some(p) = prepared("a_proof_of_the_input_derived_from_a_token_seed").await else { return };
+    let circuit = &p.circuit;
+    let backend = backend(&p.python, &p.work_dir());
+    let token_seed = seed::parse_seed(TOKEN_SEED).unwrap();
+    let input = seed::model_input(&token_seed, circuit.input_len, circuit.input_scale).unwrap();
+    let (_, record) = backend.prove(circuit, &input).await.unwrap();
+    let expected = input
+        .iter()
+        .map(|v| provreg_prover_client::field::quantise(f64::from(*v), circuit.input_scale))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(record.public_inputs, expected, "the proven input is exactly the derived one");
+    assert!(backend.verify(circuit, &record).await.unwrap());
+}
+
+/// A registry never holds the model or the proving key: the settings, the
+/// verifying key and the SRS are enough to rebuild the circuit and verify.
+#[tokio::test]
+async fn a_registry_verifies_with_settings_vk_and_srs_alone() {
+    let Some(p) = prepared("a_registry_verifies_with_settings_vk_and_srs_alone").await else { return };
+    let registry = tempfile::tempdir().unwrap();
+    let dir = registry.path().join("circuit");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [SETTINGS_FILE, VK_FILE, SRS_FILE] {
+        std::fs::copy(p.circuit.dir.join(name), dir.join(name)).unwrap();
+    }
+    let circuit = Circuit::from_dir(&dir, &p.circuit.onnx_sha256).await.unwrap();
+    assert_eq!(circuit, Circuit { dir: dir.clone(), ..p.circuit.clone() });
+
+    let backend = backend(&p.python, &registry.path().join("work"));
+    assert!(backend.verify(&circuit, &p.record).await.unwrap());
+    let mut tampered = p.record.clone();
+    tampered.proof[200] ^= 0x80;
+    assert!(!backend.verify(&circuit, &tampered).await.unwrap());
+}
+
+#[tokio::test]
+async fn concurrent_verifications_on_two_workers() {
+    let Some(p) = prepared("concurrent_verifications_on_two_workers").await else { return };
+    let backend = EzklBackend::new(EzklConfig::new(p.work_dir()).with_python(&p.python).with_workers(2));
+    assert_eq!(backend.workers(), 2);
+    let mut tampered = p.record.clone();
+    tampered.proof[100] ^= 0x01;
+
+    let started = Instant::now();
+    let (a, b) = tokio::join!(backend.verify(&p.circuit, &p.record), backend.verify(&p.circuit, &p.record));
+    assert!(a.unwrap() && b.unwrap());
+    eprintln!("two verifications on two workers: {:?}", started.elapsed());
+
+    // More calls than workers: they queue, and each gets its own answer.
+    let (a, b, c, d) = tokio::join!(
+        backend.verify(&p.circuit, &p.record),
+        backend.verify(&p.circuit, &tampered),
+        backend.verify(&p.circuit, &p.record),
+        backend.system_version(),
+    );
+    assert!(a.unwrap());
+    assert!(!b.unwrap());
+    assert!(c.unwrap());
+    assert_eq!(d.unwrap(), EZKL_VERSION);
+}
+
+fn missing_circuit(dir: PathBuf) -> Circuit {
+    Circuit {
+        dir,
+        onnx_sha256: String::new(),
+        settings_sha256: String::new(),
+        vk_sha256: String::new(),
+        srs_sha256: String::new(),
+        commitment: String::new(),
+        input_scale: 13,
+        output_scale: 13,
+        input_len: 8,
+        output_len: 4,
+    }
 }
 
 #[tokio::test]
@@ -134,26 +250,55 @@ async fn worker_errors_come_back_as_prover_errors() {
     // The worker imports ezkl lazily, so this runs with any python3.
     let tmp = tempfile::tempdir().unwrap();
     let backend = backend(Path::new("python3"), tmp.path());
-    let missing = provreg_prover_client::Circuit {
-        dir: tmp.path().join("not-set-up"),
-        onnx_sha256: String::new(),
-        settings_sha256: String::new(),
-        vk_sha256: String::new(),
-        commitment: String::new(),
-        input_scale: 13,
-        output_scale: 13,
-    };
+    let missing = missing_circuit(tmp.path().join("not-set-up"));
     match backend.prove(&missing, &SEED).await {
         Err(ProverError::Worker(message)) => assert!(message.contains("run setup first"), "{message}"),
         other => panic!("expected a worker error, got {other:?}"),
     }
     // The worker is still usable after an error.
     assert!(matches!(backend.prove(&missing, &SEED).await, Err(ProverError::Worker(_))));
+    // The embedded worker was written into the work directory.
+    let script = backend.config().worker_script_path();
+    assert!(script.starts_with(tmp.path().join(".worker")), "{}", script.display());
+    assert!(script.is_file());
 }
 
 #[tokio::test]
 async fn a_missing_interpreter_is_a_spawn_error() {
     let tmp = tempfile::tempdir().unwrap();
     let backend = backend(Path::new("/nonexistent/python3"), tmp.path());
-    assert!(matches!(backend.setup(&generator_dir().join("requirements.txt")).await, Err(ProverError::Spawn { .. })));
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    assert!(matches!(backend.setup(&model).await, Err(ProverError::Spawn { .. })));
+    assert!(matches!(
+        build_fixture_model(Path::new("/nonexistent/python3"), tmp.path()).await,
+        Err(ProverError::Spawn { .. })
+    ));
+}
+
+/// Records with the wrong number of public values are refused without
+/// starting a worker (the interpreter here does not exist).
+#[tokio::test]
+async fn wrong_lengths_are_refused_before_the_worker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let backend = backend(Path::new("/nonexistent/python3"), tmp.path());
+    let circuit = missing_circuit(tmp.path().join("c"));
+    let record = ProofRecord {
+        system: "ezkl".into(),
+        system_version: EZKL_VERSION.into(),
+        vk_sha256: circuit.vk_sha256.clone(),
+        settings_sha256: circuit.settings_sha256.clone(),
+        model_commitment: circuit.commitment.clone(),
+        public_inputs: vec!["00".repeat(32); 8],
+        public_outputs: vec!["00".repeat(32); 4],
+        proof: vec![1, 2, 3],
+    };
+    // The right lengths reach the worker, which cannot start.
+    assert!(matches!(backend.verify(&circuit, &record).await, Err(ProverError::Spawn { .. })));
+    for (inputs, outputs) in [(7, 4), (9, 4), (8, 3), (8, 5), (0, 0)] {
+        let mut wrong = record.clone();
+        wrong.public_inputs.truncate(inputs);
+        wrong.public_inputs.resize(inputs, "00".repeat(32));
+        wrong.public_outputs.resize(outputs, "00".repeat(32));
+        assert!(!backend.verify(&circuit, &wrong).await.unwrap(), "{inputs} inputs, {outputs} outputs");
+    }
 }

@@ -10,11 +10,14 @@ pub enum PayloadKind {
     Dataset,
     ModelVersion,
     StatusEvent,
+    Circuit,
+    Token,
 }
 
 impl PayloadKind {
     /// Every payload kind.
-    pub const ALL: [PayloadKind; 4] = [Self::License, Self::Dataset, Self::ModelVersion, Self::StatusEvent];
+    pub const ALL: [PayloadKind; 6] =
+        [Self::License, Self::Dataset, Self::ModelVersion, Self::StatusEvent, Self::Circuit, Self::Token];
 
     /// The schema's file name under `schema/json/`.
     pub fn file_name(self) -> &'static str {
@@ -23,6 +26,8 @@ impl PayloadKind {
             Self::Dataset => "dataset.schema.json",
             Self::ModelVersion => "model-version.schema.json",
             Self::StatusEvent => "status-event.schema.json",
+            Self::Circuit => "circuit.schema.json",
+            Self::Token => "token.schema.json",
         }
     }
 
@@ -33,6 +38,8 @@ impl PayloadKind {
             Self::Dataset => include_str!("../json/dataset.schema.json"),
             Self::ModelVersion => include_str!("../json/model-version.schema.json"),
             Self::StatusEvent => include_str!("../json/status-event.schema.json"),
+            Self::Circuit => include_str!("../json/circuit.schema.json"),
+            Self::Token => include_str!("../json/token.schema.json"),
         }
     }
 }

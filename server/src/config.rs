@@ -27,6 +27,27 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub signing: SigningConfig,
     pub anchoring: AnchoringConfig,
+    pub prover: ProverConfig,
+}
+
+/// Checking tokens' zero-knowledge proofs at registration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProverConfig {
+    /// Python interpreter with the pinned `ezkl` package. Unset: `serve --dev` makes a
+    /// virtual environment in `DATA_DIR/ezkl-venv-<version>` (first run only); otherwise
+    /// `python3`.
+    pub python: Option<PathBuf>,
+    /// Verifier processes; this many proofs are checked in parallel.
+    pub workers: usize,
+    /// Where circuit files are kept for verification. Unset: `DATA_DIR/circuits`.
+    pub work_dir: Option<PathBuf>,
+}
+
+impl Default for ProverConfig {
+    fn default() -> Self {
+        Self { python: None, workers: 2, work_dir: None }
+    }
 }
 
 /// The identity birth certificates are signed with. Unset paths default to the development
@@ -126,6 +147,7 @@ impl Default for Config {
             },
             signing: SigningConfig::default(),
             anchoring: AnchoringConfig::default(),
+            prover: ProverConfig::default(),
         }
     }
 }
@@ -167,5 +189,6 @@ mod tests {
         assert_eq!(cfg.anchoring.interval_secs, def.anchoring.interval_secs);
         assert_eq!(cfg.anchoring.max_batch, def.anchoring.max_batch);
         assert_eq!(cfg.anchoring.confirmations, def.anchoring.confirmations);
+        assert_eq!(cfg.prover.workers, def.prover.workers);
     }
 }

@@ -19,6 +19,13 @@ pub enum AppError {
     BadKey,
     #[error("role {have} may not {action}; needs {need}")]
     Forbidden { have: &'static str, need: &'static str, action: &'static str },
+    /// A zero-knowledge proof did not prove what the request claims; `pointer` names the
+    /// field that did not match.
+    #[error("{pointer}: {message}")]
+    ProofInvalid { pointer: String, message: String },
+    /// A part the request needs (e.g. the proof verifier) is not configured or not running.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("internal error: {0}")]
@@ -34,12 +41,17 @@ impl AppError {
         Self::BadInput(vec![Violation { pointer: pointer.into(), rule: rule.into(), message: message.into() }])
     }
 
-    /// The `extensions.code` this error carries.
+    /// A proof that does not prove what the request claims, at `pointer`.
+    pub fn proof_invalid(pointer: &str, message: impl Into<String>) -> Self {
+        Self::ProofInvalid { pointer: pointer.into(), message: message.into() }
+    }
+
     /// An internal error from anything displayable.
     pub fn from_display(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
     }
 
+    /// The `extensions.code` this error carries.
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadInput(_) => "BAD_USER_INPUT",
@@ -47,6 +59,8 @@ impl AppError {
             Self::Conflict { .. } => "CONFLICT",
             Self::Unauthenticated | Self::BadKey => "UNAUTHENTICATED",
             Self::Forbidden { .. } => "FORBIDDEN",
+            Self::ProofInvalid { .. } => "PROOF_INVALID",
+            Self::Unavailable(_) => "UNAVAILABLE",
             Self::Database(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -91,6 +105,7 @@ impl AppError {
                     .collect();
                 ext.set("violations", all);
             }
+            AppError::ProofInvalid { pointer, .. } => ext.set("pointer", pointer.as_str()),
             AppError::Conflict { existing_id: Some(id), .. } => ext.set("existingId", id.as_str()),
             AppError::NotFound { kind, id } => {
                 ext.set("kind", *kind);

@@ -36,6 +36,22 @@ pub fn signing(config: &Config) -> Result<service::seal::Signing, error::AppErro
     service::seal::Signing::from_files(&chain, &key, anchors.exists().then_some(anchors.as_path()))
 }
 
+/// The proof checker `config` asks for. With `dev` and no `prover.python`, the pinned
+/// prover packages are installed into a virtual environment in `DATA_DIR` first (once).
+pub async fn proof_checker(config: &Config, dev: bool) -> anyhow::Result<service::proofs::ProofChecker> {
+    use provreg_prover_client::{EzklBackend, EzklConfig, default_venv_name, ensure_venv};
+    let python = match (&config.prover.python, dev) {
+        (Some(python), _) => python.clone(),
+        (None, true) => ensure_venv(&config.data_dir.join(default_venv_name())).await?,
+        (None, false) => std::path::PathBuf::from("python3"),
+    };
+    let work_dir = config.prover.work_dir.clone().unwrap_or_else(|| config.data_dir.join("circuits"));
+    let backend = EzklBackend::new(
+        EzklConfig::new(work_dir.join("prover")).with_python(python).with_workers(config.prover.workers.max(1)),
+    );
+    Ok(service::proofs::ProofChecker::new(backend, work_dir.join("registered")))
+}
+
 /// The schema dependencies `config` asks for.
 pub fn deps(registry: Registry, config: &Config) -> Deps {
     Deps {

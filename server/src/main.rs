@@ -204,7 +204,14 @@ async fn serve(config: Config, dev: bool) -> Result<()> {
         let paths = certs::init_dev_ca(&config.data_dir.join("ca"))?;
         println!("development CA: {} (trust anchor for validating certificates)", paths.ca_cert.display());
     }
-    let registry = open(&config).await?.with_signing(provreg_server::signing(&config)?);
+    let checker = provreg_server::proof_checker(&config, dev).await?;
+    match checker.system_version().await {
+        Ok(version) => println!("proof verifier: ezkl {version}"),
+        Err(e) => {
+            tracing::warn!(error = %e, "the proof verifier does not start; tokens cannot be registered until it does")
+        }
+    }
+    let registry = open(&config).await?.with_signing(provreg_server::signing(&config)?).with_proofs(checker);
     if dev {
         dev_setup(&registry, &config).await?;
     }

@@ -221,3 +221,114 @@ impl RecordStatus {
         }
     }
 }
+
+/// A model version's zkML circuit to register. The files are the ones proofs are checked
+/// with; the ONNX model itself stays with the model team (its SHA-256 must equal the model
+/// version's `weightsSha256`).
+#[derive(Debug, Clone, InputObject)]
+#[graphql(name = "CircuitInput")]
+pub struct CircuitInput {
+    /// ID of the model version the circuit proves runs of.
+    pub model_version: String,
+    /// The proof system; `ezkl` is the one supported.
+    #[graphql(default = "ezkl")]
+    pub proof_system: String,
+    /// Version of the proof system the keys were made with.
+    pub system_version: String,
+    /// Lower-case hex SHA-256 of the ONNX model.
+    pub onnx_sha256: String,
+    /// The circuit settings file (JSON text).
+    pub settings: String,
+    /// The verifying key file, base64.
+    pub verifying_key: String,
+    /// The structured reference string the keys were made with, base64.
+    pub srs: String,
+}
+
+/// Where a token's seed came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SeedSourceKind {
+    /// A verifiable random function (e.g. a VRF oracle's fulfilment).
+    Vrf,
+    /// A commit-reveal scheme.
+    CommitReveal,
+    /// Chosen by the operator.
+    Operator,
+}
+
+impl SeedSourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Vrf => "vrf",
+            Self::CommitReveal => "commitReveal",
+            Self::Operator => "operator",
+        }
+    }
+}
+
+/// The origin of a token's seed.
+#[derive(Debug, Clone, InputObject, SimpleObject, Serialize, Deserialize)]
+#[graphql(name = "SeedSource", input_name = "SeedSourceInput")]
+#[serde(rename_all = "camelCase")]
+pub struct SeedSource {
+    pub kind: SeedSourceKind,
+    /// The randomness request (VRF request ID, commitment ID).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The transaction that delivered or revealed the seed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_hash: Option<String>,
+}
+
+/// A zero-knowledge proof of one model run, as the prover client writes it.
+#[derive(Debug, Clone, InputObject, Serialize, Deserialize)]
+#[graphql(name = "ProofRecordInput")]
+#[serde(rename_all = "camelCase")]
+pub struct ProofInput {
+    pub system: String,
+    pub system_version: String,
+    pub vk_sha256: String,
+    pub settings_sha256: String,
+    pub model_commitment: String,
+    /// Public inputs as field elements (32 bytes little-endian, hex).
+    pub public_inputs: Vec<String>,
+    /// Public outputs as field elements.
+    pub public_outputs: Vec<String>,
+    /// The proof bytes, hex.
+    pub proof: String,
+}
+
+/// A generated token to register (`token.schema.json`).
+#[derive(Debug, Clone, InputObject, Serialize, Deserialize)]
+#[graphql(name = "TokenInput")]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInput {
+    /// EIP-155 chain ID of the token contract.
+    pub chain_id: i64,
+    /// The token contract's address.
+    pub contract: String,
+    /// The token ID, decimal.
+    pub token_id: String,
+    /// ID of the model version that generated the token.
+    pub model_version: String,
+    /// Lower-case hex SHA-256 of the generated asset.
+    pub asset_sha256: String,
+    /// Media type of the asset.
+    #[graphql(default = "application/json")]
+    pub media_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The 32-byte seed, hex; the model input is derived from it.
+    pub input_seed: String,
+    pub seed_source: SeedSource,
+    /// The generated output values; must equal the proof's public outputs.
+    pub traits: Vec<f64>,
+    pub proof: ProofInput,
+    /// The asset itself, base64 (PNG or JPEG): the registry embeds the birth certificate
+    /// in it and serves the signed asset.
+    #[serde(skip)]
+    pub asset: Option<String>,
+}

@@ -134,9 +134,9 @@ fn check_relations(req: &CertificateRequest<'_>) -> Result<()> {
     let parents = req.ingredients.iter().filter(|i| i.relation == IngredientRelation::ParentOf).count();
     match (req.action, parents) {
         (_, n) if n > 1 => Err(CertError::InvalidRequest("at most one parentOf ingredient is allowed".into())),
-        (Action::Retrained | Action::FineTuned, 0) => {
-            Err(CertError::InvalidRequest("a retrain or fine-tune needs its parent as a parentOf ingredient".into()))
-        }
+        (Action::Retrained | Action::FineTuned | Action::Compiled, 0) => Err(CertError::InvalidRequest(
+            "a retrain, fine-tune or compiled circuit needs its parent as a parentOf ingredient".into(),
+        )),
         (Action::Created | Action::Generated, 1) => {
             Err(CertError::InvalidRequest("a created or generated record cannot have a parentOf ingredient".into()))
         }
@@ -151,20 +151,21 @@ fn actions(req: &CertificateRequest<'_>, parent_id: Option<&str>) -> Vec<Value> 
             "digitalSourceType": source_type,
         })
     };
-    let derived = |description: &str| {
+    let derived = |action: &str, description: &str| {
         vec![
             json!({
                 "action": "c2pa.opened",
                 "parameters": { "ingredientIds": [parent_id.unwrap_or_default()] },
             }),
-            json!({ "action": "c2pa.edited", "description": description }),
+            json!({ "action": action, "description": description }),
         ]
     };
     match req.action {
         Action::Created => vec![created(req.subject.created_source_type())],
         Action::Generated => vec![created(TRAINED_ALGORITHMIC_MEDIA)],
-        Action::Retrained => derived("Retrained from the parent model version"),
-        Action::FineTuned => derived("Fine-tuned from the parent model version"),
+        Action::Retrained => derived("c2pa.edited", "Retrained from the parent model version"),
+        Action::FineTuned => derived("c2pa.edited", "Fine-tuned from the parent model version"),
+        Action::Compiled => derived("c2pa.converted", "Compiled into a zero-knowledge circuit"),
     }
 }
 

@@ -1,18 +1,23 @@
 //! The GraphQL schemas: the full API and the read-only audit API (no Mutation type at all).
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Schema};
 
 use crate::auth::{Principal, Role};
 use crate::error::{AppError, AppResult};
 use crate::service::{Registry, parse_id};
 
+mod compliance;
 pub mod lineage;
 mod mutation;
 pub mod provenance;
 mod query;
 pub mod records;
+mod tokens;
 
 pub use mutation::Mutation;
-pub use query::Query;
+
+/// Reads: the query root of both schemas.
+#[derive(MergedObject, Default)]
+pub struct Query(query::CoreQuery, tokens::TokenQuery, compliance::ComplianceQuery);
 
 /// The full schema (`/graphql`).
 pub type FullSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -42,7 +47,7 @@ pub struct Deps {
 
 /// Builds the full schema.
 pub fn build_schema(deps: Deps) -> FullSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation, EmptySubscription)
         .data(deps.registry)
         .data(deps.limits)
         .data(deps.anchor_worker)
@@ -53,7 +58,7 @@ pub fn build_schema(deps: Deps) -> FullSchema {
 
 /// Builds the audit schema.
 pub fn build_audit_schema(deps: Deps) -> AuditSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .data(deps.registry)
         .data(deps.limits)
         .limit_depth(deps.query_depth)

@@ -6,10 +6,11 @@ use super::records::{Dataset, License, ModelVersion, StatusEvent};
 use super::{id_arg, principal, registry};
 use std::sync::Arc;
 
+use super::tokens::{Circuit, Token};
 use crate::anchoring::{AnchorWorker, Round};
 use crate::auth::Role;
 use crate::error::AppError;
-use crate::payload::{DatasetInput, LicenseInput, ModelVersionInput, RecordStatus};
+use crate::payload::{CircuitInput, DatasetInput, LicenseInput, ModelVersionInput, RecordStatus, TokenInput};
 use crate::service::status::SubjectKind;
 
 /// Registrations and status changes.
@@ -47,6 +48,21 @@ impl Mutation {
     async fn register_model_version(&self, ctx: &Context<'_>, input: ModelVersionInput) -> Result<ModelVersion> {
         principal(ctx).require(Role::Registrar, "register")?;
         Ok(ModelVersion::new(registry(ctx)?.register_model_version(&input).await?)?)
+    }
+
+    /// Registers a model version's zkML circuit: the settings, verifying key and structured
+    /// reference string proofs of its runs are checked with.
+    async fn register_circuit(&self, ctx: &Context<'_>, input: CircuitInput) -> Result<Circuit> {
+        principal(ctx).require(Role::Registrar, "register")?;
+        Ok(Circuit(registry(ctx)?.register_circuit(&input).await?))
+    }
+
+    /// Registers a generated token with its proof (`token.schema.json`). The proof is verified
+    /// first; a proof that does not prove this seed, these traits and this model version is
+    /// rejected with `PROOF_INVALID` and nothing is stored.
+    async fn register_token(&self, ctx: &Context<'_>, input: TokenInput) -> Result<Token> {
+        principal(ctx).require(Role::Registrar, "register")?;
+        Ok(Token(registry(ctx)?.register_token(&input).await?))
     }
 
     /// Deprecates, revokes or reactivates a model version. A revoked version stays revoked.

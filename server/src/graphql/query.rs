@@ -77,12 +77,12 @@ where
 
 type Conn<T> = Connection<String, T, EmptyFields, EmptyFields>;
 
-/// Reads.
+/// Reads of licences, datasets, models, lineage and provenance.
 #[derive(Default)]
-pub struct Query;
+pub struct CoreQuery;
 
 #[Object]
-impl Query {
+impl CoreQuery {
     async fn license(&self, ctx: &Context<'_>, id: String) -> Result<Option<License>> {
         let id = id_arg("id", &id)?;
         Ok(reader(ctx)?.license(id).await?.map(License::new).transpose()?)

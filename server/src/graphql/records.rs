@@ -255,6 +255,21 @@ impl ModelVersion {
     async fn weights_sha256(&self) -> &str {
         &self.row.weights_sha256
     }
+    /// The zkML circuit proofs of this version's runs are checked against, once registered.
+    async fn circuit(&self, ctx: &Context<'_>) -> Result<Option<super::tokens::Circuit>> {
+        Ok(registry(ctx)?.circuit_of(self.row.id).await?.map(super::tokens::Circuit))
+    }
+    /// Tokens this version generated, oldest first.
+    async fn tokens(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        #[graphql(default = 50, validator(minimum = 0, maximum = 500))] first: i32,
+    ) -> Result<Vec<super::tokens::Token>> {
+        let after = after.as_deref().map(|a| super::id_arg("after", a)).transpose()?;
+        let rows = registry(ctx)?.tokens_of_model_version(self.row.id, after, first as u64).await?;
+        Ok(rows.into_iter().map(super::tokens::Token).collect())
+    }
     async fn architecture(&self) -> &str {
         &self.row.architecture
     }

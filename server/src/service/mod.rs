@@ -15,9 +15,11 @@ pub mod lineage;
 pub mod lists;
 pub mod log;
 mod model_version;
+pub mod proofs;
 mod reads;
 pub mod seal;
 pub mod status;
+pub mod token;
 
 pub use reads::StatusRow;
 
@@ -27,19 +29,27 @@ pub struct Registry {
     pub db: DatabaseConnection,
     validators: Arc<Validators>,
     signing: Option<Arc<seal::Signing>>,
+    proofs: Option<Arc<proofs::ProofChecker>>,
 }
 
 impl Registry {
     /// Wraps a connected, migrated database.
     pub fn new(db: DatabaseConnection) -> AppResult<Self> {
         let validators = Validators::new().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { db, validators: Arc::new(validators), signing: None })
+        Ok(Self { db, validators: Arc::new(validators), signing: None, proofs: None })
     }
 
     /// Signs records' birth certificates with `signing`. Without it, registrations fail with
     /// an error that says how to configure a signing identity.
     pub fn with_signing(mut self, signing: seal::Signing) -> Self {
         self.signing = Some(Arc::new(signing));
+        self
+    }
+
+    /// Checks tokens' zero-knowledge proofs with `checker`. Without it, token registrations
+    /// fail with `UNAVAILABLE`.
+    pub fn with_proofs(mut self, checker: proofs::ProofChecker) -> Self {
+        self.proofs = Some(Arc::new(checker));
         self
     }
 

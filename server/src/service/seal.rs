@@ -72,6 +72,29 @@ impl Signing {
     }
 }
 
+/// The stored row of a certificate just issued for record `kind`/`id`.
+fn certificate_row(
+    kind: &str,
+    id: Uuid,
+    request: &CertificateRequest<'_>,
+    identity: &SigningIdentity,
+    issued: certs::IssuedCertificate,
+) -> certificate::Model {
+    certificate::Model {
+        id: Uuid::now_v7(),
+        subject_kind: kind.to_owned(),
+        subject_id: id,
+        manifest_label: issued.manifest_label,
+        digest: hex::encode(issued.digest),
+        format: request.format.clone(),
+        bound_sha256: hex::encode(request.bound_sha256),
+        signer: issued.signer,
+        signer_fingerprint: identity.certificate_fingerprint(),
+        manifest_store: issued.manifest_store,
+        issued_at: issued.issued_at,
+    }
+}
+
 /// 64 zero hex digits: the certificate digest of a log entry whose record has no certificate.
 pub const NO_CERTIFICATE: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -144,6 +167,29 @@ impl Registry {
         id: Uuid,
         request: &CertificateRequest<'_>,
     ) -> AppResult<certificate::Model> {
+        let identity = self.signing_identity()?;
+        let issued = certs::issue(&identity, request)
+            .map_err(|e| AppError::Internal(format!("issuing the certificate of {kind} {id}: {e}")))?;
+        Ok(certificate_row(kind, id, request, &identity, issued))
+    }
+
+    /// Like [`issue_certificate`](Self::issue_certificate), but embeds the certificate in
+    /// `asset` (PNG or JPEG bytes hashing to the request's bound hash). Returns the signed
+    /// asset and the certificate row.
+    pub(crate) fn issue_embedded_certificate(
+        &self,
+        kind: &str,
+        id: Uuid,
+        request: &CertificateRequest<'_>,
+        asset: &[u8],
+    ) -> AppResult<(Vec<u8>, certificate::Model)> {
+        let identity = self.signing_identity()?;
+        let (signed, issued) = certs::issue_embedded(&identity, request, asset)
+            .map_err(|e| AppError::Internal(format!("embedding the certificate of {kind} {id}: {e}")))?;
+        Ok((signed, certificate_row(kind, id, request, &identity, issued)))
+    }
+
+    fn signing_identity(&self) -> AppResult<Arc<SigningIdentity>> {
         let signing = self.signing.as_ref().ok_or_else(|| {
             AppError::Internal(
                 "no signing identity is configured (set signing.chain and signing.key, or run \
@@ -151,22 +197,7 @@ impl Registry {
                     .into(),
             )
         })?;
-        let identity = signing.identity()?;
-        let issued = certs::issue(&identity, request)
-            .map_err(|e| AppError::Internal(format!("issuing the certificate of {kind} {id}: {e}")))?;
-        Ok(certificate::Model {
-            id: Uuid::now_v7(),
-            subject_kind: kind.to_owned(),
-            subject_id: id,
-            manifest_label: issued.manifest_label,
-            digest: hex::encode(issued.digest),
-            format: request.format.clone(),
-            bound_sha256: hex::encode(request.bound_sha256),
-            signer: issued.signer,
-            signer_fingerprint: identity.certificate_fingerprint(),
-            manifest_store: issued.manifest_store,
-            issued_at: issued.issued_at,
-        })
+        signing.identity()
     }
 
     /// Stores record `kind`/`id`'s certificate (when it has one) and appends its log entry,

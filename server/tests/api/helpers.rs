@@ -159,8 +159,14 @@ impl TestApp {
         tweak(&mut config);
         let conn = db::connect(&config.database_url, config.max_connections).await.expect("connect");
         db::migrate(&conn).await.expect("migrations run");
-        let registry =
-            Registry::new(conn).expect("registry").with_signing(provreg_server::signing(&config).expect("signing"));
+        let circuits = config.data_dir.join(format!("circuits-{tag}"));
+        let verifier = provreg_prover_client::EzklBackend::new(
+            provreg_prover_client::EzklConfig::new(circuits.join("prover")).with_python(crate::zk::python()),
+        );
+        let registry = Registry::new(conn)
+            .expect("registry")
+            .with_signing(provreg_server::signing(&config).expect("signing"))
+            .with_proofs(provreg_server::service::proofs::ProofChecker::new(verifier, circuits.join("registered")));
         let key = |role: Role| {
             let db = registry.db.clone();
             async move { auth::create_key(&db, role.as_str(), role).await.expect("create key").1 }

@@ -1,6 +1,7 @@
 //! Integration tests through HTTP, each on a fresh SQLite file and on a fresh PostgreSQL database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod helpers;
+mod zk;
 
 mod anchoring;
 mod auth;
@@ -10,4 +11,5 @@ mod lineage;
 mod pagination;
 mod registration;
 mod sdl;
+mod tokens;
 mod validation;

@@ -1,0 +1,216 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Token benchmark: proving time per token for the fixture model, proof verification time
+//! at ingest, and tokens registered per second with verification (proving excluded).
+//!
+//! `cargo bench -p provreg-server --bench tokens -- [--tokens 200] [--proofs 8] [--workers 2]
+//! [--postgres URL]`
+//!
+//! Method: the fixture trait-generator model is set up once (keys cached under the target
+//! directory) and `--proofs` different seeds are proven, one after another, each timed.
+//! Verification is timed through the registry's proof checker (one verifier process, the
+//! circuit files already written). Registration runs `registerToken` through the service
+//! layer on a fresh database (SQLite by default) with real C2PA certificates and log entries,
+//! cycling through the proven seeds with new token IDs: first one at a time, then with as
+//! many registrations in flight as there are verifier processes.
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use provreg_prover_client::{
+    EzklBackend, EzklConfig, ProofRecord, Prover, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
+    default_venv_name, ensure_venv, seed,
+};
+use provreg_server::payload::{CircuitInput, LicenseInput, ModelVersionInput, TokenInput};
+use provreg_server::service::Registry;
+use provreg_server::service::proofs::ProofChecker;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn summary(label: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / times.len() as u32;
+    println!(
+        "{label:<44} mean {:>8.1} ms  p50 {:>8.1} ms  p99 {:>8.1} ms  (n = {})",
+        mean.as_secs_f64() * 1e3,
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3,
+        times.len()
+    );
+}
+
+fn token_input(version: &str, token_id: u64, seed: &[u8; 32], traits: &[f32], record: &ProofRecord) -> TokenInput {
+    let asset = json!({ "traits": traits }).to_string();
+    serde_json::from_value(json!({
+        "chainId": 31337,
+        "contract": "0x00000000000000000000000000000000000b3c4a",
+        "tokenId": token_id.to_string(),
+        "modelVersion": version,
+        "assetSha256": hex::encode(Sha256::digest(asset.as_bytes())),
+        "mediaType": "application/json",
+        "inputSeed": hex::encode(seed),
+        "seedSource": { "kind": "operator" },
+        "traits": traits.iter().map(|t| f64::from(*t)).collect::<Vec<_>>(),
+        "proof": {
+            "system": record.system, "systemVersion": record.system_version,
+            "vkSha256": record.vk_sha256, "settingsSha256": record.settings_sha256,
+            "modelCommitment": record.model_commitment,
+            "publicInputs": record.public_inputs, "publicOutputs": record.public_outputs,
+            "proof": hex::encode(&record.proof),
+        },
+    }))
+    .unwrap()
+}
+
+#[tokio::main]
+async fn main() {
+    let (mut tokens, mut proofs, mut workers, mut postgres) = (200u64, 8u64, 2usize, None::<String>);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--tokens" => tokens = args.next().and_then(|s| s.parse().ok()).unwrap_or(tokens),
+            "--proofs" => proofs = args.next().and_then(|s| s.parse().ok()).unwrap_or(proofs),
+            "--workers" => workers = args.next().and_then(|s| s.parse().ok()).unwrap_or(workers),
+            "--postgres" => postgres = args.next(),
+            _ => {}
+        }
+    }
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let python = ensure_venv(&target.join("..").join(default_venv_name())).await.unwrap();
+    let fixture = target.join("zk-fixture");
+    let model = build_fixture_model(&python, &fixture.join("model")).await.unwrap();
+    let prover = EzklBackend::new(EzklConfig::new(fixture.join("circuits")).with_python(&python));
+    let started = Instant::now();
+    let circuit = prover.setup(&model).await.unwrap();
+    println!("circuit setup (cached keys are reused): {:.1} s", started.elapsed().as_secs_f64());
+
+    let mut proven = Vec::new();
+    let mut proving = Vec::new();
+    for n in 0..proofs {
+        let s: [u8; 32] = Sha256::digest(format!("bench seed {n}").as_bytes()).into();
+        let input = seed::model_input(&s, circuit.input_len, circuit.input_scale).unwrap();
+        let started = Instant::now();
+        let (traits, record) = prover.prove(&circuit, &input).await.unwrap();
+        proving.push(started.elapsed());
+        proven.push((s, traits, record));
+    }
+    summary("proving, per token (fixture model)", proving);
+    println!("proof size: {} bytes", proven[0].2.proof.len());
+
+    let dir = tempfile::tempdir().unwrap();
+    let (url, admin) = match &postgres {
+        Some(base) => {
+            let name = format!("provreg_bench_tokens_{}", std::process::id());
+            let admin = sea_orm::Database::connect(base).await.unwrap();
+            sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+            let server = base.rsplit_once('/').unwrap().0.to_owned();
+            (format!("{server}/{name}"), Some((admin, name)))
+        }
+        None => (format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()), None),
+    };
+    let ca = provreg_server::certs::init_dev_ca(&dir.path().join("ca")).unwrap();
+    let conn = provreg_server::db::connect(&url, 8).await.unwrap();
+    provreg_server::db::migrate(&conn).await.unwrap();
+    let signing =
+        provreg_server::service::seal::Signing::from_files(&ca.signer_chain, &ca.signer_key, Some(&ca.ca_cert))
+            .unwrap();
+    let verifier =
+        EzklBackend::new(EzklConfig::new(dir.path().join("prover")).with_python(&python).with_workers(workers));
+    let registry = Registry::new(conn)
+        .unwrap()
+        .with_signing(signing)
+        .with_proofs(ProofChecker::new(verifier, dir.path().join("registered")));
+
+    let license: LicenseInput = serde_json::from_value(json!({"name": "weights", "spdxId": "Apache-2.0",
+        "commercialUse": true, "derivatives": "ALLOWED", "attribution": true, "aiTraining": "allowed"}))
+    .unwrap();
+    let license = registry.register_license(&license).await.unwrap();
+    let version: ModelVersionInput = serde_json::from_value(json!({"model": "bench-generator", "versionLabel": "v1",
+        "weightsSha256": circuit.onnx_sha256, "architecture": "onnx mlp",
+        "trainingRun": {"id": "run", "startedAt": "2024-07-01T00:00:00Z", "endedAt": "2024-07-02T00:00:00Z"},
+        "license": license.id.to_string(), "trainingData": []}))
+    .unwrap();
+    let version = registry.register_model_version(&version).await.unwrap().id.to_string();
+    use base64::Engine as _;
+    let b64 =
+        |name: &str| base64::engine::general_purpose::STANDARD.encode(std::fs::read(circuit.dir.join(name)).unwrap());
+    let circuit_row = registry
+        .register_circuit(&CircuitInput {
+            model_version: version.clone(),
+            proof_system: "ezkl".into(),
+            system_version: provreg_prover_client::EZKL_VERSION.into(),
+            onnx_sha256: circuit.onnx_sha256.clone(),
+            settings: std::fs::read_to_string(circuit.dir.join(SETTINGS_FILE)).unwrap(),
+            verifying_key: b64(VK_FILE),
+            srs: b64(SRS_FILE),
+        })
+        .await
+        .unwrap();
+
+    // Verification alone, the circuit files written by a first call.
+    let checker = ProofChecker::new(
+        EzklBackend::new(EzklConfig::new(dir.path().join("prover-v")).with_python(&python)),
+        dir.path().join("registered-v"),
+    );
+    assert!(checker.verify(&registry.db, &circuit_row, &proven[0].2).await.unwrap());
+    let mut verifying = Vec::new();
+    for i in 0..(proofs * 4) {
+        let record = &proven[(i % proofs) as usize].2;
+        let started = Instant::now();
+        assert!(checker.verify(&registry.db, &circuit_row, record).await.unwrap());
+        verifying.push(started.elapsed());
+    }
+    summary("proof verification at ingest (1 process)", verifying);
+
+    // Warm the registry's verifier processes.
+    for w in 0..workers as u64 {
+        let (s, traits, record) = &proven[0];
+        registry.register_token(&token_input(&version, 1_000_000 + w, s, traits, record)).await.unwrap();
+    }
+
+    let started = Instant::now();
+    let mut each = Vec::new();
+    for i in 0..tokens {
+        let (s, traits, record) = &proven[(i % proofs) as usize];
+        let t = Instant::now();
+        registry.register_token(&token_input(&version, i, s, traits, record)).await.unwrap();
+        each.push(t.elapsed());
+    }
+    let rate = tokens as f64 / started.elapsed().as_secs_f64();
+    summary("registerToken, one at a time", each);
+    println!("{:<44} {rate:>8.1} tokens/s", "registerToken, one at a time");
+
+    let registry = Arc::new(registry);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..workers as u64 {
+        let registry = registry.clone();
+        let version = version.clone();
+        let proven = proven.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut i = w;
+            while i < tokens {
+                let (s, traits, record) = &proven[(i % proofs) as usize];
+                registry.register_token(&token_input(&version, 10_000 + i, s, traits, record)).await.unwrap();
+                i += workers as u64;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rate = tokens as f64 / started.elapsed().as_secs_f64();
+    println!("{:<44} {rate:>8.1} tokens/s", format!("registerToken, {workers} in flight, {workers} verifiers"));
+    if let Some((admin, name)) = admin {
+        drop(registry);
+        let _ = sea_orm::ConnectionTrait::execute_unprepared(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        )
+        .await;
+    }
+}

@@ -1,0 +1,101 @@
+//! Checking zero-knowledge proofs at ingest: the registry's handle on the prover client's
+//! verifier, and the circuit files it verifies against.
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use provreg_entities::{circuit, circuit_file};
+use provreg_prover_client::{Circuit, EzklBackend, ProofRecord, SETTINGS_FILE, SRS_FILE, VK_FILE, Verifier};
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::error::{AppError, AppResult};
+
+/// Verifies proofs against registered circuits. Each circuit's files are written once from
+/// the database into `dir/<circuit id>/` and reused.
+#[derive(Debug)]
+pub struct ProofChecker {
+    backend: EzklBackend,
+    dir: PathBuf,
+    ready: Mutex<HashSet<uuid::Uuid>>,
+}
+
+impl ProofChecker {
+    /// A checker running `backend`, keeping circuit files under `dir`.
+    pub fn new(backend: EzklBackend, dir: impl Into<PathBuf>) -> Self {
+        Self { backend, dir: dir.into(), ready: Mutex::new(HashSet::new()) }
+    }
+
+    /// The version of the proof system the verifier runs.
+    pub async fn system_version(&self) -> AppResult<String> {
+        self.backend.system_version().await.map_err(unavailable)
+    }
+
+    /// Whether `record` is a valid proof for circuit `row`.
+    pub async fn verify(&self, db: &DatabaseConnection, row: &circuit::Model, record: &ProofRecord) -> AppResult<bool> {
+        let circuit = self.materialise(db, row).await?;
+        self.backend.verify(&circuit, record).await.map_err(unavailable)
+    }
+
+    async fn materialise(&self, db: &DatabaseConnection, row: &circuit::Model) -> AppResult<Circuit> {
+        let dir = self.dir.join(row.id.to_string());
+        let circuit = Circuit {
+            dir: dir.clone(),
+            onnx_sha256: row.onnx_sha256.clone(),
+            settings_sha256: row.settings_sha256.clone(),
+            vk_sha256: row.vk_sha256.clone(),
+            srs_sha256: row.srs_sha256.clone(),
+            commitment: row.commitment.clone(),
+            input_scale: u32::try_from(row.input_scale).unwrap_or_default(),
+            output_scale: u32::try_from(row.output_scale).unwrap_or_default(),
+            input_len: usize::try_from(row.input_len).unwrap_or_default(),
+            output_len: usize::try_from(row.output_len).unwrap_or_default(),
+        };
+        if self.is_ready(row.id) {
+            return Ok(circuit);
+        }
+        let files = circuit_file::Entity::find_by_id(row.id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("circuit {} has no files", row.id)))?;
+        let expected = [
+            (SETTINGS_FILE, &files.settings, &row.settings_sha256),
+            (VK_FILE, &files.verifying_key, &row.vk_sha256),
+            (SRS_FILE, &files.srs, &row.srs_sha256),
+        ];
+        for (name, bytes, sha) in expected {
+            write_checked(&dir, name, bytes, sha).await?;
+        }
+        if let Ok(mut ready) = self.ready.lock() {
+            ready.insert(row.id);
+        }
+        Ok(circuit)
+    }
+
+    fn is_ready(&self, id: uuid::Uuid) -> bool {
+        self.ready.lock().is_ok_and(|r| r.contains(&id))
+    }
+}
+
+/// Writes `bytes` to `dir/name` unless a file with the digest `sha` is already there.
+async fn write_checked(dir: &Path, name: &str, bytes: &[u8], sha: &str) -> AppResult<()> {
+    use sha2::{Digest, Sha256};
+    let path = dir.join(name);
+    if let Ok(existing) = tokio::fs::read(&path).await
+        && hex::encode(Sha256::digest(&existing)) == sha
+    {
+        return Ok(());
+    }
+    if hex::encode(Sha256::digest(bytes)) != sha {
+        return Err(AppError::Internal(format!("stored circuit file {name} does not match its digest")));
+    }
+    let io = |e: std::io::Error| AppError::Internal(format!("writing circuit file {}: {e}", path.display()));
+    tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    let tmp = dir.join(format!(".{name}.{}", uuid::Uuid::now_v7()));
+    tokio::fs::write(&tmp, bytes).await.map_err(io)?;
+    tokio::fs::rename(&tmp, &path).await.map_err(io)?;
+    Ok(())
+}
+
+fn unavailable(e: provreg_prover_client::ProverError) -> AppError {
+    AppError::Unavailable(format!("the proof verifier failed: {e}"))
+}

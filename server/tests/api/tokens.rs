@@ -1,0 +1,178 @@
+//! Circuits and tokens through the API, with real EZKL proofs: a token is accepted only
+//! with a proof that this model version's circuit turned this seed into these traits.
+use serde_json::json;
+
+use crate::helpers::{TestApp, code};
+use crate::on_both;
+use crate::zk::{self, CHAIN, CONTRACT, REGISTER_CIRCUIT, REGISTER_TOKEN};
+
+on_both!(
+    a_proven_token_is_registered_with_its_proof_certificate_and_log_entry,
+    bad_proofs_are_rejected_and_nothing_is_stored,
+    circuits_must_match_the_model_version,
+    tokens_need_a_circuit_and_an_active_model_version,
+);
+
+async fn a_proven_token_is_registered_with_its_proof_certificate_and_log_entry(app: TestApp) {
+    let version = app.proven_version("trait-generator").await;
+    let token = app.proven_token(&version, 7, 1).await;
+    let (traits, record) = zk::prove(zk::seed(1)).await;
+
+    assert_eq!(token["tokenId"], "7");
+    assert_eq!(token["contract"], CONTRACT.to_ascii_lowercase());
+    let stored: Vec<f64> = serde_json::from_value(token["traits"].clone()).unwrap();
+    assert_eq!(stored, traits.iter().map(|t| f64::from(*t)).collect::<Vec<_>>());
+    assert_eq!(token["inputSeed"], hex::encode(zk::seed(1)));
+    assert_eq!(token["proofRecord"]["modelCommitment"], record.model_commitment);
+    assert_eq!(token["proofRecord"]["publicInputs"], json!(record.public_inputs));
+    assert_eq!(token["record"]["payload"]["proof"]["digest"], token["proofRecord"]["digest"]);
+    assert_eq!(token["metadataPath"], format!("/tokens/{CHAIN}/{}/7", CONTRACT.to_ascii_lowercase()));
+    assert!(token["certificate"]["manifestLabel"].as_str().unwrap().starts_with("urn:c2pa:"));
+    assert_eq!(token["logEntry"]["leaf"].as_str().unwrap().len(), 64);
+
+    // Found by its key, whatever the case of the contract address and leading zeros of the ID.
+    let found = app
+        .ok(
+            "query($c: String!) { token(chainId: 31337, contract: $c, tokenId: \"007\") {
+                id modelVersion { id circuit { commitment } } proofRecord { id token { id } }
+                certificate { manifest validation { state } } } }",
+            json!({ "c": CONTRACT.to_ascii_uppercase().replace("0X", "0x") }),
+        )
+        .await;
+    let found = &found["token"];
+    assert_eq!(found["id"], token["id"]);
+    assert_eq!(found["modelVersion"]["id"], json!(version));
+    assert_eq!(found["modelVersion"]["circuit"]["commitment"], json!(record.model_commitment));
+    assert_eq!(found["proofRecord"]["token"]["id"], token["id"]);
+    assert_eq!(found["certificate"]["validation"]["state"], "Trusted");
+    // The token's certificate is a generated asset with the model version's certificate as ingredient.
+    let manifest = found["certificate"]["manifest"].to_string();
+    assert!(manifest.contains("trainedAlgorithmicMedia"), "{manifest}");
+    assert!(manifest.contains("inputTo"), "{manifest}");
+
+    // The proof record is served by ID, with the proof bytes.
+    let proof = app
+        .ok(
+            "query($id: String!) { proofRecord(id: $id) { proof system } }",
+            json!({ "id": token["proofRecord"]["id"] }),
+        )
+        .await;
+    assert_eq!(proof["proofRecord"]["proof"], hex::encode(&record.proof));
+
+    // The same token ID on the same contract cannot be registered twice, even with another proof.
+    let (traits2, record2) = zk::prove(zk::seed(2)).await;
+    let again = app
+        .gql(REGISTER_TOKEN, json!({ "input": zk::token_input(&version, 7, zk::seed(2), &traits2, &record2) }))
+        .await;
+    assert_eq!(code(&again), "CONFLICT", "{again:#}");
+    assert_eq!(again["errors"][0]["extensions"]["existingId"], token["id"]);
+    assert_eq!(app.count("tokens").await, 1);
+    assert_eq!(app.count("proof_records").await, 1);
+}
+
+async fn bad_proofs_are_rejected_and_nothing_is_stored(app: TestApp) {
+    let version = app.proven_version("trait-generator").await;
+    let s1 = zk::seed(1);
+    let (traits, record) = zk::prove(s1).await;
+    let (traits2, record2) = zk::prove(zk::seed(2)).await;
+    let before = (app.count("tokens").await, app.count("certificates").await, app.count("log_entries").await);
+
+    let attempt = |input: serde_json::Value| {
+        let app = &app;
+        async move { app.gql(REGISTER_TOKEN, json!({ "input": input })).await }
+    };
+    let assert_invalid = |body: &serde_json::Value, pointer: &str| {
+        assert_eq!(code(body), "PROOF_INVALID", "{body:#}");
+        assert_eq!(body["errors"][0]["extensions"]["pointer"], pointer, "{body:#}");
+        assert!(body["data"].is_null(), "{body:#}");
+    };
+
+    // One byte of the proof changed.
+    let mut tampered = record.clone();
+    tampered.proof[200] ^= 0x01;
+    let body = attempt(zk::token_input(&version, 1, s1, &traits, &tampered)).await;
+    assert_invalid(&body, "/proof/proof");
+
+    // A real proof, but of another seed's input.
+    let body = attempt(zk::token_input(&version, 1, s1, &traits2, &record2)).await;
+    assert_invalid(&body, "/proof/publicInputs");
+
+    // The other seed's proof with its public input relabelled as this seed's: the proof fails.
+    let mut relabelled = record2.clone();
+    relabelled.public_inputs = record.public_inputs.clone();
+    let body = attempt(zk::token_input(&version, 1, s1, &traits2, &relabelled)).await;
+    assert_invalid(&body, "/proof/proof");
+
+    // Traits that are not what the proof proves.
+    let mut other_traits = traits.clone();
+    other_traits[2] += 0.5;
+    let body = attempt(zk::token_input(&version, 1, s1, &other_traits, &record)).await;
+    assert_invalid(&body, "/traits/2");
+
+    // A proof for another model's circuit.
+    let mut foreign = record.clone();
+    foreign.model_commitment = hex::encode([7u8; 32]);
+    let body = attempt(zk::token_input(&version, 1, s1, &traits, &foreign)).await;
+    assert_invalid(&body, "/proof/modelCommitment");
+
+    let after = (app.count("tokens").await, app.count("certificates").await, app.count("log_entries").await);
+    assert_eq!(before, after, "a rejected token leaves nothing behind");
+    assert_eq!(app.count("proof_records").await, 0);
+
+    // The genuine proof is still accepted.
+    let ok = attempt(zk::token_input(&version, 1, s1, &traits, &record)).await;
+    assert!(ok.get("errors").is_none(), "{ok:#}");
+}
+
+async fn circuits_must_match_the_model_version(app: TestApp) {
+    let license = app.license("weights", "ALLOWED").await;
+    // A version whose weights are not the fixture model.
+    let other = app.version("other-model", "v1", &license, None, &[]).await;
+    let body = app.gql(REGISTER_CIRCUIT, json!({ "input": zk::circuit_input(&other).await })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/onnxSha256");
+
+    let version = app.proven_version("trait-generator").await;
+    // One circuit per version.
+    let body = app.gql(REGISTER_CIRCUIT, json!({ "input": zk::circuit_input(&version).await })).await;
+    assert_eq!(code(&body), "CONFLICT", "{body:#}");
+
+    // Settings whose outputs are private cannot be used to check traits.
+    let v2 = app.proven_version_without_circuit("private-io").await;
+    let mut input = zk::circuit_input(&v2).await;
+    input["settings"] = json!(input["settings"].as_str().unwrap().replace("\"Public\"", "\"Private\""));
+    let body = app.gql(REGISTER_CIRCUIT, json!({ "input": input })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/settings");
+    let mut input = zk::circuit_input(&v2).await;
+    input["verifyingKey"] = json!("not base64!");
+    let body = app.gql(REGISTER_CIRCUIT, json!({ "input": input })).await;
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/verifyingKey", "{body:#}");
+    assert_eq!(app.count("circuits").await, 1);
+    assert_eq!(app.count("circuit_files").await, 1);
+}
+
+async fn tokens_need_a_circuit_and_an_active_model_version(app: TestApp) {
+    let s1 = zk::seed(1);
+    let (traits, record) = zk::prove(s1).await;
+    let bare = app.proven_version_without_circuit("no-circuit").await;
+    let body = app.gql(REGISTER_TOKEN, json!({ "input": zk::token_input(&bare, 1, s1, &traits, &record) })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/modelVersion");
+
+    let version = app.proven_version("trait-generator").await;
+    let mut input = zk::token_input(&version, 1, s1, &traits, &record);
+    input["seedSource"] = json!({ "kind": "VRF" });
+    let body = app.gql(REGISTER_TOKEN, json!({ "input": input })).await;
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/seedSource/requestId", "{body:#}");
+
+    app.ok(
+        "mutation($id: String!) { setModelVersionStatus(id: $id, status: REVOKED, reason: \"leaked data\") { id } }",
+        json!({ "id": version }),
+    )
+    .await;
+    let body = app.gql(REGISTER_TOKEN, json!({ "input": zk::token_input(&version, 1, s1, &traits, &record) })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("revoked"), "{body:#}");
+    assert_eq!(app.count("tokens").await, 0);
+}
