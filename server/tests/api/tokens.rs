@@ -11,7 +11,12 @@ on_both!(
     bad_proofs_are_rejected_and_nothing_is_stored,
     circuits_must_match_the_model_version,
     tokens_need_a_circuit_and_an_active_model_version,
+    an_uploaded_png_gets_its_certificate_embedded,
 );
+
+/// A 1×1 RGB PNG: the token's generated image.
+const TINY_PNG: &str = "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de\
+                        0000000c49444154789c63f8dfc0000004010180c52a185d0000000049454e44ae426082";
 
 async fn a_proven_token_is_registered_with_its_proof_certificate_and_log_entry(app: TestApp) {
     let version = app.proven_version("trait-generator").await;
@@ -175,4 +180,51 @@ async fn tokens_need_a_circuit_and_an_active_model_version(app: TestApp) {
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("revoked"), "{body:#}");
     assert_eq!(app.count("tokens").await, 0);
+}
+
+async fn an_uploaded_png_gets_its_certificate_embedded(app: TestApp) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let version = app.proven_version("trait-generator").await;
+    let s1 = zk::seed(1);
+    let (traits, record) = zk::prove(s1).await;
+    let png = hex::decode(TINY_PNG).unwrap();
+    let mut input = zk::token_input(&version, 3, s1, &traits, &record);
+    input["mediaType"] = json!("image/png");
+    input["assetSha256"] = json!(hex::encode(sha2::Sha256::digest(&png)));
+
+    // The uploaded bytes must be the asset the hash names.
+    let mut wrong = input.clone();
+    wrong["asset"] = json!(base64::engine::general_purpose::STANDARD.encode(b"not the image"));
+    let body = app.gql(REGISTER_TOKEN, json!({ "input": wrong })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/asset");
+    // Only PNG and JPEG assets are uploaded.
+    let mut other_type = input.clone();
+    other_type["mediaType"] = json!("image/gif");
+    other_type["asset"] = json!(base64::engine::general_purpose::STANDARD.encode(&png));
+    let body = app.gql(REGISTER_TOKEN, json!({ "input": other_type })).await;
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/mediaType", "{body:#}");
+    assert_eq!(app.count("tokens").await, 0);
+
+    input["asset"] = json!(base64::engine::general_purpose::STANDARD.encode(&png));
+    let token = app.ok(REGISTER_TOKEN, json!({ "input": input })).await["registerToken"].clone();
+    let id = uuid::Uuid::parse_str(token["id"].as_str().unwrap()).unwrap();
+    let asset = app.registry.token_asset(id).await.unwrap().expect("the signed asset is kept");
+    assert_eq!(asset.media_type, "image/png");
+    assert!(asset.signed_asset.len() > png.len(), "the manifest is embedded");
+    assert!(asset.signed_asset.starts_with(&png[..8]), "still a PNG");
+
+    // The embedded certificate validates against the signed image, trusted under the dev CA.
+    let cert = app.registry.certificate_of(id).await.unwrap().unwrap();
+    let ca = std::fs::read_to_string(crate::helpers::test_data_dir().join("ca/ca.pem")).unwrap();
+    let view =
+        provreg_server::certs::inspect(&cert.manifest_store, "image/png", Some(&asset.signed_asset), Some(&ca)).unwrap();
+    assert_eq!(view.validation_state, "Trusted", "{:?}", view.validation_errors);
+    // One changed pixel byte breaks the binding.
+    let mut changed = asset.signed_asset.clone();
+    let idat = changed.windows(4).position(|w| w == b"IDAT").unwrap();
+    changed[idat + 8] ^= 0x01;
+    let view = provreg_server::certs::inspect(&cert.manifest_store, "image/png", Some(&changed), Some(&ca)).unwrap();
+    assert_eq!(view.validation_state, "Invalid");
 }
