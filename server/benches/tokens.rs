@@ -126,7 +126,7 @@ async fn main() {
         .with_proofs(ProofChecker::new(verifier, dir.path().join("registered")));
 
     let license: LicenseInput = serde_json::from_value(json!({"name": "weights", "spdxId": "Apache-2.0",
-        "commercialUse": true, "derivatives": "ALLOWED", "attribution": true, "aiTraining": "allowed"}))
+        "commercialUse": true, "derivatives": "allowed", "attribution": true, "aiTraining": "allowed"}))
     .unwrap();
     let license = registry.register_license(&license).await.unwrap();
     let version: ModelVersionInput = serde_json::from_value(json!({"model": "bench-generator", "versionLabel": "v1",

@@ -162,7 +162,11 @@ impl Config {
             None => {}
         }
         figment
-            .merge(Env::prefixed("PROVREG_").ignore(&["CONFIG", "LOG", "TEST_POSTGRES_URL", "ANVIL"]).split("__"))
+            .merge(
+                Env::prefixed("PROVREG_")
+                    .ignore(&["CONFIG", "LOG", "TEST_POSTGRES_URL", "ANVIL", "API_KEY"])
+                    .split("__"),
+            )
             .extract()
             .map_err(Box::new)
     }

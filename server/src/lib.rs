@@ -3,6 +3,7 @@
 pub mod anchoring;
 pub mod auth;
 pub mod certs;
+pub mod collection;
 pub mod config;
 pub mod db;
 pub mod error;

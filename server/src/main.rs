@@ -56,6 +56,12 @@ enum Command {
         /// The collection file (JSON).
         file: PathBuf,
     },
+    /// Generate a token collection from a spec (prove, register, wait for anchors); see
+    /// fixtures/demo-collection.toml.
+    Collection {
+        #[command(subcommand)]
+        command: provreg_server::collection::CollectionCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Sdl {
         /// The read-only audit schema instead of the full one.
@@ -129,6 +135,7 @@ async fn main() -> Result<()> {
             println!("imported {}: {} created, {} already registered", file.display(), report.created, report.existing);
             Ok(())
         }
+        Command::Collection { command } => provreg_server::collection::command(command, &config).await,
         Command::Sdl { audit } => {
             let registry = open(&config).await?;
             let deps = provreg_server::deps(registry, &config);

@@ -6,6 +6,7 @@ mod zk;
 mod anchoring;
 mod auth;
 mod certificates;
+mod collection;
 mod import;
 mod lineage;
 mod pagination;
