@@ -1,9 +1,11 @@
-//! HTTP wiring: GraphQL endpoints with bearer-key auth, GraphiQL, health checks, JSON Schemas.
+//! HTTP wiring: GraphQL endpoints with bearer-key auth, GraphiQL, health checks, JSON Schemas,
+//! certificates and token metadata.
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
 use poem::http::{HeaderMap, StatusCode};
+use poem::middleware::SizeLimit;
 use poem::web::{Data, Html, Path};
 use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
 use provreg_schema::PayloadKind;
@@ -25,14 +27,20 @@ pub struct AppState {
 /// Every route of the server.
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
     Route::new()
-        .at("/graphql", get(graphiql_full).post(graphql_full))
-        .at("/audit/graphql", get(graphiql_audit).post(graphql_audit))
+        .at("/graphql", get(graphiql_full).post(graphql_full.with(SizeLimit::new(MAX_BODY_BYTES))))
+        .at("/audit/graphql", get(graphiql_audit).post(graphql_audit.with(SizeLimit::new(MAX_BODY_BYTES))))
         .at("/schemas/:name", get(json_schema))
         .at("/certificates/:file", get(certificate_file))
+        .at("/tokens/:chain/:contract/:token", get(token_metadata))
+        .at("/tokens/:chain/:contract/:token/asset", get(token_asset))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .data(state)
 }
+
+/// Largest request body: a circuit registration carries its SRS (about 6 MB, base64, for
+/// the fixture model; larger circuits need larger ones).
+const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get("authorization")?.to_str().ok()?;
@@ -133,6 +141,82 @@ async fn readyz(state: Data<&Arc<AppState>>) -> Response {
         Err(e) => {
             tracing::warn!(error = %e, "database not ready");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// A JSON error response.
+fn json_error(status: StatusCode, message: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(serde_json::json!({ "error": message }).to_string())
+}
+
+/// The token a `/tokens/{chain}/{contract}/{token}` path names.
+async fn find_token(
+    state: &AppState,
+    chain: &str,
+    contract: &str,
+    token: &str,
+) -> Result<provreg_entities::token::Model, Response> {
+    let Ok(chain) = chain.parse::<i64>() else {
+        return Err(json_error(StatusCode::NOT_FOUND, "the chain ID is not a number"));
+    };
+    match state.registry.token_by_key(chain, contract, token).await {
+        Ok(Some(token)) => Ok(token),
+        Ok(None) => Err(json_error(StatusCode::NOT_FOUND, "no such token")),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a token");
+            Err(json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
+        }
+    }
+}
+
+/// The server's base URL as the client addressed it.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    format!("{proto}://{host}")
+}
+
+/// `GET /tokens/{chainId}/{contract}/{tokenId}`: ERC-721 / ERC-7007 metadata with provenance.
+#[handler]
+async fn token_metadata(
+    state: Data<&Arc<AppState>>,
+    headers: &HeaderMap,
+    Path((chain, contract, token)): Path<(String, String, String)>,
+) -> Response {
+    let token = match find_token(&state, &chain, &contract, &token).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    match crate::metadata::token_metadata(&state.registry, &token, &base_url(headers)).await {
+        Ok(doc) => Response::builder().content_type("application/json").body(doc.to_string()),
+        Err(e) => {
+            tracing::error!(error = %e, "building token metadata");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+/// `GET /tokens/{chainId}/{contract}/{tokenId}/asset`: the uploaded asset with its birth
+/// certificate embedded.
+#[handler]
+async fn token_asset(
+    state: Data<&Arc<AppState>>,
+    Path((chain, contract, token)): Path<(String, String, String)>,
+) -> Response {
+    let token = match find_token(&state, &chain, &contract, &token).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    match state.registry.token_asset(token.id).await {
+        Ok(Some(asset)) => Response::builder().content_type(asset.media_type).body(asset.signed_asset),
+        Ok(None) => json_error(StatusCode::NOT_FOUND, "this token has no uploaded asset"),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a token asset");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     }
 }

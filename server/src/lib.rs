@@ -10,6 +10,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod import;
+pub mod metadata;
 pub mod payload;
 pub mod service;
 

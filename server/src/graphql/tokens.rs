@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use provreg_entities::{circuit, proof_record, token};
 
 use super::provenance::{Certificate, LogEntry, certificate_of, log_entry_of};
-use super::records::ModelVersion;
+use super::records::{ModelVersion, StatusEvent};
 use super::{id_arg, reader, registry};
 use crate::error::AppError;
 use crate::payload::{SeedSource, SeedSourceKind};
@@ -169,6 +169,17 @@ impl Token {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// `active`, or `affected` when a record in the token's upstream lineage (its model
+    /// version, parents, datasets, licences) is revoked, deprecated or withdrawn.
+    async fn provenance_status(&self, ctx: &Context<'_>) -> Result<&'static str> {
+        let affecting = registry(ctx)?.affecting(self.0.model_version_id).await?;
+        Ok(if affecting.is_empty() { "active" } else { "affected" })
+    }
+    /// The status events of the records in the token's upstream lineage that are not active.
+    async fn affected_by(&self, ctx: &Context<'_>) -> Result<Vec<StatusEvent>> {
+        let affecting = registry(ctx)?.affecting(self.0.model_version_id).await?;
+        Ok(affecting.into_iter().map(|a| StatusEvent(a.event)).collect())
     }
 }
 

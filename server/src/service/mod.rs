@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 
 mod dataset;
+pub mod impact;
 mod license;
 pub mod lineage;
 pub mod lists;

@@ -4,6 +4,7 @@ use provreg_schema::PayloadKind;
 use sea_orm::{ActiveModelTrait, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
+use super::lineage::NodeRef;
 use super::{Registry, envelope, now};
 use crate::error::{AppError, AppResult};
 use crate::payload::RecordStatus;
@@ -86,10 +87,18 @@ impl Registry {
             canonical: record.bytes,
             created_at: at,
         };
+        // Every token generated downstream shows the change in its metadata.
+        let start = match kind {
+            SubjectKind::License => NodeRef::License(subject),
+            SubjectKind::Dataset => NodeRef::Dataset(subject),
+            SubjectKind::ModelVersion => NodeRef::ModelVersion(subject),
+        };
+        let ranges = self.affected_ranges(start).await?;
         let txn = self.db.begin().await?;
         status_event::Entity::insert(status_event::ActiveModel::from(event.clone()).reset_all())
             .exec_without_returning(&txn)
             .await?;
+        self.record_metadata_updates(&txn, &event, &ranges).await?;
         self.seal(&txn, "statusEvent", id, &event.digest, None).await?;
         txn.commit().await?;
         Ok(event)

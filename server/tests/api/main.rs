@@ -7,6 +7,7 @@ mod anchoring;
 mod auth;
 mod certificates;
 mod collection;
+mod impact;
 mod import;
 mod lineage;
 mod pagination;
