@@ -290,6 +290,17 @@ impl CircuitShape {
 /// provides). Writes `out_dir/trait_generator.onnx` and, beside it, the
 /// `calibration.json` that [`Prover::setup`] uses; returns the model's path.
 pub async fn build_fixture_model(python: &Path, out_dir: &Path) -> Result<PathBuf> {
+    build_model(python, out_dir, None).await
+}
+
+/// Like [`build_fixture_model`], but with other weights drawn from `weights_seed`: another
+/// model of the same shape, e.g. to show that its proofs do not pass for the fixture's
+/// circuit.
+pub async fn build_fixture_model_variant(python: &Path, out_dir: &Path, weights_seed: u64) -> Result<PathBuf> {
+    build_model(python, out_dir, Some(weights_seed)).await
+}
+
+async fn build_model(python: &Path, out_dir: &Path, weights_seed: Option<u64>) -> Result<PathBuf> {
     let scratch = tempfile::Builder::new()
         .prefix("provreg-build-model-")
         .tempdir()
@@ -302,8 +313,12 @@ pub async fn build_fixture_model(python: &Path, out_dir: &Path) -> Result<PathBu
         .await
         .map_err(|source| ProverError::WriteFile { path: out_dir.to_path_buf(), source })?;
     let model = out_dir.join(FIXTURE_MODEL_FILE);
-    let output = tokio::process::Command::new(python)
-        .arg(&script)
+    let mut command = tokio::process::Command::new(python);
+    command.arg(&script);
+    if let Some(seed) = weights_seed {
+        command.arg("--weights-seed").arg(seed.to_string());
+    }
+    let output = command
         .arg(&model)
         .output()
         .await

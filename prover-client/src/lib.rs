@@ -13,7 +13,9 @@ use std::future::Future;
 use std::path::Path;
 
 pub use error::{ProverError, Result};
-pub use ezkl::{EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model};
+pub use ezkl::{
+    EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model, build_fixture_model_variant,
+};
 pub use record::{Circuit, EZKL_SYSTEM, ProofRecord, model_commitment, sha256_file};
 pub use venv::{EZKL_VERSION, default_venv_name, ensure_venv};
 

@@ -114,11 +114,20 @@ async fn bad_proofs_are_rejected_and_nothing_is_stored(app: TestApp) {
     let body = attempt(zk::token_input(&version, 1, s1, &other_traits, &record)).await;
     assert_invalid(&body, "/traits/2");
 
-    // A proof for another model's circuit.
-    let mut foreign = record.clone();
-    foreign.model_commitment = hex::encode([7u8; 32]);
-    let body = attempt(zk::token_input(&version, 1, s1, &traits, &foreign)).await;
+    // A real proof of this seed by another model (same shape, other weights): refused for
+    // its commitment, and, relabelled with this circuit's identities, by the proof check.
+    let (other_traits, foreign) = zk::prove_other(s1).await;
+    assert_ne!(foreign.model_commitment, record.model_commitment);
+    let body = attempt(zk::token_input(&version, 1, s1, &other_traits, &foreign)).await;
     assert_invalid(&body, "/proof/modelCommitment");
+    let mut relabelled_foreign = foreign.clone();
+    relabelled_foreign.model_commitment = record.model_commitment.clone();
+    relabelled_foreign.vk_sha256 = record.vk_sha256.clone();
+    relabelled_foreign.settings_sha256 = record.settings_sha256.clone();
+    let body = attempt(zk::token_input(&version, 1, s1, &other_traits, &relabelled_foreign)).await;
+    assert_eq!(code(&body), "PROOF_INVALID", "{body:#}");
+    let pointer = body["errors"][0]["extensions"]["pointer"].as_str().unwrap();
+    assert!(pointer == "/proof/proof" || pointer == "/proof/publicInputs", "{body:#}");
 
     let after = (app.count("tokens").await, app.count("certificates").await, app.count("log_entries").await);
     assert_eq!(before, after, "a rejected token leaves nothing behind");

@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock, mpsc};
 
 use provreg_prover_client::{
     Circuit, EzklBackend, EzklConfig, ProofRecord, Prover, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
-    default_venv_name, ensure_venv,
+    build_fixture_model_variant, default_venv_name, ensure_venv,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -34,7 +34,8 @@ pub struct Fixture {
 type Proven = (Vec<f32>, ProofRecord);
 
 enum Job {
-    Setup(mpsc::Sender<Result<Fixture, String>>),
+    /// Set up the fixture model, or with `Some(seed)` the same shape with other weights.
+    Setup(Option<u64>, mpsc::Sender<Result<Fixture, String>>),
     Prove(Circuit, Vec<f32>, mpsc::Sender<Result<Proven, String>>),
 }
 
@@ -50,12 +51,17 @@ fn prover() -> &'static Mutex<mpsc::Sender<Job>> {
                 let mut backend: Option<EzklBackend> = None;
                 while let Ok(job) = rx.recv() {
                     match job {
-                        Job::Setup(reply) => {
+                        Job::Setup(variant, reply) => {
                             let result = async {
                                 let python = ensure_venv(&venv_dir()).await.map_err(|e| e.to_string())?;
-                                let model = build_fixture_model(&python, &root.join("model"))
-                                    .await
-                                    .map_err(|e| e.to_string())?;
+                                let model = match variant {
+                                    None => build_fixture_model(&python, &root.join("model")).await,
+                                    Some(seed) => {
+                                        build_fixture_model_variant(&python, &root.join(format!("model-{seed}")), seed)
+                                            .await
+                                    }
+                                }
+                                .map_err(|e| e.to_string())?;
                                 let b = backend.get_or_insert_with(|| {
                                     EzklBackend::new(EzklConfig::new(root.join("circuits")).with_python(&python))
                                 });
@@ -90,7 +96,7 @@ pub async fn fixture() -> Fixture {
     FIXTURE
         .get_or_init(|| async {
             let (tx, rx) = mpsc::channel();
-            send(Job::Setup(tx));
+            send(Job::Setup(None, tx));
             tokio::task::spawn_blocking(move || rx.recv().expect("setup reply"))
                 .await
                 .expect("join")
@@ -98,6 +104,37 @@ pub async fn fixture() -> Fixture {
         })
         .await
         .clone()
+}
+
+/// Another model of the fixture's shape (other weights), set up once: its proofs must not
+/// pass for the fixture's circuit.
+pub async fn other_fixture() -> Fixture {
+    static OTHER: tokio::sync::OnceCell<Fixture> = tokio::sync::OnceCell::const_new();
+    fixture().await;
+    OTHER
+        .get_or_init(|| async {
+            let (tx, rx) = mpsc::channel();
+            send(Job::Setup(Some(7), tx));
+            tokio::task::spawn_blocking(move || rx.recv().expect("setup reply"))
+                .await
+                .expect("join")
+                .unwrap_or_else(|e| panic!("setting up the second model failed: {e}"))
+        })
+        .await
+        .clone()
+}
+
+/// A proof by the other model of the input derived from `seed`.
+pub async fn prove_other(seed: [u8; 32]) -> Proven {
+    let fx = other_fixture().await;
+    let input = provreg_prover_client::seed::model_input(&seed, fx.circuit.input_len, fx.circuit.input_scale)
+        .expect("model input");
+    let (tx, rx) = mpsc::channel();
+    send(Job::Prove(fx.circuit.clone(), input, tx));
+    tokio::task::spawn_blocking(move || rx.recv().expect("prove reply"))
+        .await
+        .expect("join")
+        .unwrap_or_else(|e| panic!("proving failed: {e}"))
 }
 
 /// The 32-byte token seed numbered `n`.
