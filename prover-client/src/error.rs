@@ -64,6 +64,9 @@ pub enum ProverError {
     /// A token seed, or the model input asked of it, is invalid.
     #[error("invalid seed: {0}")]
     Seed(String),
+    /// A generation job is unknown, not finished, or failed.
+    #[error("{0}")]
+    Job(String),
 }
 
 /// Result type of this crate.

@@ -4,6 +4,7 @@
 mod error;
 pub mod ezkl;
 pub mod field;
+pub mod jobs;
 mod record;
 pub mod seed;
 pub mod venv;
@@ -16,6 +17,7 @@ pub use error::{ProverError, Result};
 pub use ezkl::{
     EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model, build_fixture_model_variant,
 };
+pub use jobs::{JobId, JobStatus, Jobs};
 pub use record::{Circuit, EZKL_SYSTEM, ProofRecord, model_commitment, sha256_file};
 pub use venv::{EZKL_VERSION, default_venv_name, ensure_venv};
 
