@@ -12,6 +12,7 @@ on_both!(
     circuits_must_match_the_model_version,
     tokens_need_a_circuit_and_an_active_model_version,
     an_uploaded_png_gets_its_certificate_embedded,
+    without_a_running_verifier_tokens_are_refused_as_unavailable,
 );
 
 /// A 1×1 RGB PNG: the token's generated image.
@@ -236,4 +237,25 @@ async fn an_uploaded_png_gets_its_certificate_embedded(app: TestApp) {
     changed[idat + 8] ^= 0x01;
     let view = provreg_server::certs::inspect(&cert.manifest_store, "image/png", Some(&changed), Some(&ca)).unwrap();
     assert_eq!(view.validation_state, "Invalid");
+}
+
+async fn without_a_running_verifier_tokens_are_refused_as_unavailable(app: TestApp) {
+    use provreg_prover_client::{EzklBackend, EzklConfig};
+    use provreg_server::error::AppError;
+    use provreg_server::service::proofs::ProofChecker;
+    let version = app.proven_version("trait-generator").await;
+    let s1 = zk::seed(1);
+    let (traits, record) = zk::prove(s1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let broken = EzklBackend::new(EzklConfig::new(dir.path()).with_python("/nonexistent/python3"));
+    let registry = app.registry.clone().with_proofs(ProofChecker::new(broken, dir.path().join("registered")));
+    let mut input = zk::token_input(&version, 1, s1, &traits, &record);
+    input["seedSource"]["kind"] = json!("vrf");
+    let input = serde_json::from_value(input).unwrap();
+    match registry.register_token(&input).await {
+        Err(e @ AppError::Unavailable(_)) => assert_eq!(e.code(), "UNAVAILABLE"),
+        other => panic!("expected UNAVAILABLE, got {other:?}"),
+    }
+    assert_eq!(app.count("tokens").await, 0);
+    assert_eq!(app.count("proof_records").await, 0);
 }
