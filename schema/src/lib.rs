@@ -10,5 +10,7 @@ pub use validate::{PayloadKind, Validators};
 
 /// The exported GraphQL SDL of the full API, kept equal to the server's schema by a test.
 pub const GRAPHQL_SDL: &str = include_str!("../schema.graphql");
+/// The JSON Schema of evidence bundles (`provreg verify`'s input).
+pub const EVIDENCE_BUNDLE_SCHEMA: &str = include_str!("../json/evidence-bundle.schema.json");
 /// The exported GraphQL SDL of the read-only audit API.
 pub const AUDIT_GRAPHQL_SDL: &str = include_str!("../audit.graphql");

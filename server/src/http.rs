@@ -33,6 +33,8 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/certificates/:file", get(certificate_file))
         .at("/tokens/:chain/:contract/:token", get(token_metadata))
         .at("/tokens/:chain/:contract/:token/asset", get(token_asset))
+        .at("/tokens/:chain/:contract/:token/evidence", get(token_evidence))
+        .at("/tokens/*rest", no_such_token_path)
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .data(state)
@@ -105,6 +107,9 @@ fn graphiql_audit() -> Html<String> {
 fn json_schema(Path(name): Path<String>) -> Response {
     match PayloadKind::ALL.iter().find(|k| k.file_name() == name) {
         Some(kind) => kind.schema_text().with_content_type("application/schema+json").into_response(),
+        None if name == "evidence-bundle.schema.json" => {
+            provreg_schema::EVIDENCE_BUNDLE_SCHEMA.with_content_type("application/schema+json").into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -173,14 +178,31 @@ async fn find_token(
     }
 }
 
-/// The server's base URL as the client addressed it.
+/// Any other path under `/tokens/`: a JSON 404 that says what the paths look like.
+#[handler]
+fn no_such_token_path() -> Response {
+    json_error(StatusCode::NOT_FOUND, "no such path; use /tokens/{chainId}/{contract}/{tokenId}[/asset|/evidence]")
+}
+
+/// The server's base URL as the client addressed it (`Host`, and `X-Forwarded-Proto` from a
+/// proxy). A host that is not a plain `name[:port]` or `[v6]:port` is not echoed back.
 fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    let header = |name: &str| headers.get(name).and_then(|h| h.to_str().ok()).map(str::trim);
+    let host = header("host")
+        .filter(|h| {
+            !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let proto = match header("x-forwarded-proto") {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
+        _ => "http",
+    };
     format!("{proto}://{host}")
 }
 
-/// `GET /tokens/{chainId}/{contract}/{tokenId}`: ERC-721 / ERC-7007 metadata with provenance.
+/// `GET /tokens/{chainId}/{contract}/{tokenId}`: ERC-721 / ERC-7007 metadata with provenance
+/// (see [`crate::metadata`]). The contract matches in any case; leading zeros of the token ID
+/// are ignored.
 #[handler]
 async fn token_metadata(
     state: Data<&Arc<AppState>>,
@@ -192,7 +214,11 @@ async fn token_metadata(
         Err(resp) => return resp,
     };
     match crate::metadata::token_metadata(&state.registry, &token, &base_url(headers)).await {
-        Ok(doc) => Response::builder().content_type("application/json").body(doc.to_string()),
+        // The status in the document can change (a revoke upstream): caches revalidate.
+        Ok(doc) => Response::builder()
+            .content_type("application/json")
+            .header("cache-control", "no-cache")
+            .body(doc.to_string()),
         Err(e) => {
             tracing::error!(error = %e, "building token metadata");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
@@ -216,6 +242,45 @@ async fn token_asset(
         Ok(None) => json_error(StatusCode::NOT_FOUND, "this token has no uploaded asset"),
         Err(e) => {
             tracing::error!(error = %e, "reading a token asset");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+/// `GET /tokens/{chainId}/{contract}/{tokenId}/evidence`: the token's evidence bundle (see
+/// [`crate::evidence`]), to check offline with `provreg verify`. Like the audit API it needs an
+/// auditor key unless the audit API (or reading) is public.
+#[handler]
+async fn token_evidence(
+    state: Data<&Arc<AppState>>,
+    headers: &HeaderMap,
+    Path((chain, contract, token)): Path<(String, String, String)>,
+) -> Response {
+    if !state.public_audit && !state.anonymous_reads {
+        let allowed = match caller(&state, headers).await {
+            Ok(who) => who.require(Role::Auditor, "read evidence bundles"),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = allowed {
+            let status = match e {
+                AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            return json_error(status, &e.to_string());
+        }
+    }
+    let Ok(chain) = chain.parse::<i64>() else {
+        return json_error(StatusCode::NOT_FOUND, "the chain ID is not a number");
+    };
+    match state.registry.evidence_for_token(chain, &contract, &token).await {
+        Ok(Some(bundle)) => Response::builder()
+            .content_type("application/json")
+            // Anchors get confirmed and statuses change: caches revalidate.
+            .header("cache-control", "no-cache")
+            .body(bundle.to_value().to_string()),
+        Ok(None) => json_error(StatusCode::NOT_FOUND, "no such token"),
+        Err(e) => {
+            tracing::error!(error = %e, "building an evidence bundle");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     }

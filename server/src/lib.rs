@@ -7,6 +7,7 @@ pub mod collection;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod evidence;
 pub mod graphql;
 pub mod http;
 pub mod import;

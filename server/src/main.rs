@@ -62,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         command: provreg_server::collection::CollectionCommand,
     },
+    /// Check a token's evidence bundle offline: every digest, birth certificate, log inclusion
+    /// proof and (with --rpc) on-chain anchor, and the zero-knowledge proof. Needs no database
+    /// and no server. Exits 0 when valid, 1 naming the first failed check, 2 when something
+    /// is not anchored and confirmed yet.
+    Verify(provreg_server::evidence::cli::VerifyArgs),
     /// Print the GraphQL schema (SDL).
     Sdl {
         /// The read-only audit schema instead of the full one.
@@ -136,6 +141,10 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Collection { command } => provreg_server::collection::command(command, &config).await,
+        Command::Verify(args) => {
+            let code = provreg_server::evidence::cli::command(args, &config).await?;
+            std::process::exit(code)
+        }
         Command::Sdl { audit } => {
             let registry = open(&config).await?;
             let deps = provreg_server::deps(registry, &config);

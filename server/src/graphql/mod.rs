@@ -6,6 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::{Registry, parse_id};
 
 mod compliance;
+mod evidence;
 pub mod lineage;
 mod mutation;
 pub mod provenance;
@@ -17,7 +18,7 @@ pub use mutation::Mutation;
 
 /// Reads: the query root of both schemas.
 #[derive(MergedObject, Default)]
-pub struct Query(query::CoreQuery, tokens::TokenQuery, compliance::ComplianceQuery);
+pub struct Query(query::CoreQuery, tokens::TokenQuery, compliance::ComplianceQuery, evidence::EvidenceQuery);
 
 /// The full schema (`/graphql`).
 pub type FullSchema = Schema<Query, Mutation, EmptySubscription>;

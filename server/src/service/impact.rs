@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use provreg_entities::{metadata_update, status_event, token};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::Registry;
@@ -101,53 +101,6 @@ impl Registry {
             query = query.filter(token::Column::Id.gt(after));
         }
         Ok(query.order_by_asc(token::Column::Id).limit(limit).all(&self.db).await?)
-    }
-
-    /// The token ranges a status change of `start` affects.
-    pub(crate) async fn affected_ranges(&self, start: NodeRef) -> AppResult<Vec<TokenRange>> {
-        let versions = self.affected_model_versions(start).await?;
-        if versions.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<(i64, String, String)> = token::Entity::find()
-            .select_only()
-            .column(token::Column::ChainId)
-            .column(token::Column::Contract)
-            .column(token::Column::TokenId)
-            .filter(token::Column::ModelVersionId.is_in(versions))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        Ok(token_ranges(rows))
-    }
-
-    /// Writes the metadata updates of status event `event` for `ranges`, inside `txn`.
-    pub(crate) async fn record_metadata_updates(
-        &self,
-        txn: &impl ConnectionTrait,
-        event: &status_event::Model,
-        ranges: &[TokenRange],
-    ) -> AppResult<()> {
-        let mut status = event.status.clone();
-        if let Some(first) = status.get_mut(0..1) {
-            first.make_ascii_uppercase();
-        }
-        let reason = format!("{}{status}", event.subject_kind);
-        for r in ranges {
-            let row = metadata_update::ActiveModel {
-                chain_id: sea_orm::Set(r.chain_id),
-                contract: sea_orm::Set(r.contract.clone()),
-                from_token_id: sea_orm::Set(r.from.clone()),
-                to_token_id: sea_orm::Set(r.to.clone()),
-                token_count: sea_orm::Set(r.count),
-                reason: sea_orm::Set(reason.clone()),
-                status_event_id: sea_orm::Set(event.id),
-                created_at: sea_orm::Set(event.created_at),
-                ..Default::default()
-            };
-            row.insert(txn).await?;
-        }
-        Ok(())
     }
 
     /// The metadata-update feed, oldest first, after sequence number `after`.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
+pub mod affected;
 mod dataset;
 pub mod impact;
 mod license;

@@ -1,9 +1,13 @@
 //! Status changes: deprecate, revoke, withdraw. Records never change; each change is a new event.
 use provreg_entities::status_event;
 use provreg_schema::PayloadKind;
-use sea_orm::{ActiveModelTrait, EntityTrait, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
 use uuid::Uuid;
 
+use super::affected;
 use super::lineage::NodeRef;
 use super::{Registry, envelope, now};
 use crate::error::{AppError, AppResult};
@@ -26,6 +30,15 @@ impl SubjectKind {
         }
     }
 
+    /// The table the records of this kind are in.
+    fn table(self) -> &'static str {
+        match self {
+            Self::License => "licenses",
+            Self::Dataset => "datasets",
+            Self::ModelVersion => "model_versions",
+        }
+    }
+
     fn allows(self, status: RecordStatus) -> bool {
         match self {
             Self::License => matches!(status, RecordStatus::Active | RecordStatus::Withdrawn),
@@ -35,7 +48,9 @@ impl SubjectKind {
 }
 
 impl Registry {
-    /// Records a status change of a licence, dataset or model version. A revoked record stays revoked.
+    /// Records a status change of a licence, dataset or model version, with the metadata
+    /// updates of the tokens downstream of it, in one transaction. A revoked record stays
+    /// revoked.
     pub async fn set_status(
         &self,
         kind: SubjectKind,
@@ -66,11 +81,31 @@ impl Registry {
         if !exists {
             return Err(AppError::NotFound { kind: kind.as_str(), id: subject.to_string() });
         }
-        let current = self.status_of(subject).await?;
-        if current.status == "revoked" {
+        // Status changes of one record run one after another, and each gets its ID (which
+        // orders a record's events) only once it runs, so each sees the change before it:
+        // SQLite takes the write lock at `BEGIN IMMEDIATE`; PostgreSQL locks the record's row
+        // (`NO KEY UPDATE`, which registrations referring to the record do not wait for).
+        let txn = self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            let sql = format!("SELECT id FROM {} WHERE id = $1 FOR NO KEY UPDATE", kind.table());
+            txn.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [subject.into()])).await?;
+        }
+        let current = status_event::Entity::find()
+            .filter(status_event::Column::SubjectId.eq(subject))
+            .order_by_desc(status_event::Column::Id)
+            .one(&txn)
+            .await?;
+        if let Some(current) = current.filter(|e| e.status == "revoked") {
+            txn.rollback().await?;
             return Err(AppError::Conflict {
                 message: format!("{} {subject} is revoked; a revoked record cannot change status", kind.as_str()),
-                existing_id: current.event.map(|e| e.id.to_string()),
+                existing_id: Some(current.id.to_string()),
             });
         }
         let id = Uuid::now_v7();
@@ -87,18 +122,17 @@ impl Registry {
             canonical: record.bytes,
             created_at: at,
         };
-        // Every token generated downstream shows the change in its metadata.
+        status_event::Entity::insert(status_event::ActiveModel::from(event.clone()).reset_all())
+            .exec_without_returning(&txn)
+            .await?;
+        // Every token generated downstream shows the change in its metadata: the feed gets
+        // its token ranges in the same transaction, all or nothing with the event.
         let start = match kind {
             SubjectKind::License => NodeRef::License(subject),
             SubjectKind::Dataset => NodeRef::Dataset(subject),
             SubjectKind::ModelVersion => NodeRef::ModelVersion(subject),
         };
-        let ranges = self.affected_ranges(start).await?;
-        let txn = self.db.begin().await?;
-        status_event::Entity::insert(status_event::ActiveModel::from(event.clone()).reset_all())
-            .exec_without_returning(&txn)
-            .await?;
-        self.record_metadata_updates(&txn, &event, &ranges).await?;
+        affected::record_status_change(&txn, start, &event).await?;
         self.seal(&txn, "statusEvent", id, &event.digest, None).await?;
         txn.commit().await?;
         Ok(event)

@@ -8,7 +8,7 @@ use crate::helpers::{Backend, TestApp};
 
 /// A chain with a deployed contract, or `None` (with a message) where no anvil is installed
 /// and this is not CI.
-async fn chain(state: Option<&std::path::Path>, port: u16) -> Option<(Anvil, String, ChainClient)> {
+pub async fn chain(state: Option<&std::path::Path>, port: u16) -> Option<(Anvil, String, ChainClient)> {
     let anvil = match state {
         Some(path) => Anvil::spawn_persistent_on(path, port),
         None => Anvil::spawn(),

@@ -7,6 +7,8 @@ mod anchoring;
 mod auth;
 mod certificates;
 mod collection;
+mod compliance;
+mod evidence;
 mod impact;
 mod import;
 mod lineage;

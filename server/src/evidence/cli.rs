@@ -1,0 +1,138 @@
+//! `provreg verify BUNDLE`: checks an evidence bundle with no database and no server.
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use super::{Bundle, ProofVerifier, Report, VerifyOptions, ZkCheck, verify_bundle};
+use crate::config::Config;
+
+/// The arguments of `provreg verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The evidence bundle: a file, `-` for standard input, or an `http(s)://` URL (such as
+    /// `/tokens/{chainId}/{contract}/{tokenId}/evidence` of a registry).
+    pub bundle: String,
+    /// JSON-RPC URL of the anchor chain: check every anchor against the contract (its stored
+    /// commitment and the `Anchored` event of the stated transaction). Without it the chain is
+    /// not consulted and the report says so.
+    #[arg(long)]
+    pub rpc: Option<String>,
+    /// The registry's anchor contract address, as you know it from outside the bundle: every
+    /// anchor must be at this address (otherwise the address the bundle states is taken).
+    #[arg(long)]
+    pub contract: Option<String>,
+    /// PEM file of the CA certificates to trust as signers of the birth certificates (for the
+    /// dev setup: DATA_DIR/ca/ca.pem). May be given more than once.
+    #[arg(long)]
+    pub trust: Vec<PathBuf>,
+    /// Accept certificates that are valid but whose signer chains to no given trust anchor.
+    /// Without `--trust` and without this, every certificate check fails as untrusted.
+    #[arg(long)]
+    pub allow_untrusted: bool,
+    /// Print the report as JSON instead of one line per check.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not run the zero-knowledge proof verifier (every other proof check still runs).
+    #[arg(long)]
+    pub no_zk: bool,
+    /// Python interpreter with the pinned `ezkl` package (default: prover.python from the
+    /// configuration, else a virtual environment made once in DATA_DIR).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+}
+
+/// Runs `provreg verify`; returns the exit code (0 valid, 1 a check failed, 2 not yet
+/// anchored and confirmed). Errors are for what stops the checks from running at all (an
+/// unreadable bundle, an unreadable trust file).
+pub async fn command(args: VerifyArgs, config: &Config) -> Result<i32> {
+    let text = read_bundle(&args.bundle).await?;
+    let bundle = Bundle::from_json(&text).with_context(|| format!("reading {}", args.bundle))?;
+
+    let mut anchors = String::new();
+    for path in &args.trust {
+        let pem = std::fs::read_to_string(path).with_context(|| format!("reading trust anchors {}", path.display()))?;
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            bail!("{} holds no PEM certificate", path.display());
+        }
+        anchors.push_str(&pem);
+        anchors.push('\n');
+    }
+
+    let zk = if args.no_zk {
+        ZkCheck::Skip
+    } else {
+        let work_dir = std::env::temp_dir().join(format!("provreg-verify-{}", std::process::id()));
+        match python(&args, config).await {
+            Ok(python) => ZkCheck::Verify(Arc::new(ProofVerifier::new(python, work_dir))),
+            Err(e) => ZkCheck::Unavailable(format!("{e:#}")),
+        }
+    };
+    let opts = VerifyOptions {
+        trust_anchors: (!anchors.is_empty()).then_some(anchors),
+        allow_untrusted: args.allow_untrusted,
+        rpc_url: args.rpc.clone(),
+        contract: args.contract.clone(),
+        zk,
+    };
+    if !args.json {
+        eprintln!(
+            "verifying the evidence of token {} of {} on chain {} ({} records)…",
+            bundle.subject.token_id,
+            bundle.subject.contract,
+            bundle.subject.chain_id,
+            bundle.records.len()
+        );
+    }
+    let report = verify_bundle(&bundle, &opts).await;
+    if let ZkCheck::Verify(v) = &opts.zk {
+        let _ = std::fs::remove_dir_all(v.work_dir());
+    }
+    print_report(&report, args.json)?;
+    Ok(report.exit_code())
+}
+
+fn print_report(report: &Report, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(())
+}
+
+/// The interpreter `zk.proof` runs: `--python`, else `prover.python`, else the virtual
+/// environment in DATA_DIR (made on first use).
+async fn python(args: &VerifyArgs, config: &Config) -> Result<PathBuf> {
+    use provreg_prover_client::venv::venv_python;
+    use provreg_prover_client::{default_venv_name, ensure_venv};
+    if let Some(python) = args.python.clone().or_else(|| config.prover.python.clone()) {
+        return Ok(python);
+    }
+    let dir = config.data_dir.join(default_venv_name());
+    if !venv_python(&dir).exists() && !args.json {
+        eprintln!("installing the proof verifier into {} (first use only)…", dir.display());
+    }
+    ensure_venv(&dir).await.context("preparing the proof verifier's Python environment")
+}
+
+/// The bundle's JSON text from a file, standard input or a URL.
+async fn read_bundle(source: &str) -> Result<String> {
+    if source == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("reading the bundle from standard input")?;
+        return Ok(text);
+    }
+    if source.starts_with("http://") || source.starts_with("https://") {
+        let resp = reqwest::get(source).await.with_context(|| format!("fetching {source}"))?;
+        let status = resp.status();
+        let text = resp.text().await.with_context(|| format!("reading {source}"))?;
+        if !status.is_success() {
+            bail!("{source} answered {status}: {}", text.chars().take(300).collect::<String>());
+        }
+        return Ok(text);
+    }
+    std::fs::read_to_string(source).with_context(|| format!("reading {source}"))
+}
