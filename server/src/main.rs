@@ -65,7 +65,7 @@ enum Command {
     /// Check a token's evidence bundle offline: every digest, birth certificate, log inclusion
     /// proof and (with --rpc) on-chain anchor, and the zero-knowledge proof. Needs no database
     /// and no server. Exits 0 when valid, 1 naming the first failed check, 2 when something
-    /// is not anchored and confirmed yet.
+    /// is not anchored and confirmed yet, 3 when the bundle cannot be read at all.
     Verify(provreg_server::evidence::cli::VerifyArgs),
     /// Print the GraphQL schema (SDL).
     Sdl {
@@ -141,10 +141,13 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Collection { command } => provreg_server::collection::command(command, &config).await,
-        Command::Verify(args) => {
-            let code = provreg_server::evidence::cli::command(args, &config).await?;
-            std::process::exit(code)
-        }
+        Command::Verify(args) => match provreg_server::evidence::cli::command(args, &config).await {
+            Ok(code) => std::process::exit(code),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::exit(3)
+            }
+        },
         Command::Sdl { audit } => {
             let registry = open(&config).await?;
             let deps = provreg_server::deps(registry, &config);

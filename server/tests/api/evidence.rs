@@ -276,6 +276,11 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let pending_file = dir.path().join("pending.json");
     std::fs::write(&pending_file, pending.to_value().to_string()).expect("write bundle");
     assert_eq!(run(&pending_file, false).status.code(), Some(2), "a pending bundle is not valid");
+    let not_a_bundle = dir.path().join("other.json");
+    std::fs::write(&not_a_bundle, r#"{"version": 9}"#).expect("write file");
+    let out = run(&not_a_bundle, false);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("version 9 is not supported"));
 }
 
 crate::on_both_backends!(a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check);
