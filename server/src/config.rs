@@ -61,6 +61,10 @@ pub struct SigningConfig {
     pub key: Option<PathBuf>,
     /// PEM trust anchors shown certificates are validated against (the CA certificate).
     pub trust_anchors: Option<PathBuf>,
+    /// Largest ingredient manifest store (bytes) a certificate carries whole; bigger ones
+    /// are referred to by digest. Unset: 65536. 0 refers to every ingredient by digest
+    /// (smallest and fastest certificates, nothing to validate at issue time).
+    pub embed_limit: Option<usize>,
 }
 
 impl Config {

@@ -36,7 +36,8 @@ pub fn signing(config: &Config) -> Result<service::seal::Signing, error::AppErro
             key.display()
         )));
     }
-    service::seal::Signing::from_files(&chain, &key, anchors.exists().then_some(anchors.as_path()))
+    Ok(service::seal::Signing::from_files(&chain, &key, anchors.exists().then_some(anchors.as_path()))?
+        .with_embed_limit(config.signing.embed_limit.unwrap_or(certs::DEFAULT_EMBED_LIMIT)))
 }
 
 /// The proof checker `config` asks for. With `dev` and no `prover.python`, the pinned

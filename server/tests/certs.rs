@@ -2,7 +2,8 @@
 //! test creates (cached under the target directory, keyed by version).
 //!
 //! One certificate of each kind — a dataset, a model version retrained from its parent,
-//! a generated token with its model version as ingredient — is issued as a `.c2pa`
+//! a generated token with its model version as ingredient, and a model version that
+//! refers to its parent by certificate digest instead of carrying it — is issued as a `.c2pa`
 //! sidecar, and `scripts/c2pa_validate.py` reads each with our development CA as the
 //! only trust anchor. Expected: `Trusted` with `assertion.dataHash.match` for the
 //! original bytes; `Invalid` with `assertion.dataHash.mismatch` when one byte changes.
@@ -59,7 +60,9 @@ fn request<'a>(
     }
 }
 
-fn issue_all(identity: &SigningIdentity) -> Vec<Issued> {
+/// `referring` signs like `identity` but carries no ingredient store whole: its model
+/// version v3 refers to v2 by certificate digest.
+fn issue_all(identity: &SigningIdentity, referring: &SigningIdentity) -> Vec<Issued> {
     let octets = "application/octet-stream";
     let dataset_bytes = b"pixel-traits dataset manifest\n".repeat(100);
     let mut req = request(Subject::Dataset, "pixel-traits", octets, &dataset_bytes, Action::Created, vec![]);
@@ -133,8 +136,29 @@ fn issue_all(identity: &SigningIdentity) -> Vec<Issued> {
     )
     .unwrap();
 
+    let v3_weights = vec![11u8; 8192];
+    let v3 = issue(
+        referring,
+        &request(
+            Subject::ModelVersion,
+            "trait-generator v3",
+            octets,
+            &v3_weights,
+            Action::FineTuned,
+            vec![Ingredient {
+                title: "trait-generator v2".into(),
+                relation: IngredientRelation::ParentOf,
+                manifest_store: &v2.manifest_store,
+                bound_sha256: sha(&v2_weights),
+            }],
+        ),
+    )
+    .unwrap();
+    assert!(v3.manifest_store.len() < v2.manifest_store.len(), "v3 refers to v2 instead of carrying it");
+
     vec![
         Issued { name: "dataset", format: octets, asset: dataset_bytes, cert: dataset },
+        Issued { name: "model-v3-referring", format: octets, asset: v3_weights, cert: v3 },
         Issued { name: "model-v1", format: octets, asset: v1_weights, cert: v1 },
         Issued { name: "model-v2", format: octets, asset: v2_weights, cert: v2 },
         Issued { name: "token", format: "image/png", asset: png, cert: token },
@@ -196,7 +220,9 @@ fn c2pa_python_trusts_our_certificates_and_sees_changed_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let paths = init_dev_ca(&dir.path().join("ca")).unwrap();
     let identity = SigningIdentity::from_pem_files(&paths.signer_chain, &paths.signer_key).unwrap();
-    let issued = issue_all(&identity);
+    let referring =
+        SigningIdentity::from_pem_files(&paths.signer_chain, &paths.signer_key).unwrap().with_embed_limit(0);
+    let issued = issue_all(&identity, &referring);
 
     let mut cases = Vec::new();
     for item in &issued {

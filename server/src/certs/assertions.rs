@@ -10,6 +10,10 @@ use super::error::{CertError, Result};
 pub const LABEL_RECORD: &str = "org.provreg.record";
 /// The training-data lineage of a model version or token, as the request gave it.
 pub const LABEL_LINEAGE: &str = "org.provreg.lineage";
+/// Every ingredient by certificate digest: `{ "ingredients": [{ "title", "relationship",
+/// "certificateSha256", "boundSha256", "embedded" }] }`. An ingredient whose store is
+/// not embedded is identified by this signed digest alone.
+pub const LABEL_INGREDIENTS: &str = "org.provreg.ingredients";
 /// The licence terms, as the request gave them.
 pub const LABEL_LICENSE: &str = "org.provreg.license";
 /// The training-and-data-mining assertion. C2PA 1.x called it `c2pa.training-mining`;

@@ -31,7 +31,17 @@ pub struct SigningIdentity {
     /// certificates when the chain has any.
     pub(crate) ingredient_context: Arc<Context>,
     pub(crate) ingredient_checks: IngredientCache,
+    /// Largest ingredient manifest store copied into a new certificate (see
+    /// [`DEFAULT_EMBED_LIMIT`]).
+    pub(crate) embed_limit: usize,
 }
+
+/// Largest ingredient manifest store, in bytes, a new certificate carries whole: 64 KiB,
+/// a few manifests. A bigger ingredient (the head of a long retrain chain, or a model
+/// version trained on many datasets) is referred to by the SHA-256 of its store instead,
+/// which the registry's log commits to and anchors. So certificates stay bounded however
+/// deep the lineage grows, and the nearest ancestors remain readable from the certificate.
+pub const DEFAULT_EMBED_LIMIT: usize = 64 * 1024;
 
 impl fmt::Debug for SigningIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -79,7 +89,19 @@ impl SigningIdentity {
             issue_context,
             ingredient_context,
             ingredient_checks: IngredientCache::default(),
+            embed_limit: DEFAULT_EMBED_LIMIT,
         })
+    }
+
+    /// The same identity with another embedding limit (see [`DEFAULT_EMBED_LIMIT`]).
+    pub fn with_embed_limit(mut self, bytes: usize) -> Self {
+        self.embed_limit = bytes;
+        self
+    }
+
+    /// The largest ingredient manifest store a new certificate carries whole.
+    pub fn embed_limit(&self) -> usize {
+        self.embed_limit
     }
 
     /// The signing certificate's subject common name, or its organisation when it has

@@ -94,6 +94,27 @@ pub(crate) fn prepare(identity: &SigningIdentity, ingredient: &Ingredient<'_>, i
     Ok(c2pa_ingredient)
 }
 
+/// An ingredient referred to by the SHA-256 of its manifest store, without copying the
+/// store: for stores above the identity's embedding limit. Nothing is validated (there is
+/// nothing to carry); the reference is the digest, which the registry's log commits to.
+pub(crate) fn reference(ingredient: &Ingredient<'_>, id: &str) -> Result<c2pa::Ingredient> {
+    let digest = hex::encode(Sha256::digest(ingredient.manifest_store));
+    Ok(c2pa::Ingredient::from_json(&serde_json::to_string(&json!({
+        "title": ingredient.title,
+        "relationship": ingredient.relation.as_c2pa(),
+        "label": id,
+        "instance_id": format!("urn:provreg:certificate:sha256:{digest}"),
+        "description": format!(
+            "Referred to, not embedded: the certificate whose manifest store has SHA-256 {digest} \
+             (bound to SHA-256 {}). Its store ({} bytes) is above the embedding limit; the \
+             registry's append-only log commits to this digest and anchors it on chain, and \
+             evidence bundles carry the store.",
+            hex::encode(ingredient.bound_sha256),
+            ingredient.manifest_store.len()
+        ),
+    }))?)?)
+}
+
 /// Validates `store` with the identity's ingredient settings, without the asset.
 fn check(identity: &SigningIdentity, store: &[u8]) -> Result<IngredientCheck, String> {
     let reader = Reader::from_shared_context(&identity.ingredient_context);

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::assertions::{LABEL_LICENSE, LABEL_LINEAGE, LABEL_RECORD, training_mining};
+use super::assertions::{LABEL_INGREDIENTS, LABEL_LICENSE, LABEL_LINEAGE, LABEL_RECORD, training_mining};
 use super::error::{CertError, Result};
 use super::identity::SigningIdentity;
 use super::request::{Action, CertificateRequest, IngredientRelation, IssuedCertificate, TRAINED_ALGORITHMIC_MEDIA};
@@ -29,12 +29,16 @@ pub const SIDECAR_FORMAT: &str = "application/c2pa";
 /// read), asking for the manifest store in sidecar form ([`SIDECAR_FORMAT`]).
 ///
 /// Assertions: `c2pa.actions` (see [`Action`]), `org.provreg.record` (subject,
-/// bound hash, `req.record`), and when given `org.provreg.lineage`,
-/// `org.provreg.license` and `cawg.training-mining`. Each ingredient carries its
-/// whole manifest store, is checked first (signature, certificate chain against
-/// the identity's CA, data hash equal to its `bound_sha256`) and records what that
-/// check found as its `validationResults`. A successful check of the same store is
-/// reused for ten minutes (the `bound_sha256` comparison is repeated every time).
+/// bound hash, `req.record`), `org.provreg.ingredients` (every ingredient's
+/// certificate digest; empty without ingredients), and when given
+/// `org.provreg.lineage`, `org.provreg.license` and `cawg.training-mining`. An
+/// ingredient whose manifest store is within the identity's embedding limit carries
+/// that whole store, is checked first (signature, certificate chain against the
+/// identity's CA, data hash equal to its `bound_sha256`) and records what that check
+/// found as its `validationResults`; a successful check of the same store is reused
+/// for ten minutes (the `bound_sha256` comparison is repeated every time). A bigger
+/// ingredient is referred to by the SHA-256 of its store only (see
+/// [`DEFAULT_EMBED_LIMIT`](super::identity::DEFAULT_EMBED_LIMIT)).
 ///
 /// Signing is offline: no timestamp authority is contacted, so the claim carries no
 /// trusted time and validators judge the certificate at validation time.
@@ -97,13 +101,27 @@ fn build(identity: &SigningIdentity, req: &CertificateRequest<'_>) -> Result<(Bu
     }))?;
 
     let mut parent_id = None;
+    let mut listed = Vec::with_capacity(req.ingredients.len());
     for (index, ingredient) in req.ingredients.iter().enumerate() {
         let id = format!("ingredient-{index}");
-        builder.add_ingredient(super::ingredient::prepare(identity, ingredient, &id)?);
+        let embedded = ingredient.manifest_store.len() <= identity.embed_limit;
+        builder.add_ingredient(if embedded {
+            super::ingredient::prepare(identity, ingredient, &id)?
+        } else {
+            super::ingredient::reference(ingredient, &id)?
+        });
+        listed.push(json!({
+            "title": ingredient.title,
+            "relationship": ingredient.relation.as_c2pa(),
+            "certificateSha256": hex::encode(Sha256::digest(ingredient.manifest_store)),
+            "boundSha256": hex::encode(ingredient.bound_sha256),
+            "embedded": embedded,
+        }));
         if ingredient.relation == IngredientRelation::ParentOf {
             parent_id = Some(id);
         }
     }
+    builder.add_assertion(LABEL_INGREDIENTS, &json!({ "ingredients": listed }))?;
     for action in actions(req, parent_id.as_deref()) {
         builder.add_action(action)?;
     }

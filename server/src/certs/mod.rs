@@ -29,8 +29,12 @@
 //! - `cawg.training-mining` — training and data-mining permissions derived from
 //!   the licence's AI-training permission;
 //! - ingredients — a retrained version's parent as `parentOf`, training datasets and
-//!   a token's model version as `inputTo`, each carrying its whole manifest store, so
-//!   the full lineage is readable from the newest certificate alone.
+//!   a token's model version as `inputTo`. An ingredient carries its whole manifest
+//!   store when that store is at most [`DEFAULT_EMBED_LIMIT`] (64 KiB), so the nearest
+//!   lineage is readable from the certificate alone; a bigger one (the head of a long
+//!   chain) is referred to by the SHA-256 of its store, which the log commits to and
+//!   anchors, so certificates stay bounded however deep the lineage grows;
+//! - `org.provreg.ingredients` — every ingredient's certificate digest, embedded or not.
 //!
 //! Signing is offline (no timestamp authority). A development CA and signer are
 //! made by [`init_dev_ca`]; production loads PEM files.
@@ -46,7 +50,7 @@ mod request;
 
 pub use dev_ca::{DevCaPaths, init_dev_ca, rotate_dev_signer};
 pub use error::{CertError, Result};
-pub use identity::SigningIdentity;
+pub use identity::{DEFAULT_EMBED_LIMIT, SigningIdentity};
 pub use inspect::{CertificateView, inspect};
 pub use issue::{SIDECAR_FORMAT, issue, issue_embedded};
 pub use request::{

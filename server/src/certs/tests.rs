@@ -126,6 +126,52 @@ fn lineage_reads_back_from_the_newest_certificate_alone() {
 }
 
 #[test]
+fn ingredients_above_the_embedding_limit_are_referred_to_by_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (identity, ca) = dev_identity(dir.path());
+    let (w1, w2, w3) = (b"v1 weights".as_slice(), b"v2 weights".as_slice(), b"v3".as_slice());
+    let v1 = issue(&identity, &request(Subject::ModelVersion, "m 1", w1, Action::Created, vec![])).unwrap();
+    // v1's store is at the limit, so v2 carries it; v2's is above it, so v3 only refers to it.
+    let identity = identity.with_embed_limit(v1.manifest_store.len());
+    let v2 =
+        issue(&identity, &request(Subject::ModelVersion, "m 2", w2, Action::Retrained, vec![parent("m 1", &v1, w1)]))
+            .unwrap();
+    let v3 =
+        issue(&identity, &request(Subject::ModelVersion, "m 3", w3, Action::FineTuned, vec![parent("m 2", &v2, w2)]))
+            .unwrap();
+    assert!(v2.manifest_store.len() > v1.manifest_store.len());
+    assert!(v3.manifest_store.len() < v2.manifest_store.len(), "a deeper certificate need not be bigger");
+
+    let v2_view = inspect(&v2.manifest_store, OCTETS, Some(w2), Some(&ca)).unwrap();
+    assert!(v2_view.manifests.contains_key(&v1.manifest_label), "v2 carries v1");
+
+    let view = inspect(&v3.manifest_store, OCTETS, Some(w3), Some(&ca)).unwrap();
+    assert_eq!(view.validation_state, "Trusted", "{:?}", view.validation_errors);
+    assert_eq!(view.manifests.keys().collect::<Vec<_>>(), vec![&v3.manifest_label], "v3 carries no other manifest");
+    let ingredient = &view.manifest["ingredients"][0];
+    let v2_digest = hex::encode(sha(&v2.manifest_store));
+    assert_eq!(ingredient["relationship"], "parentOf");
+    assert!(ingredient["active_manifest"].is_null(), "{ingredient:#}");
+    assert_eq!(ingredient["instance_id"], format!("urn:provreg:certificate:sha256:{v2_digest}"));
+    let listed = view.manifest["assertions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["label"] == assertions::LABEL_INGREDIENTS)
+        .expect("the signed ingredient list");
+    assert_eq!(listed["data"]["ingredients"][0]["certificateSha256"], v2_digest.as_str());
+    assert_eq!(listed["data"]["ingredients"][0]["boundSha256"], hex::encode(sha(w2)).as_str());
+    assert_eq!(listed["data"]["ingredients"][0]["embedded"], false);
+    let v2_listed = v2_view.manifest["assertions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["label"] == assertions::LABEL_INGREDIENTS)
+        .expect("the signed ingredient list");
+    assert_eq!(v2_listed["data"]["ingredients"][0]["embedded"], true);
+}
+
+#[test]
 fn inconsistent_requests_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (identity, _) = dev_identity(dir.path());

@@ -13,6 +13,7 @@
 //! | `certificate.digest` | record | SHA-256 of the manifest store is the certificate's digest and the log entry's certificate digest (status events: no certificate, zero digest) |
 //! | `certificate.signature` | record | C2PA validation gives `Trusted` against the trust anchors, and the active manifest is the stated one |
 //! | `certificate.binding` | record | the data-hash binding is what the record describes (token: `assetSha256`, model version: `weightsSha256`, dataset: `contentSha256`, circuit: `vkSha256`, licence: its own record digest) and the signed `org.provreg.record` assertion names this record's kind, digest and bound hash |
+//! | `certificate.ingredients` | record | every ingredient the certificate's signed `org.provreg.ingredients` list names (carried inside it or referred to by certificate digest) is a certificate in the bundle (skipped for certificates without the list) |
 //! | `log.leaf` | record | `log_leaf(kind, record digest, certificate digest)` of the recomputed digests is the log entry's leaf |
 //! | `log.inclusion` | record | the inclusion proof leads from that leaf, at index `seq - firstSeq`, to the anchor's root for the anchor's size |
 //! | `anchor` | record | the anchor is confirmed (transaction, block and batch known), at the given contract when one is given |
@@ -54,6 +55,8 @@ use crate::service::seal::NO_CERTIFICATE;
 
 /// The label of the registry's record assertion in a certificate.
 const RECORD_ASSERTION: &str = "org.provreg.record";
+/// The label of the signed list of a certificate's ingredients by certificate digest.
+const INGREDIENTS_ASSERTION: &str = "org.provreg.ingredients";
 
 /// How long one look-up on the chain may take.
 const CHAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -342,9 +345,13 @@ pub async fn verify_bundle(bundle: &Bundle, opts: &VerifyOptions) -> Report {
 
     checks.push("bundle", &token_ref, check_bundle(bundle, &decoded, by_ref.get(&token_ref).copied()));
 
+    // The certificate digests the bundle states, for the signed ingredient lists (each is
+    // compared with its bytes by that record's `certificate.digest`).
+    let certificates: HashSet<String> =
+        bundle.records.iter().filter_map(|r| r.certificate.as_ref()).map(|c| c.digest.clone()).collect();
     let mut chain_cache: HashMap<EvidenceAnchor, Result<String, String>> = HashMap::new();
     for d in &decoded {
-        check_record(&mut checks, d, opts, &mut chain_cache).await;
+        check_record(&mut checks, d, opts, &certificates, &mut chain_cache).await;
     }
 
     check_lineage(&mut checks, bundle, &decoded, &by_ref, &token_ref);
@@ -396,6 +403,7 @@ async fn check_record(
     checks: &mut Checks,
     d: &Decoded<'_>,
     opts: &VerifyOptions,
+    certificates: &HashSet<String>,
     chain_cache: &mut HashMap<EvidenceAnchor, Result<String, String>>,
 ) {
     let r = d.record;
@@ -435,7 +443,7 @@ async fn check_record(
     );
 
     // certificate.*
-    let cert_digest = check_certificate(checks, d, digest.as_deref(), opts).await;
+    let cert_digest = check_certificate(checks, d, digest.as_deref(), opts, certificates).await;
 
     // log.leaf
     let leaf = match (&digest, &cert_digest) {
@@ -553,13 +561,15 @@ async fn check_record(
     }
 }
 
-/// `certificate.digest`, `certificate.signature` and `certificate.binding`; returns the
-/// certificate digest the log leaf must commit to (zeros without a certificate), if known.
+/// `certificate.digest`, `certificate.signature`, `certificate.binding` and
+/// `certificate.ingredients`; returns the certificate digest the log leaf must commit to
+/// (zeros without a certificate), if known.
 async fn check_certificate(
     checks: &mut Checks,
     d: &Decoded<'_>,
     record_digest: Option<&str>,
     opts: &VerifyOptions,
+    certificates: &HashSet<String>,
 ) -> Option<String> {
     let r = d.record;
     let me = &d.reference;
@@ -577,9 +587,10 @@ async fn check_certificate(
             );
             checks.with("certificate.signature", me, Status::Skipped, "status events have no certificate");
             checks.with("certificate.binding", me, Status::Skipped, "status events have no certificate");
+            checks.with("certificate.ingredients", me, Status::Skipped, "status events have no certificate");
             return Some(NO_CERTIFICATE.to_owned());
         }
-        for name in ["certificate.digest", "certificate.signature", "certificate.binding"] {
+        for name in ["certificate.digest", "certificate.signature", "certificate.binding", "certificate.ingredients"] {
             checks.push(name, me, Err(format!("the bundle has no certificate for this {}", r.kind)));
         }
         return None;
@@ -619,6 +630,15 @@ async fn check_certificate(
     };
     checks.push("certificate.signature", me, signature_result(&view, cert.manifest_label.as_str(), opts));
     checks.push("certificate.binding", me, binding_result(d, &view, record_digest));
+    match ingredients_result(&view, certificates) {
+        Some(result) => checks.push("certificate.ingredients", me, result),
+        None => checks.with(
+            "certificate.ingredients",
+            me,
+            Status::Skipped,
+            format!("the certificate has no {INGREDIENTS_ASSERTION} list (issued before certificates listed their ingredients)"),
+        ),
+    }
     store_digest
 }
 
@@ -698,6 +718,45 @@ fn binding_result(
         ));
     }
     Ok(format!("bound to {expected}; the signed {RECORD_ASSERTION} assertion names this record's digest"))
+}
+
+/// Every ingredient the certificate's signed `org.provreg.ingredients` list names (embedded
+/// or referred to by digest) is a certificate in the bundle; `None` without such a list.
+fn ingredients_result(
+    view: &Result<CertificateView, String>,
+    certificates: &HashSet<String>,
+) -> Option<Result<String, String>> {
+    let view = match view {
+        Ok(view) => view,
+        Err(e) => return Some(Err(format!("the manifest store does not decode: {e}"))),
+    };
+    let list = view.manifest["assertions"]
+        .as_array()?
+        .iter()
+        .find(|a| a["label"].as_str() == Some(INGREDIENTS_ASSERTION))
+        .map(|a| &a["data"]["ingredients"])?;
+    let Some(list) = list.as_array() else {
+        return Some(Err(format!("the {INGREDIENTS_ASSERTION} assertion has no ingredients array")));
+    };
+    let (mut embedded, mut referred) = (0, 0);
+    for ingredient in list {
+        let digest = ingredient["certificateSha256"].as_str().unwrap_or_default();
+        if !certificates.contains(digest) {
+            return Some(Err(format!(
+                "the certificate names ingredient {} ({}) with certificate {digest}, which is not in the bundle",
+                ingredient["title"], ingredient["relationship"]
+            )));
+        }
+        if ingredient["embedded"].as_bool() == Some(true) {
+            embedded += 1;
+        } else {
+            referred += 1;
+        }
+    }
+    Some(Ok(format!(
+        "the {} ingredient certificates it names are in the bundle ({embedded} carried inside it, {referred} referred to by digest)",
+        list.len()
+    )))
 }
 
 fn check_inclusion(leaf: Option<[u8; 32]>, seq: i64, proof: &Value, anchor: &EvidenceAnchor) -> Result<String, String> {

@@ -21,6 +21,8 @@ pub struct Signing {
     key: PathBuf,
     /// PEM trust anchors the certificates are validated against when they are shown.
     trust_anchors: Option<String>,
+    /// See [`certs::DEFAULT_EMBED_LIMIT`].
+    embed_limit: usize,
     cached: Mutex<Option<(Stamp, Arc<SigningIdentity>)>>,
 }
 
@@ -45,9 +47,23 @@ impl Signing {
                     .map_err(|e| AppError::Internal(format!("reading trust anchors {}: {e}", p.display())))
             })
             .transpose()?;
-        let signing = Self { chain: chain.to_owned(), key: key.to_owned(), trust_anchors, cached: Mutex::new(None) };
+        let signing = Self {
+            chain: chain.to_owned(),
+            key: key.to_owned(),
+            trust_anchors,
+            embed_limit: certs::DEFAULT_EMBED_LIMIT,
+            cached: Mutex::new(None),
+        };
         signing.identity()?;
         Ok(signing)
+    }
+
+    /// The same, carrying ingredient stores whole only up to `bytes` (see
+    /// [`certs::DEFAULT_EMBED_LIMIT`]).
+    pub fn with_embed_limit(mut self, bytes: usize) -> Self {
+        self.embed_limit = bytes;
+        self.cached = Mutex::new(None);
+        self
     }
 
     /// The current identity, read again if its files changed.
@@ -60,7 +76,8 @@ impl Signing {
             return Ok(identity.clone());
         }
         let identity = SigningIdentity::from_pem_files(&self.chain, &self.key)
-            .map_err(|e| AppError::Internal(format!("signing identity {} unusable: {e}", self.chain.display())))?;
+            .map_err(|e| AppError::Internal(format!("signing identity {} unusable: {e}", self.chain.display())))?
+            .with_embed_limit(self.embed_limit);
         let identity = Arc::new(identity);
         *cached = Some((now, identity.clone()));
         Ok(identity)

@@ -57,6 +57,37 @@ async fn every_record_has_a_trusted_certificate_with_lineage(backend: Backend) {
     assert_eq!(missing.status(), 404);
 }
 
+async fn with_embed_limit_zero_ingredients_are_referred_to_by_digest(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.signing.embed_limit = Some(0)).await;
+    let lic = app.license("open", "ALLOWED").await;
+    let ds = app.dataset("corpus", &lic, &[]).await;
+    let v1 = app.version("m", "v1", &lic, None, &[(&ds, "PRETRAIN")]).await;
+    let v2 = app.version("m", "v2", &lic, Some((&v1, "RETRAIN")), &[(&ds, "PRETRAIN")]).await;
+    let q = format!("query($id: String!) {{ modelVersion(id: $id) {{ {CERT} }} }}");
+    let parent = app.ok(&q, json!({"id": v1})).await;
+    let data = app.ok(&q, json!({"id": v2})).await;
+    let cert = &data["modelVersion"]["certificate"];
+    assert_eq!(cert["validation"]["state"], "Trusted", "{cert:#}");
+    let ingredients = cert["manifest"]["ingredients"].as_array().expect("ingredients");
+    assert_eq!(ingredients.len(), 2);
+    assert!(ingredients.iter().all(|i| i["active_manifest"].is_null()), "nothing carried: {ingredients:#?}");
+    let parent_digest = parent["modelVersion"]["certificate"]["digest"].as_str().unwrap();
+    let listed = cert["manifest"]["assertions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["label"] == "org.provreg.ingredients")
+        .expect("signed ingredient list");
+    let parent_entry = listed["data"]["ingredients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["relationship"] == "parentOf")
+        .expect("parent listed");
+    assert_eq!(parent_entry["certificateSha256"], parent_digest);
+    assert_eq!(parent_entry["embedded"], false);
+}
+
 async fn a_signing_failure_stores_nothing(backend: Backend) {
     // A CA of this test's own, so breaking its key does not disturb other tests.
     let dir = tempfile::tempdir().unwrap();
@@ -84,4 +115,8 @@ async fn a_signing_failure_stores_nothing(backend: Backend) {
     assert_eq!(old["license"]["certificate"]["validation"]["state"], "Trusted");
 }
 
-crate::on_both_backends!(every_record_has_a_trusted_certificate_with_lineage, a_signing_failure_stores_nothing);
+crate::on_both_backends!(
+    every_record_has_a_trusted_certificate_with_lineage,
+    with_embed_limit_zero_ingredients_are_referred_to_by_digest,
+    a_signing_failure_stores_nothing
+);

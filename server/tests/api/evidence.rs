@@ -163,9 +163,10 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
         for name in ["record.digest", "log.leaf", "log.inclusion", "anchor", "anchor.chain", "lineage"] {
             assert_eq!(report.check(name, &r.kind, &r.id).expect(name).status, Status::Passed, "{name} of {}", r.kind);
         }
-        let signature = report.check("certificate.signature", &r.kind, &r.id).expect("signature").status;
         let expected = if r.kind == "statusEvent" { Status::Skipped } else { Status::Passed };
-        assert_eq!(signature, expected, "certificate of {} {}", r.kind, r.id);
+        for name in ["certificate.signature", "certificate.ingredients"] {
+            assert_eq!(report.check(name, &r.kind, &r.id).expect(name).status, expected, "{name} of {}", r.kind);
+        }
     }
     for name in ["zk.record", "zk.circuit", "zk.files", "zk.inputs", "zk.outputs", "zk.proof"] {
         assert_eq!(report.check(name, "token", &token).expect(name).status, Status::Passed, "{name}");
@@ -234,13 +235,20 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     fails_at(&report, "zk.record", "token", &token);
     assert_eq!(report.check("zk.proof", "token", &token).expect("zk.proof").status, Status::Failed);
 
-    // A lineage record removed from the bundle.
+    // A lineage record removed from the bundle: the certificates that name its certificate
+    // and the records that refer to it fail.
     let mut t = b.clone();
+    let raw_certificate = record(&mut t, "dataset", &raw).certificate.as_ref().expect("certificate").digest.clone();
     t.records.retain(|r| r.id != raw);
     let report = verify_bundle(&t, &offline).await;
     let first = report.first_failure().expect("a failure");
-    assert_eq!(first.name, "lineage", "{}", report.to_text());
-    assert!(first.detail.contains(&raw), "{}", first.detail);
+    assert_eq!(first.name, "certificate.ingredients", "{}", report.to_text());
+    assert!(first.detail.contains(&raw_certificate), "{}", first.detail);
+    for referring in [("modelVersion", &v1), ("dataset", &clean)] {
+        let lineage = report.check("lineage", referring.0, referring.1).expect("lineage check");
+        assert_eq!(lineage.status, Status::Failed);
+        assert!(lineage.detail.contains(&raw), "{}", lineage.detail);
+    }
 
     // The command line: the saved bundle is valid; a tampered one exits 1 naming the check.
     let dir = tempfile::tempdir().expect("tempdir");
