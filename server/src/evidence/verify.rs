@@ -265,7 +265,7 @@ impl Report {
                 Status::Unconfirmed => "WAIT",
                 Status::Skipped => "skip",
             };
-            out.push_str(&format!("{status}  {:<21}  {:<12} {}  {}\n", c.name, c.subject.kind, c.subject.id, c.detail));
+            out.push_str(&format!("{status}  {:<23}  {:<12} {}  {}\n", c.name, c.subject.kind, c.subject.id, c.detail));
         }
         out.push_str(&self.summary());
         out.push('\n');
