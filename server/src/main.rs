@@ -63,9 +63,10 @@ enum Command {
         command: provreg_server::collection::CollectionCommand,
     },
     /// Check a token's evidence bundle offline: every digest, birth certificate, log inclusion
-    /// proof and (with --rpc) on-chain anchor, and the zero-knowledge proof. Needs no database
-    /// and no server. Exits 0 when valid, 1 naming the first failed check, 2 when something
-    /// is not anchored and confirmed yet, 3 when the bundle cannot be read at all.
+    /// proof and (with --rpc and --contract) on-chain anchor, and the zero-knowledge proof.
+    /// Needs no database and no server. Exits 0 when valid, 1 naming the first failed check,
+    /// 2 when something is not proven on chain (not anchored yet, or no --rpc and
+    /// --contract), 3 when the bundle cannot be read at all.
     Verify(provreg_server::evidence::cli::VerifyArgs),
     /// Print the GraphQL schema (SDL).
     Sdl {

@@ -20,10 +20,16 @@ pub struct VerifyArgs {
     /// not consulted and the report says so.
     #[arg(long)]
     pub rpc: Option<String>,
-    /// The registry's anchor contract address, as you know it from outside the bundle: every
-    /// anchor must be at this address (otherwise the address the bundle states is taken).
+    /// The registry's anchor contract address (not the token's contract), as you know it from
+    /// outside the bundle: every anchor must be at this address. Without it the anchors stay
+    /// unconfirmed, since anyone can deploy a contract and anchor anything on it.
     #[arg(long)]
     pub contract: Option<String>,
+    /// The token you are checking, `CHAIN_ID/CONTRACT/TOKEN_ID`: the bundle must be about it.
+    /// Taken from the URL when BUNDLE is a `/tokens/{chainId}/{contract}/{tokenId}/evidence`
+    /// URL.
+    #[arg(long, value_name = "CHAIN_ID/CONTRACT/TOKEN_ID")]
+    pub token: Option<String>,
     /// PEM file of the CA certificates to trust as signers of the birth certificates (for the
     /// dev setup: DATA_DIR/ca/ca.pem). May be given more than once.
     #[arg(long)]
@@ -44,8 +50,8 @@ pub struct VerifyArgs {
     pub python: Option<PathBuf>,
 }
 
-/// Runs `provreg verify`; returns the exit code (0 valid, 1 a check failed, 2 not yet
-/// anchored and confirmed). Errors are for what stops the checks from running at all (an
+/// Runs `provreg verify`; returns the exit code (0 valid, 1 a check failed, 2 not proven
+/// on chain: not anchored yet, or not read back at the registry's contract). Errors are for what stops the checks from running at all (an
 /// unreadable bundle, an unreadable trust file).
 pub async fn command(args: VerifyArgs, config: &Config) -> Result<i32> {
     let text = read_bundle(&args.bundle).await?;
@@ -61,12 +67,18 @@ pub async fn command(args: VerifyArgs, config: &Config) -> Result<i32> {
         anchors.push('\n');
     }
 
+    let expected_subject = match (&args.token, token_of_url(&args.bundle)) {
+        (Some(token), _) => Some(parse_token(token)?),
+        (None, from_url) => from_url,
+    };
+    // A private, randomly named directory for the circuit files EZKL reads.
+    let work_dir =
+        tempfile::Builder::new().prefix("provreg-verify-").tempdir().context("creating a temporary directory")?;
     let zk = if args.no_zk {
         ZkCheck::Skip
     } else {
-        let work_dir = std::env::temp_dir().join(format!("provreg-verify-{}", std::process::id()));
         match python(&args, config).await {
-            Ok(python) => ZkCheck::Verify(Arc::new(ProofVerifier::new(python, work_dir))),
+            Ok(python) => ZkCheck::Verify(Arc::new(ProofVerifier::new(python, work_dir.path()))),
             Err(e) => ZkCheck::Unavailable(format!("{e:#}")),
         }
     };
@@ -75,6 +87,7 @@ pub async fn command(args: VerifyArgs, config: &Config) -> Result<i32> {
         allow_untrusted: args.allow_untrusted,
         rpc_url: args.rpc.clone(),
         contract: args.contract.clone(),
+        expected_subject,
         zk,
     };
     if !args.json {
@@ -87,9 +100,7 @@ pub async fn command(args: VerifyArgs, config: &Config) -> Result<i32> {
         );
     }
     let report = verify_bundle(&bundle, &opts).await;
-    if let ZkCheck::Verify(v) = &opts.zk {
-        let _ = std::fs::remove_dir_all(v.work_dir());
-    }
+    drop(work_dir);
     print_report(&report, args.json)?;
     Ok(report.exit_code())
 }
@@ -116,6 +127,32 @@ async fn python(args: &VerifyArgs, config: &Config) -> Result<PathBuf> {
         eprintln!("installing the proof verifier into {} (first use only)…", dir.display());
     }
     ensure_venv(&dir).await.context("preparing the proof verifier's Python environment")
+}
+
+/// `CHAIN_ID/CONTRACT/TOKEN_ID`.
+fn parse_token(text: &str) -> Result<(i64, String, String)> {
+    let parts: Vec<&str> = text.trim().split('/').collect();
+    let [chain, contract, token] = parts.as_slice() else {
+        bail!("--token {text:?} is not CHAIN_ID/CONTRACT/TOKEN_ID");
+    };
+    let chain = chain.parse().with_context(|| format!("--token {text:?}: the chain ID is not a number"))?;
+    Ok((chain, (*contract).to_owned(), (*token).to_owned()))
+}
+
+/// The token a `…/tokens/{chainId}/{contract}/{tokenId}/evidence` URL names.
+fn token_of_url(source: &str) -> Option<(i64, String, String)> {
+    if !(source.starts_with("http://") || source.starts_with("https://")) {
+        return None;
+    }
+    let path = source.split(['?', '#']).next()?;
+    let rest = path.split("/tokens/").nth(1)?;
+    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [chain, contract, token, "evidence"] => {
+            Some((chain.parse().ok()?, (*contract).to_owned(), (*token).to_owned()))
+        }
+        _ => None,
+    }
 }
 
 /// The bundle's JSON text from a file, standard input or a URL.

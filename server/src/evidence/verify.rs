@@ -7,17 +7,17 @@
 //!
 //! | name | per | passes when |
 //! | --- | --- | --- |
-//! | `bundle` | bundle | the subject token is in the bundle, its canonical record names the subject's chain, contract and token ID, and no record appears twice |
+//! | `bundle` | bundle | the subject token is in the bundle, its canonical record names the subject's chain, contract and token ID (and those are the token asked for, when given), and no record appears twice |
 //! | `record.digest` | record | SHA-256 of the canonical bytes is the stated digest |
 //! | `record.identity` | record | the canonical JSON's `kind` and `id` are the record's |
 //! | `certificate.digest` | record | SHA-256 of the manifest store is the certificate's digest and the log entry's certificate digest (status events: no certificate, zero digest) |
 //! | `certificate.signature` | record | C2PA validation gives `Trusted` against the trust anchors, and the active manifest is the stated one |
-//! | `certificate.binding` | record | the data-hash binding is what the record describes (token: `assetSha256`, model version: `weightsSha256`, dataset: `contentSha256`, circuit: `vkSha256`, licence: its own record digest) and the signed `org.provreg.record` assertion names this record's kind, digest and bound hash |
+//! | `certificate.binding` | record | the bound hash the certificate states (and its signed `org.provreg.record` assertion repeats) is what the record describes (token: `assetSha256`, model version: `weightsSha256`, dataset: `contentSha256`, circuit: `vkSha256`, licence: its own record digest) and the signed `org.provreg.record` assertion names this record's kind, digest and bound hash |
 //! | `certificate.ingredients` | record | every ingredient the certificate's signed `org.provreg.ingredients` list names (carried inside it or referred to by certificate digest) is a certificate in the bundle (skipped for certificates without the list) |
 //! | `log.leaf` | record | `log_leaf(kind, record digest, certificate digest)` of the recomputed digests is the log entry's leaf |
 //! | `log.inclusion` | record | the inclusion proof leads from that leaf, at index `seq - firstSeq`, to the anchor's root for the anchor's size |
 //! | `anchor` | record | the anchor is confirmed (transaction, block and batch known), at the given contract when one is given |
-//! | `anchor.chain` | record | with an RPC URL: the chain ID is the anchor's, the contract's stored commitment of the batch is SHA-256(0x02 ‖ root ‖ size), and the stated transaction emitted `Anchored` with that batch, root, first seq and size in the stated block |
+//! | `anchor.chain` | record | with an RPC URL: the chain ID is the anchor's, the contract's stored commitment of the batch is SHA-256(0x02 ‖ root ‖ size), and the stated transaction emitted `Anchored` with that batch, root, first seq and size in the stated block; unconfirmed without an RPC URL or without the registry's contract address pinned |
 //! | `lineage` | record | every record its canonical payload references is in the bundle (token: model version and circuit; circuit: model version; model version: licence, parent, training datasets; dataset: licence, sources; status event: its record), and the record is upstream of the token |
 //! | `lineage.edges` | bundle | the stated edges are exactly those the canonical records make |
 //! | `zk.record` | token | the proof record's canonical SHA-256 is the token record's `proof.digest`, with the same system, version and model commitment |
@@ -28,10 +28,11 @@
 //! | `zk.proof` | token | EZKL verifies the proof with the bundle's circuit files |
 //!
 //! A check is `passed`, `failed`, `unconfirmed` (an entry not yet batched or an anchor not yet
-//! confirmed: nothing false, but nothing on chain yet either) or `skipped` (what was not asked
-//! for: the chain without an RPC URL, the proof without a verifier, certificates of status
-//! events, which have none). The bundle is [`Outcome::Valid`] when nothing failed and nothing
-//! is unconfirmed.
+//! confirmed, or not read back from the chain at the registry's contract: nothing false, but
+//! nothing proven on chain either) or `skipped` (what was not asked for or does not apply:
+//! the proof without a verifier, certificates of status events, which have none). The bundle
+//! is [`Outcome::Valid`] when nothing failed and nothing is unconfirmed, so only with an RPC
+//! URL and the registry's contract address.
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,11 +75,16 @@ pub struct VerifyOptions {
     /// (C2PA `Valid`) although nobody said whom to trust. Off by default: then every
     /// certificate fails with "not trusted: no trust anchor given".
     pub allow_untrusted: bool,
-    /// A JSON-RPC URL of the anchor chain; without it `anchor.chain` is skipped.
+    /// A JSON-RPC URL of the anchor chain; without it `anchor.chain` is unconfirmed (the
+    /// anchors are only the bundle's claim) and the bundle cannot be valid.
     pub rpc_url: Option<String>,
     /// The anchor contract the verifier knows to be the registry's (`0x…`): every anchor
-    /// must be at this address. Without it, the contract the bundle names is taken.
+    /// must be at this address. Without it the contract the bundle names is looked up, but
+    /// `anchor.chain` stays unconfirmed (anyone can deploy a contract).
     pub contract: Option<String>,
+    /// The token the verifier asked for (`chainId`, contract, token ID): the bundle must be
+    /// about it. Without it the `bundle` check only reports which token the bundle is about.
+    pub expected_subject: Option<(i64, String, String)>,
     /// How the zero-knowledge proof itself is checked.
     pub zk: ZkCheck,
 }
@@ -185,11 +191,14 @@ pub enum Outcome {
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub outcome: Outcome,
+    /// The token the bundle says it is about (checked against the token's signed record by
+    /// the `bundle` check).
+    pub subject: super::bundle::BundleSubject,
     pub checks: Vec<Check>,
 }
 
 impl Report {
-    fn from_checks(checks: Vec<Check>) -> Self {
+    fn from_checks(subject: super::bundle::BundleSubject, checks: Vec<Check>) -> Self {
         let outcome = if checks.iter().any(|c| c.status == Status::Failed) {
             Outcome::Invalid
         } else if checks.iter().any(|c| c.status == Status::Unconfirmed) {
@@ -197,7 +206,7 @@ impl Report {
         } else {
             Outcome::Valid
         };
-        Self { outcome, checks }
+        Self { outcome, subject, checks }
     }
 
     /// Whether every claim checked out and is anchored.
@@ -245,12 +254,18 @@ impl Report {
             self.count(Status::Skipped)
         );
         match (self.outcome, self.first_failure(), self.first_unconfirmed()) {
-            (Outcome::Invalid, Some(c), _) => {
-                format!("INVALID ({counts}): first failed check {} of {}: {}", c.name, c.subject, c.detail)
-            }
-            (Outcome::Unconfirmed, _, Some(c)) => {
-                format!("UNCONFIRMED ({counts}): not valid yet, {} of {}: {}", c.name, c.subject, c.detail)
-            }
+            (Outcome::Invalid, Some(c), _) => format!(
+                "INVALID ({counts}): first failed check {} of {}: {}",
+                printable(&c.name),
+                printable(&c.subject.to_string()),
+                printable(&c.detail)
+            ),
+            (Outcome::Unconfirmed, _, Some(c)) => format!(
+                "UNCONFIRMED ({counts}): not valid yet, {} of {}: {}",
+                printable(&c.name),
+                printable(&c.subject.to_string()),
+                printable(&c.detail)
+            ),
             _ => format!("VALID ({counts})"),
         }
     }
@@ -265,7 +280,13 @@ impl Report {
                 Status::Unconfirmed => "WAIT",
                 Status::Skipped => "skip",
             };
-            out.push_str(&format!("{status}  {:<23}  {:<12} {}  {}\n", c.name, c.subject.kind, c.subject.id, c.detail));
+            out.push_str(&format!(
+                "{status}  {:<23}  {:<12} {}  {}\n",
+                printable(&c.name),
+                printable(&c.subject.kind),
+                printable(&c.subject.id),
+                printable(&c.detail)
+            ));
         }
         out.push_str(&self.summary());
         out.push('\n');
@@ -276,10 +297,17 @@ impl Report {
     pub fn to_json(&self) -> Value {
         json!({
             "outcome": self.outcome,
+            "subject": self.subject,
             "firstFailure": self.first_failure(),
             "checks": self.checks,
         })
     }
+}
+
+/// `s` with control characters escaped: text from a bundle must not move the terminal's
+/// cursor or rewrite earlier lines of the report.
+fn printable(s: &str) -> String {
+    if s.chars().any(char::is_control) { s.chars().flat_map(char::escape_default).collect() } else { s.to_owned() }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -343,7 +371,11 @@ pub async fn verify_bundle(bundle: &Bundle, opts: &VerifyOptions) -> Report {
     let decoded: Vec<Decoded<'_>> = bundle.records.iter().map(decode).collect();
     let by_ref: HashMap<&RecordRef, &Decoded<'_>> = decoded.iter().map(|d| (&d.reference, d)).collect();
 
-    checks.push("bundle", &token_ref, check_bundle(bundle, &decoded, by_ref.get(&token_ref).copied()));
+    checks.push(
+        "bundle",
+        &token_ref,
+        check_bundle(bundle, &decoded, by_ref.get(&token_ref).copied(), opts.expected_subject.as_ref()),
+    );
 
     // The certificate digests the bundle states, for the signed ingredient lists (each is
     // compared with its bytes by that record's `certificate.digest`).
@@ -356,7 +388,7 @@ pub async fn verify_bundle(bundle: &Bundle, opts: &VerifyOptions) -> Report {
 
     check_lineage(&mut checks, bundle, &decoded, &by_ref, &token_ref);
     check_zk(&mut checks, bundle, &by_ref, &token_ref, opts).await;
-    Report::from_checks(checks.list)
+    Report::from_checks(bundle.subject.clone(), checks.list)
 }
 
 fn decode(record: &EvidenceRecord) -> Decoded<'_> {
@@ -365,7 +397,12 @@ fn decode(record: &EvidenceRecord) -> Decoded<'_> {
     Decoded { record, reference: record.reference(), canonical, value }
 }
 
-fn check_bundle(bundle: &Bundle, decoded: &[Decoded<'_>], token: Option<&Decoded<'_>>) -> Result<String, String> {
+fn check_bundle(
+    bundle: &Bundle,
+    decoded: &[Decoded<'_>],
+    token: Option<&Decoded<'_>>,
+    expected: Option<&(i64, String, String)>,
+) -> Result<String, String> {
     let mut seen = HashSet::new();
     for d in decoded {
         if !seen.insert(&d.reference) {
@@ -379,6 +416,16 @@ fn check_bundle(bundle: &Bundle, decoded: &[Decoded<'_>], token: Option<&Decoded
         return Err("the subject token's canonical record cannot be read".into());
     };
     let s = &bundle.subject;
+    if let Some((chain, contract, token_id)) = expected
+        && (s.chain_id != *chain
+            || !s.contract.eq_ignore_ascii_case(contract.trim())
+            || s.token_id.trim_start_matches('0') != token_id.trim().trim_start_matches('0'))
+    {
+        return Err(format!(
+            "the bundle is about token {} of {} on chain {}, not the token asked for ({token_id} of {contract} on chain {chain})",
+            s.token_id, s.contract, s.chain_id
+        ));
+    }
     if payload["chainId"].as_i64() != Some(s.chain_id) {
         return Err(format!("the token record is on chain {}, not {}", payload["chainId"], s.chain_id));
     }
@@ -513,7 +560,7 @@ async fn check_record(
                     Ok(format!(
                         "batch {batch} (seq {}..{}) confirmed in block {block}, transaction {tx}, contract {} on chain {}",
                         a.first_seq,
-                        a.first_seq + a.size - 1,
+                        i128::from(a.first_seq) + i128::from(a.size) - 1,
                         a.contract,
                         a.chain_id
                     )),
@@ -540,9 +587,16 @@ async fn check_record(
         },
     };
 
-    // anchor.chain
+    // anchor.chain: only an anchor read back from the chain, at a contract the verifier was
+    // told is the registry's, makes the entry valid (anyone can deploy a contract and anchor
+    // any leaves on it, and a status event has no certificate: its anchor is its proof).
     match (&opts.rpc_url, confirmed) {
-        (None, _) => checks.with("anchor.chain", me, Status::Skipped, "no RPC URL given: not compared with the chain"),
+        (None, _) => checks.with(
+            "anchor.chain",
+            me,
+            Status::Unconfirmed,
+            "not compared with the chain (no RPC URL given): the anchor is the bundle's own claim",
+        ),
         (Some(_), None) => checks.with("anchor.chain", me, Status::Unconfirmed, "no confirmed anchor to look up"),
         (Some(rpc), Some(a)) => {
             let result = match chain_cache.get(a) {
@@ -556,7 +610,18 @@ async fn check_record(
                     result
                 }
             };
-            checks.push("anchor.chain", me, result);
+            match (result, &opts.contract) {
+                (Ok(detail), None) => checks.with(
+                    "anchor.chain",
+                    me,
+                    Status::Unconfirmed,
+                    format!(
+                        "{detail}; but that contract is only the bundle's claim: give the registry's contract \
+                         address to pin it"
+                    ),
+                ),
+                (result, _) => checks.push("anchor.chain", me, result),
+            }
         }
     }
 }
@@ -775,7 +840,7 @@ fn check_inclusion(leaf: Option<[u8; 32]>, seq: i64, proof: &Value, anchor: &Evi
             "the proof is for index {}, but seq {seq} of a batch from {} is index {}",
             proof.index,
             anchor.first_seq,
-            seq - anchor.first_seq
+            i128::from(seq) - i128::from(anchor.first_seq)
         ));
     }
     let size = u64::try_from(anchor.size).map_err(|_| format!("the anchor's size {} is negative", anchor.size))?;

@@ -23,13 +23,15 @@ fn zk_verifier() -> ZkCheck {
     ZkCheck::Verify(Arc::new(ProofVerifier::new(crate::zk::python(), dir)))
 }
 
-/// Trust the dev CA; consult the chain at `rpc` when given; no zk verifier.
-fn options(rpc: Option<&str>) -> VerifyOptions {
+/// Trust the dev CA; read the anchors back from the chain (RPC URL, the registry's contract)
+/// when given; no zk verifier.
+fn options(chain: Option<(&str, &str)>) -> VerifyOptions {
     VerifyOptions {
         trust_anchors: Some(trust_anchors()),
         allow_untrusted: false,
-        rpc_url: rpc.map(str::to_owned),
-        contract: None,
+        rpc_url: chain.map(|(rpc, _)| rpc.to_owned()),
+        contract: chain.map(|(_, contract)| contract.to_owned()),
+        expected_subject: None,
         zk: ZkCheck::Skip,
     }
 }
@@ -82,6 +84,8 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let contract = client.contract_address().expect("deployed");
     let rpc = anvil.endpoint();
     let app = TestApp::spawn_anchored(backend, &rpc, &key, contract).await;
+    let registry_contract = format!("{contract:#x}");
+    let on_chain = Some((rpc.as_str(), registry_contract.as_str()));
 
     // Lineage: licence, raw → clean datasets, v1 on raw, v2 retrained from v1 on clean (v2's
     // weights are the fixture model, so it gets a circuit).
@@ -115,7 +119,7 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
 
     // Before the token's batch is anchored: nothing false, but not valid either.
     let pending = bundle(&app, 7).await;
-    let report = verify_bundle(&pending, &options(Some(&rpc))).await;
+    let report = verify_bundle(&pending, &options(on_chain)).await;
     assert_eq!(report.outcome, Outcome::Unconfirmed, "{}", report.to_text());
     assert_eq!(report.count(Status::Failed), 0, "{}", report.to_text());
     assert_eq!(report.check("log.inclusion", "token", &token).expect("check").status, Status::Unconfirmed);
@@ -154,7 +158,7 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     assert_eq!(kinds, expected);
 
     // Everything checks out: certificates trusted, leaves included, anchors on chain, the proof.
-    let mut full = options(Some(&rpc));
+    let mut full = options(on_chain);
     full.zk = zk_verifier();
     let report = verify_bundle(&b, &full).await;
     assert_eq!(report.outcome, Outcome::Valid, "{}", report.to_text());
@@ -175,7 +179,27 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let untrusted = VerifyOptions { trust_anchors: None, ..options(None) };
     fails_at(&verify_bundle(&b, &untrusted).await, "certificate.signature", "token", &token);
 
-    let offline = options(Some(&rpc));
+    let offline = options(on_chain);
+
+    // Anchors not read back from the chain, or read at a contract nobody vouched for, leave
+    // the bundle unconfirmed: anyone can deploy a contract and anchor anything on it.
+    for (opts, what) in [
+        (options(None), "without the chain"),
+        (VerifyOptions { contract: None, ..options(on_chain) }, "without the registry's contract"),
+    ] {
+        let report = verify_bundle(&b, &opts).await;
+        assert_eq!(report.outcome, Outcome::Unconfirmed, "{what}: {}", report.to_text());
+        assert_eq!(report.count(Status::Failed), 0, "{what}: {}", report.to_text());
+        assert_eq!(report.check("anchor.chain", "token", &token).expect("check").status, Status::Unconfirmed);
+    }
+
+    // The bundle must be about the token asked for.
+    let asked = |token_id: &str| VerifyOptions {
+        expected_subject: Some((CHAIN, CONTRACT.to_lowercase(), token_id.to_owned())),
+        ..options(on_chain)
+    };
+    assert_eq!(verify_bundle(&b, &asked("007")).await.outcome, Outcome::Valid);
+    fails_at(&verify_bundle(&b, &asked("8")).await, "bundle", "token", &token);
 
     // One byte of a record (a dataset two steps upstream).
     let mut t = b.clone();
@@ -211,8 +235,8 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let a = record(&mut t, "token", &token).anchor.as_mut().expect("anchor");
     (a.tx_hash, a.block_number, a.batch_id) = (other.tx_hash, other.block_number, other.batch_id);
     let no_chain = verify_bundle(&t, &options(None)).await;
-    assert_eq!(no_chain.outcome, Outcome::Valid, "without the chain the forgery is consistent");
-    assert_eq!(no_chain.check("anchor.chain", "token", &token).expect("check").status, Status::Skipped);
+    assert_eq!(no_chain.outcome, Outcome::Unconfirmed, "without the chain the forgery is consistent, not valid");
+    assert_eq!(no_chain.count(Status::Failed), 0);
     fails_at(&verify_bundle(&t, &offline).await, "anchor.chain", "token", &token);
 
     // A wrong contract address: another deployment of the same contract on the same chain.
@@ -220,11 +244,10 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let other_contract = other_client.deploy().await.expect("second deployment");
     let mut t = b.clone();
     record(&mut t, "token", &token).anchor.as_mut().expect("anchor").contract = format!("{other_contract:#x}");
-    fails_at(&verify_bundle(&t, &offline).await, "anchor.chain", "token", &token);
+    let unpinned = VerifyOptions { contract: None, ..options(on_chain) };
+    fails_at(&verify_bundle(&t, &unpinned).await, "anchor.chain", "token", &token);
     // Told the registry's contract, the verifier refuses another one before asking the chain.
-    let pinned = VerifyOptions { contract: Some(format!("{contract:#x}")), ..options(None) };
-    assert_eq!(verify_bundle(&b, &pinned).await.outcome, Outcome::Valid);
-    fails_at(&verify_bundle(&t, &pinned).await, "anchor", "token", &token);
+    fails_at(&verify_bundle(&t, &offline).await, "anchor", "token", &token);
 
     // A changed zk proof byte: the proof record no longer is the token's, and EZKL rejects it.
     let mut t = b.clone();
@@ -234,6 +257,12 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let report = verify_bundle(&t, &with_zk).await;
     fails_at(&report, "zk.record", "token", &token);
     assert_eq!(report.check("zk.proof", "token", &token).expect("zk.proof").status, Status::Failed);
+
+    // Text from a bundle cannot rewrite the report on a terminal.
+    let mut t = b.clone();
+    record(&mut t, "dataset", &raw).id = format!("{raw}\r\u{1b}[2KVALID");
+    let text = verify_bundle(&t, &offline).await.to_text();
+    assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text}");
 
     // A lineage record removed from the bundle: the certificates that name its certificate
     // and the records that refer to it fail.
@@ -255,20 +284,25 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let ca = test_data_dir().join("ca").join("ca.pem");
     let good = dir.path().join("evidence.json");
     std::fs::write(&good, doc.to_string()).expect("write bundle");
-    let run = |file: &std::path::Path, json: bool| {
+    let run_with = |file: &std::path::Path, json: bool, extra: &[&str]| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_provreg"));
         cmd.arg("verify").arg(file).arg("--trust").arg(&ca).arg("--rpc").arg(&rpc);
-        cmd.arg("--contract").arg(format!("{contract:#x}"));
+        cmd.arg("--contract").arg(&registry_contract).args(extra);
         cmd.arg("--python").arg(crate::zk::python()).current_dir(dir.path());
         if json {
             cmd.arg("--json");
         }
         cmd.output().expect("provreg verify runs")
     };
-    let out = run(&good, true);
+    let run = |file: &std::path::Path, json: bool| run_with(file, json, &[]);
+    let out = run_with(&good, true, &["--token", &format!("{CHAIN}/{CONTRACT}/7")]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert_eq!(report["outcome"], "valid");
+    assert_eq!(report["subject"]["tokenId"], "7");
+    let other_token = run_with(&good, false, &["--token", &format!("{CHAIN}/{CONTRACT}/8"), "--no-zk"]);
+    assert_eq!(other_token.status.code(), Some(1), "a bundle about another token is refused");
+    assert!(String::from_utf8_lossy(&other_token.stdout).contains("first failed check bundle"));
     assert!(
         report["checks"].as_array().expect("checks").iter().any(|c| c["name"] == "zk.proof" && c["status"] == "passed")
     );
