@@ -20,6 +20,7 @@
 //! | `anchor.chain` | record | with an RPC URL: the chain ID is the anchor's, the contract's stored commitment of the batch is SHA-256(0x02 ‖ root ‖ size), and the stated transaction emitted `Anchored` with that batch, root, first seq and size in the stated block; unconfirmed without an RPC URL or without the registry's contract address pinned |
 //! | `lineage` | record | every record its canonical payload references is in the bundle (token: model version and circuit; circuit: model version; model version: licence, parent, training datasets; dataset: licence, sources; status event: its record), and the record is upstream of the token |
 //! | `lineage.edges` | bundle | the stated edges are exactly those the canonical records make |
+//! | `status` | bundle | always passes: reports `active`, or `affected` with the records whose latest status event in the bundle deprecates, revokes or withdraws them |
 //! | `zk.record` | token | the proof record's canonical SHA-256 is the token record's `proof.digest`, with the same system, version and model commitment |
 //! | `zk.circuit` | token | the circuit is the token's and its model version's, its commitment is SHA-256(onnx ‖ settings ‖ vk) with the ONNX hash the model version's weights hash, and the proof is for it |
 //! | `zk.files` | token | the settings, verifying key and SRS hash to the circuit record's digests |
@@ -191,6 +192,9 @@ pub enum Outcome {
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub outcome: Outcome,
+    /// `active`, or `affected` when a record in the token's lineage is deprecated, revoked
+    /// or withdrawn (by the status events in the bundle).
+    pub provenance_status: String,
     /// The token the bundle says it is about (checked against the token's signed record by
     /// the `bundle` check).
     pub subject: super::bundle::BundleSubject,
@@ -206,7 +210,7 @@ impl Report {
         } else {
             Outcome::Valid
         };
-        Self { outcome, subject, checks }
+        Self { outcome, provenance_status: "active".into(), subject, checks }
     }
 
     /// Whether every claim checked out and is anchored.
@@ -266,8 +270,16 @@ impl Report {
                 printable(&c.subject.to_string()),
                 printable(&c.detail)
             ),
+            _ if self.provenance_status != "active" => {
+                format!("VALID ({counts}); provenance {}", self.status_detail().unwrap_or_default())
+            }
             _ => format!("VALID ({counts})"),
         }
+    }
+
+    /// The `status` check's description, when there is one.
+    fn status_detail(&self) -> Option<String> {
+        self.checks.iter().find(|c| c.name == "status").map(|c| printable(&c.detail))
     }
 
     /// The readable report: one line per check, then the summary.
@@ -297,6 +309,7 @@ impl Report {
     pub fn to_json(&self) -> Value {
         json!({
             "outcome": self.outcome,
+            "provenanceStatus": self.provenance_status,
             "subject": self.subject,
             "firstFailure": self.first_failure(),
             "checks": self.checks,
@@ -387,8 +400,51 @@ pub async fn verify_bundle(bundle: &Bundle, opts: &VerifyOptions) -> Report {
     }
 
     check_lineage(&mut checks, bundle, &decoded, &by_ref, &token_ref);
+    let (provenance_status, detail) = lineage_status(&decoded);
+    checks.push("status", &token_ref, Ok(detail));
     check_zk(&mut checks, bundle, &by_ref, &token_ref, opts).await;
-    Report::from_checks(bundle.subject.clone(), checks.list)
+    let mut report = Report::from_checks(bundle.subject.clone(), checks.list);
+    report.provenance_status = provenance_status.to_owned();
+    report
+}
+
+/// The token's provenance status from the bundle's status events: `affected` when the
+/// latest event of any record in its lineage is not `active` (deprecated, revoked,
+/// withdrawn), else `active`; with a description of what affects it. Only the events the
+/// bundle holds are known (see the README on what a bundle cannot prove).
+fn lineage_status(decoded: &[Decoded<'_>]) -> (&'static str, String) {
+    // Latest event per record, by registration time then ID (UUIDv7, time-ordered).
+    let mut latest: std::collections::BTreeMap<(String, String), (String, String, String, String)> =
+        std::collections::BTreeMap::new();
+    for d in decoded.iter().filter(|d| d.record.kind == "statusEvent") {
+        let Some(p) = d.payload() else { continue };
+        let at = d.value.as_ref().and_then(|v| v["registeredAt"].as_str()).unwrap_or_default().to_owned();
+        let key =
+            (p["subjectKind"].as_str().unwrap_or("?").to_owned(), p["subject"].as_str().unwrap_or("?").to_owned());
+        let order = (at, d.record.id.clone());
+        let entry = (
+            order.0.clone(),
+            order.1.clone(),
+            p["status"].as_str().unwrap_or("?").to_owned(),
+            p["reason"].as_str().unwrap_or_default().to_owned(),
+        );
+        match latest.get(&key) {
+            Some(existing) if (existing.0.as_str(), existing.1.as_str()) >= (order.0.as_str(), order.1.as_str()) => {}
+            _ => {
+                latest.insert(key, entry);
+            }
+        }
+    }
+    let affecting: Vec<String> = latest
+        .iter()
+        .filter(|(_, (_, _, status, _))| status != "active")
+        .map(|((kind, id), (_, _, status, reason))| format!("{kind} {id} {status} ({reason})"))
+        .collect();
+    if affecting.is_empty() {
+        ("active", "active: no record in the token's lineage is deprecated, revoked or withdrawn".into())
+    } else {
+        ("affected", format!("affected: {}", affecting.join("; ")))
+    }
 }
 
 fn decode(record: &EvidenceRecord) -> Decoded<'_> {

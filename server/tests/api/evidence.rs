@@ -163,6 +163,11 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let report = verify_bundle(&b, &full).await;
     assert_eq!(report.outcome, Outcome::Valid, "{}", report.to_text());
     assert_eq!(report.exit_code(), 0);
+    // Valid evidence of a token whose lineage has a deprecated version: said, not hidden.
+    assert_eq!(report.provenance_status, "affected");
+    let status = report.check("status", "token", &token).expect("status check");
+    assert!(status.detail.contains(&format!("modelVersion {v1} deprecated (superseded)")), "{}", status.detail);
+    assert!(report.summary().contains("provenance affected"), "{}", report.summary());
     for r in &b.records {
         for name in ["record.digest", "log.leaf", "log.inclusion", "anchor", "anchor.chain", "lineage"] {
             assert_eq!(report.check(name, &r.kind, &r.id).expect(name).status, Status::Passed, "{name} of {}", r.kind);
