@@ -269,16 +269,16 @@ async fn token_evidence(
             return json_error(status, &e.to_string());
         }
     }
-    let Ok(chain) = chain.parse::<i64>() else {
-        return json_error(StatusCode::NOT_FOUND, "the chain ID is not a number");
+    let token = match find_token(&state, &chain, &contract, &token).await {
+        Ok(t) => t,
+        Err(resp) => return resp,
     };
-    match state.registry.evidence_for_token(chain, &contract, &token).await {
-        Ok(Some(bundle)) => Response::builder()
+    match state.registry.evidence_of(token).await {
+        Ok(bundle) => Response::builder()
             .content_type("application/json")
             // Anchors get confirmed and statuses change: caches revalidate.
             .header("cache-control", "no-cache")
             .body(bundle.to_value().to_string()),
-        Ok(None) => json_error(StatusCode::NOT_FOUND, "no such token"),
         Err(e) => {
             tracing::error!(error = %e, "building an evidence bundle");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

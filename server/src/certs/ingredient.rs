@@ -8,7 +8,6 @@ use base64::Engine as _;
 use c2pa::Reader;
 use c2pa::assertions::DataHash;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::assertions::LABEL_RECORD;
 use super::error::{CertError, Result};
@@ -58,15 +57,19 @@ impl IngredientCache {
 
 /// Validates an ingredient's manifest store (or reuses a recent check of the same
 /// bytes) and turns it into a C2PA ingredient carrying the whole store and the
-/// validation results.
-pub(crate) fn prepare(identity: &SigningIdentity, ingredient: &Ingredient<'_>, id: &str) -> Result<c2pa::Ingredient> {
+/// validation results. `digest` is the SHA-256 of the store.
+pub(crate) fn prepare(
+    identity: &SigningIdentity,
+    ingredient: &Ingredient<'_>,
+    digest: &[u8; 32],
+    id: &str,
+) -> Result<c2pa::Ingredient> {
     let fail = |reason: String| CertError::Ingredient { title: ingredient.title.clone(), reason };
-    let key: [u8; 32] = Sha256::digest(ingredient.manifest_store).into();
-    let check = match identity.ingredient_checks.get(&key) {
+    let check = match identity.ingredient_checks.get(digest) {
         Some(check) => check,
         None => {
             let check = Arc::new(check(identity, ingredient.manifest_store).map_err(fail)?);
-            identity.ingredient_checks.put(key, Arc::clone(&check));
+            identity.ingredient_checks.put(*digest, Arc::clone(&check));
             check
         }
     };
@@ -96,9 +99,10 @@ pub(crate) fn prepare(identity: &SigningIdentity, ingredient: &Ingredient<'_>, i
 
 /// An ingredient referred to by the SHA-256 of its manifest store, without copying the
 /// store: for stores above the identity's embedding limit. Nothing is validated (there is
-/// nothing to carry); the reference is the digest, which the registry's log commits to.
-pub(crate) fn reference(ingredient: &Ingredient<'_>, id: &str) -> Result<c2pa::Ingredient> {
-    let digest = hex::encode(Sha256::digest(ingredient.manifest_store));
+/// nothing to carry); the reference is the digest (SHA-256 of the store), which the
+/// registry's log commits to.
+pub(crate) fn reference(ingredient: &Ingredient<'_>, digest: &[u8; 32], id: &str) -> Result<c2pa::Ingredient> {
+    let digest = hex::encode(digest);
     Ok(c2pa::Ingredient::from_json(&serde_json::to_string(&json!({
         "title": ingredient.title,
         "relationship": ingredient.relation.as_c2pa(),

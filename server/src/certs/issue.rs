@@ -104,16 +104,17 @@ fn build(identity: &SigningIdentity, req: &CertificateRequest<'_>) -> Result<(Bu
     let mut listed = Vec::with_capacity(req.ingredients.len());
     for (index, ingredient) in req.ingredients.iter().enumerate() {
         let id = format!("ingredient-{index}");
+        let digest: [u8; 32] = Sha256::digest(ingredient.manifest_store).into();
         let embedded = ingredient.manifest_store.len() <= identity.embed_limit;
         builder.add_ingredient(if embedded {
-            super::ingredient::prepare(identity, ingredient, &id)?
+            super::ingredient::prepare(identity, ingredient, &digest, &id)?
         } else {
-            super::ingredient::reference(ingredient, &id)?
+            super::ingredient::reference(ingredient, &digest, &id)?
         });
         listed.push(json!({
             "title": ingredient.title,
             "relationship": ingredient.relation.as_c2pa(),
-            "certificateSha256": hex::encode(Sha256::digest(ingredient.manifest_store)),
+            "certificateSha256": hex::encode(digest),
             "boundSha256": hex::encode(ingredient.bound_sha256),
             "embedded": embedded,
         }));

@@ -914,8 +914,8 @@ fn url(client: &Client, path: &str) -> String {
     format!("{}{path}", client.base())
 }
 
-/// The `ProofRecordInput` of `record`.
-fn proof_input(record: &ProofRecord) -> Value {
+/// The `ProofRecordInput` (GraphQL `registerToken`) of `record`.
+pub fn proof_input(record: &ProofRecord) -> Value {
     json!({
         "system": record.system,
         "systemVersion": record.system_version,

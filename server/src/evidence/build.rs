@@ -4,7 +4,9 @@ use std::collections::{BTreeSet, HashMap};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use provreg_anchor::{BatchTree, InclusionProof, proof_from_levels};
-use provreg_entities::{anchor, anchor_tree, certificate, dataset, license, log_entry, model_version, status_event};
+use provreg_entities::{
+    anchor, anchor_tree, certificate, dataset, license, log_entry, model_version, status_event, token,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -39,7 +41,14 @@ impl Registry {
     /// registered. Read from the database as it is now: entries not yet anchored have no
     /// inclusion proof and no anchor.
     pub async fn evidence_for_token(&self, chain_id: i64, contract: &str, token_id: &str) -> AppResult<Option<Bundle>> {
-        let Some(token) = self.token_by_key(chain_id, contract, token_id).await? else { return Ok(None) };
+        match self.token_by_key(chain_id, contract, token_id).await? {
+            Some(token) => Ok(Some(self.evidence_of(token).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The evidence bundle of `token` (see [`Self::evidence_for_token`]).
+    pub async fn evidence_of(&self, token: token::Model) -> AppResult<Bundle> {
         let circuit = self.circuit(token.circuit_id).await?.ok_or_else(|| missing("the circuit", token.id))?;
         let files = self.circuit_files(circuit.id).await?.ok_or_else(|| missing("the circuit files", circuit.id))?;
         let proof_row =
@@ -174,7 +183,7 @@ impl Registry {
 
         let settings = String::from_utf8(files.settings)
             .map_err(|_| AppError::Internal(format!("the settings of circuit {} are not UTF-8", circuit.id)))?;
-        Ok(Some(Bundle {
+        Ok(Bundle {
             version: BUNDLE_VERSION,
             subject: BundleSubject {
                 chain_id: token.chain_id,
@@ -193,7 +202,7 @@ impl Registry {
                     srs: B64.encode(&files.srs),
                 },
             },
-        }))
+        })
     }
 
     /// The certificates of `subjects`, by subject.

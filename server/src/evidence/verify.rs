@@ -34,8 +34,8 @@
 //! the proof without a verifier, certificates of status events, which have none). The bundle
 //! is [`Outcome::Valid`] when nothing failed and nothing is unconfirmed, so only with an RPC
 //! URL and the registry's contract address.
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -134,11 +134,6 @@ impl ProofVerifier {
         .await;
         let _ = tokio::fs::remove_dir_all(&dir).await;
         result
-    }
-
-    /// The directory its files go under.
-    pub fn work_dir(&self) -> &Path {
-        &self.work_dir
     }
 }
 
@@ -414,31 +409,28 @@ pub async fn verify_bundle(bundle: &Bundle, opts: &VerifyOptions) -> Report {
 /// bundle holds are known (see the README on what a bundle cannot prove).
 fn lineage_status(decoded: &[Decoded<'_>]) -> (&'static str, String) {
     // Latest event per record, by registration time then ID (UUIDv7, time-ordered).
-    let mut latest: std::collections::BTreeMap<(String, String), (String, String, String, String)> =
-        std::collections::BTreeMap::new();
+    fn text(v: &Value) -> &str {
+        v.as_str().unwrap_or("?")
+    }
+    // (kind, id) of a record → ((registeredAt, event ID), status, reason) of its latest event.
+    type Latest<'a> = BTreeMap<(&'a str, &'a str), ((&'a str, &'a str), &'a str, &'a str)>;
+    let mut latest: Latest<'_> = BTreeMap::new();
     for d in decoded.iter().filter(|d| d.record.kind == "statusEvent") {
-        let Some(p) = d.payload() else { continue };
-        let at = d.value.as_ref().and_then(|v| v["registeredAt"].as_str()).unwrap_or_default().to_owned();
-        let key =
-            (p["subjectKind"].as_str().unwrap_or("?").to_owned(), p["subject"].as_str().unwrap_or("?").to_owned());
-        let order = (at, d.record.id.clone());
-        let entry = (
-            order.0.clone(),
-            order.1.clone(),
-            p["status"].as_str().unwrap_or("?").to_owned(),
-            p["reason"].as_str().unwrap_or_default().to_owned(),
+        let (Some(value), Some(p)) = (d.value.as_ref(), d.payload()) else { continue };
+        let record = (text(&p["subjectKind"]), text(&p["subject"]));
+        let event = (
+            (text(&value["registeredAt"]), d.record.id.as_str()),
+            text(&p["status"]),
+            p["reason"].as_str().unwrap_or_default(),
         );
-        match latest.get(&key) {
-            Some(existing) if (existing.0.as_str(), existing.1.as_str()) >= (order.0.as_str(), order.1.as_str()) => {}
-            _ => {
-                latest.insert(key, entry);
-            }
+        if latest.get(&record).is_none_or(|seen| seen.0 < event.0) {
+            latest.insert(record, event);
         }
     }
     let affecting: Vec<String> = latest
         .iter()
-        .filter(|(_, (_, _, status, _))| status != "active")
-        .map(|((kind, id), (_, _, status, reason))| format!("{kind} {id} {status} ({reason})"))
+        .filter(|(_, (_, status, _))| *status != "active")
+        .map(|((kind, id), (_, status, reason))| format!("{kind} {id} {status} ({reason})"))
         .collect();
     if affecting.is_empty() {
         ("active", "active: no record in the token's lineage is deprecated, revoked or withdrawn".into())

@@ -6,8 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use provreg_anchor::ChainClient;
-use provreg_anchor::devchain::Anvil;
 use provreg_server::collection::{AnchorReport, RunOptions, Spec, TokenResult, run};
 use serde_json::json;
 
@@ -181,25 +179,8 @@ async fn a_collection_is_registered_once_and_a_second_run_skips_it(app: TestApp)
     assert_eq!(counts().await, before);
 }
 
-/// A chain with a deployed contract, or `None` (with a message) where no anvil is installed
-/// and this is not CI.
-async fn chain() -> Option<(Anvil, String, ChainClient)> {
-    let anvil = match Anvil::spawn() {
-        Ok(a) => a,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("SKIPPED: {e} (scripts/test installs it)");
-            return None;
-        }
-        Err(e) => panic!("{e}"),
-    };
-    let key = anvil.private_key_hex(0).expect("dev key");
-    let mut client = ChainClient::connect(&anvil.endpoint(), &key, None, 1).expect("client");
-    client.deploy().await.expect("deploy");
-    Some((anvil, key, client))
-}
-
 async fn a_run_waits_for_its_anchors(backend: Backend) {
-    let Some((anvil, key, client)) = chain().await else { return };
+    let Some((anvil, key, client)) = crate::anchoring::chain(None, 0).await else { return };
     let contract = client.contract_address().expect("deployed");
     let app = TestApp::spawn_anchored(backend, &anvil.endpoint(), &key, contract).await;
     parents(&app).await;

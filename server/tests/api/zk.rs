@@ -10,6 +10,7 @@ use provreg_prover_client::{
     Circuit, EzklBackend, EzklConfig, ProofRecord, Prover, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
     build_fixture_model_variant, default_venv_name, ensure_venv,
 };
+use provreg_server::collection::run::proof_input;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -176,20 +177,6 @@ pub async fn circuit_input(version: &str) -> Value {
         "settings": String::from_utf8(read(SETTINGS_FILE)).expect("settings are UTF-8"),
         "verifyingKey": b64(read(VK_FILE)),
         "srs": b64(read(SRS_FILE)),
-    })
-}
-
-/// The `ProofRecordInput` of `record`.
-pub fn proof_input(record: &ProofRecord) -> Value {
-    json!({
-        "system": record.system,
-        "systemVersion": record.system_version,
-        "vkSha256": record.vk_sha256,
-        "settingsSha256": record.settings_sha256,
-        "modelCommitment": record.model_commitment,
-        "publicInputs": record.public_inputs,
-        "publicOutputs": record.public_outputs,
-        "proof": hex::encode(&record.proof),
     })
 }
 
