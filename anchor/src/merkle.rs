@@ -32,7 +32,7 @@ const COMMITMENT_PREFIX: u8 = 0x02;
 
 /// The leaf of one log entry:
 /// `SHA-256("provreg/log-leaf/v1" || u64be(len(kind)) || kind || record_digest || certificate_digest)`,
-/// where `kind` is the record kind as UTF-8 (e.g. `model_version`). The tag has a fixed length
+/// where `kind` is the record kind as UTF-8 (e.g. `modelVersion`, `provreg_schema::RecordKind`'s string form). The tag has a fixed length
 /// and the kind is length-prefixed, so no two inputs share an encoding.
 pub fn log_leaf(kind: &str, record_digest: &Digest, certificate_digest: &Digest) -> Digest {
     let kind = kind.as_bytes();

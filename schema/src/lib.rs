@@ -2,11 +2,13 @@
 
 mod canonical;
 mod error;
+mod record_kind;
 mod validate;
 
 pub use canonical::{CanonicalRecord, canonicalize};
 pub use error::{Error, Result, Violation};
-pub use validate::{PayloadKind, Validators};
+pub use record_kind::{RecordKind, UnknownRecordKind};
+pub use validate::Validators;
 
 /// The exported GraphQL SDL of the full API, kept equal to the server's schema by a test.
 pub const GRAPHQL_SDL: &str = include_str!("../schema.graphql");

@@ -1,24 +1,10 @@
 use jsonschema::Validator;
 use serde_json::Value;
 
-use crate::{Error, Result, Violation};
+use crate::{Error, RecordKind, Result, Violation};
 
-/// The kinds of payload the API accepts, each with its JSON Schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PayloadKind {
-    License,
-    Dataset,
-    ModelVersion,
-    StatusEvent,
-    Circuit,
-    Token,
-}
-
-impl PayloadKind {
-    /// Every payload kind.
-    pub const ALL: [PayloadKind; 6] =
-        [Self::License, Self::Dataset, Self::ModelVersion, Self::StatusEvent, Self::Circuit, Self::Token];
-
+/// Each record kind's payload has its JSON Schema.
+impl RecordKind {
     /// The schema's file name under `schema/json/`.
     pub fn file_name(self) -> &'static str {
         match self {
@@ -46,7 +32,7 @@ impl PayloadKind {
 
 /// Compiled validators for every payload kind; build once, share freely.
 pub struct Validators {
-    compiled: Vec<(PayloadKind, Validator)>,
+    compiled: Vec<(RecordKind, Validator)>,
 }
 
 impl std::fmt::Debug for Validators {
@@ -58,8 +44,8 @@ impl std::fmt::Debug for Validators {
 impl Validators {
     /// Compiles the bundled schemas (draft 2020-12, formats checked).
     pub fn new() -> Result<Self> {
-        let mut compiled = Vec::with_capacity(PayloadKind::ALL.len());
-        for kind in PayloadKind::ALL {
+        let mut compiled = Vec::with_capacity(RecordKind::ALL.len());
+        for kind in RecordKind::ALL {
             let bad = |message: String| Error::BadSchema { name: kind.file_name(), message };
             let schema: Value = serde_json::from_str(kind.schema_text()).map_err(|e| bad(e.to_string()))?;
             let validator = jsonschema::options()
@@ -73,7 +59,7 @@ impl Validators {
     }
 
     /// Checks `payload` against the schema of `kind`; every violation is reported, sorted by pointer.
-    pub fn validate(&self, kind: PayloadKind, payload: &Value) -> Result<()> {
+    pub fn validate(&self, kind: RecordKind, payload: &Value) -> Result<()> {
         let Some((_, validator)) = self.compiled.iter().find(|(k, _)| *k == kind) else {
             return Err(Error::BadSchema { name: kind.file_name(), message: "not compiled".into() });
         };
@@ -115,7 +101,7 @@ mod tests {
         })
     }
 
-    fn violations(kind: PayloadKind, v: &Value) -> Vec<Violation> {
+    fn violations(kind: RecordKind, v: &Value) -> Vec<Violation> {
         match Validators::new().unwrap().validate(kind, v) {
             Err(Error::Invalid(v)) => v,
             other => panic!("expected violations, got {other:?}"),
@@ -125,14 +111,14 @@ mod tests {
     #[test]
     fn every_bundled_schema_compiles_and_accepts_a_good_license() {
         let v = Validators::new().unwrap();
-        v.validate(PayloadKind::License, &license()).unwrap();
+        v.validate(RecordKind::License, &license()).unwrap();
     }
 
     #[test]
     fn constrained_ai_training_needs_constraints() {
         let mut l = license();
         l["aiTraining"] = json!("constrained");
-        let v = violations(PayloadKind::License, &l);
+        let v = violations(RecordKind::License, &l);
         assert!(v.iter().any(|v| v.rule == "required" && v.message.contains("aiTrainingConstraints")), "{v:?}");
     }
 
@@ -140,9 +126,9 @@ mod tests {
     fn spdx_and_custom_are_exclusive() {
         let mut l = license();
         l["custom"] = json!({"summary": "x", "termsUri": "https://example.org/t"});
-        assert!(!violations(PayloadKind::License, &l).is_empty());
+        assert!(!violations(RecordKind::License, &l).is_empty());
         l.as_object_mut().unwrap().remove("spdxId");
-        Validators::new().unwrap().validate(PayloadKind::License, &l).unwrap();
+        Validators::new().unwrap().validate(RecordKind::License, &l).unwrap();
     }
 
     #[test]
@@ -152,7 +138,7 @@ mod tests {
             "recordCount": 3, "collectionPeriod": {"start": "2024-01-01", "end": "2024-02-01"},
             "license": "0190a7e4-0000-7000-8000-000000000000"
         });
-        let v = violations(PayloadKind::Dataset, &ds);
+        let v = violations(RecordKind::Dataset, &ds);
         assert_eq!(v[0].pointer, "/contentSha256");
         assert_eq!(v[0].rule, "pattern");
     }
@@ -164,7 +150,7 @@ mod tests {
             "recordCount": 3, "collectionPeriod": {"start": "2024-13-01", "end": "2024-02-01"},
             "license": "0190a7e4-0000-7000-8000-000000000000"
         });
-        let v = violations(PayloadKind::Dataset, &ds);
+        let v = violations(RecordKind::Dataset, &ds);
         assert_eq!(v[0].pointer, "/collectionPeriod/start");
         assert_eq!(v[0].rule, "format");
     }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use p256::ecdsa::signature::Signer;
 use p256::pkcs8::DecodePrivateKey;
-use provreg_server::certs::{
+use provreg_certs::{
     Action, CertificateRequest, Ingredient, IngredientRelation, SigningIdentity, Subject, init_dev_ca, inspect, issue,
 };
 use serde_json::json;
@@ -95,7 +95,7 @@ fn main() {
         })
         .collect();
     let warm_up_parent = &parents[0];
-    let child = |i: u64, parent: &(provreg_server::certs::IssuedCertificate, [u8; 32])| {
+    let child = |i: u64, parent: &(provreg_certs::IssuedCertificate, [u8; 32])| {
         let ingredient = Ingredient {
             title: "parent".into(),
             relation: IngredientRelation::ParentOf,
@@ -135,7 +135,7 @@ fn main() {
     println!("{:>6}  {:>14}  {:>12}  {:>18}  {:>12}", "depth", "limit: issue", "size", "no limit: issue", "size");
     let unlimited =
         SigningIdentity::from_pem_files(&paths.signer_chain, &paths.signer_key).unwrap().with_embed_limit(usize::MAX);
-    let mut heads: [Option<(provreg_server::certs::IssuedCertificate, [u8; 32])>; 2] = [None, None];
+    let mut heads: [Option<(provreg_certs::IssuedCertificate, [u8; 32])>; 2] = [None, None];
     for depth in 0..=100u64 {
         let mut line = format!("{depth:>6}");
         for (head, id) in heads.iter_mut().zip([&identity, &unlimited]) {

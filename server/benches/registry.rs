@@ -489,7 +489,7 @@ async fn run_backend(backend: &str, a: &Args) {
         (format!("{server}/{name}"), Some((admin, name)))
     };
     let data_dir = std::env::temp_dir().join(format!("provreg-bench-data-{}", std::process::id()));
-    provreg_server::certs::init_dev_ca(&data_dir.join("ca")).expect("dev CA");
+    provreg_certs::init_dev_ca(&data_dir.join("ca")).expect("dev CA");
     let config = Config { database_url: url.clone(), max_connections: 8, data_dir, ..Config::default() };
     let conn = db::connect(&url, config.max_connections).await.expect("connect");
     db::migrate(&conn).await.expect("migrate");

@@ -112,7 +112,7 @@ async fn main() {
         }
         None => (format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()), None),
     };
-    let ca = provreg_server::certs::init_dev_ca(&dir.path().join("ca")).unwrap();
+    let ca = provreg_certs::init_dev_ca(&dir.path().join("ca")).unwrap();
     let conn = provreg_server::db::connect(&url, 8).await.unwrap();
     provreg_server::db::migrate(&conn).await.unwrap();
     let signing =

@@ -8,7 +8,7 @@ use poem::http::{HeaderMap, StatusCode};
 use poem::middleware::SizeLimit;
 use poem::web::{Data, Html, Path};
 use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
-use provreg_schema::PayloadKind;
+use provreg_schema::RecordKind;
 
 use crate::auth::{self, Principal, Role};
 use crate::error::{AppError, publish_errors};
@@ -105,7 +105,7 @@ fn graphiql_audit() -> Html<String> {
 /// `GET /schemas/{file}`: the JSON Schemas payloads are checked against.
 #[handler]
 fn json_schema(Path(name): Path<String>) -> Response {
-    match PayloadKind::ALL.iter().find(|k| k.file_name() == name) {
+    match RecordKind::ALL.iter().find(|k| k.file_name() == name) {
         Some(kind) => kind.schema_text().with_content_type("application/schema+json").into_response(),
         None if name == "evidence-bundle.schema.json" => {
             provreg_schema::EVIDENCE_BUNDLE_SCHEMA.with_content_type("application/schema+json").into_response()

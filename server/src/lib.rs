@@ -2,7 +2,6 @@
 
 pub mod anchoring;
 pub mod auth;
-pub mod certs;
 pub mod collection;
 pub mod config;
 pub mod db;
@@ -37,7 +36,7 @@ pub fn signing(config: &Config) -> Result<service::seal::Signing, error::AppErro
         )));
     }
     Ok(service::seal::Signing::from_files(&chain, &key, anchors.exists().then_some(anchors.as_path()))?
-        .with_embed_limit(config.signing.embed_limit.unwrap_or(certs::DEFAULT_EMBED_LIMIT)))
+        .with_embed_limit(config.signing.embed_limit.unwrap_or(provreg_certs::DEFAULT_EMBED_LIMIT)))
 }
 
 /// The proof checker `config` asks for. With `dev` and no `prover.python`, the pinned

@@ -7,11 +7,12 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use provreg_anchor::ChainClient;
+use provreg_certs as certs;
 use provreg_server::anchoring::AnchorWorker;
 use provreg_server::auth::{self, Role};
 use provreg_server::config::Config;
 use provreg_server::service::Registry;
-use provreg_server::{BoundServer, certs, db, graphql, import};
+use provreg_server::{BoundServer, db, graphql, import};
 
 /// provreg: a provenance registry and lineage database for generative-AI assets.
 #[derive(Parser, Debug)]

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use provreg_server::certs::{
+use provreg_certs::{
     Action, CertificateRequest, Ingredient, IngredientRelation, IssuedCertificate, SigningIdentity, Subject,
     init_dev_ca, issue,
 };

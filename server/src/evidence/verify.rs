@@ -52,8 +52,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::bundle::{Bundle, EvidenceAnchor, EvidenceRecord, LineageEdge, RecordRef};
-use crate::certs::{self, CertificateView};
 use crate::service::seal::NO_CERTIFICATE;
+use provreg_certs::{self as certs, CertificateView};
 
 /// The label of the registry's record assertion in a certificate.
 const RECORD_ASSERTION: &str = "org.provreg.record";

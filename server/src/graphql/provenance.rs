@@ -6,8 +6,8 @@ use provreg_entities::{anchor, certificate, log_entry};
 use uuid::Uuid;
 
 use super::registry;
-use crate::certs;
 use crate::error::AppError;
+use provreg_certs as certs;
 
 /// A record's C2PA birth certificate: a manifest store signed by the registry and bound by
 /// data hash to the bytes the record describes.

@@ -225,11 +225,7 @@ impl Registry {
         Ok(nodes
             .iter()
             .filter_map(|node| {
-                let (kind, id) = match *node {
-                    NodeRef::License(id) => ("license", id),
-                    NodeRef::Dataset(id) => ("dataset", id),
-                    NodeRef::ModelVersion(id) => ("modelVersion", id),
-                };
+                let (kind, id) = (node.kind().as_str(), node.id());
                 let event = newest.remove(&id)?;
                 (event.status != "active" && event.subject_kind == kind).then_some(Affecting { kind, id, event })
             })

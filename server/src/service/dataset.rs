@@ -1,19 +1,19 @@
 //! Registering datasets and their derived-from edges.
 use provreg_entities::{dataset, dataset_derivation, license};
-use provreg_schema::PayloadKind;
+use provreg_schema::RecordKind;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use super::seal::{dataset_ingredients, digest_bytes};
 use super::{Registry, envelope, license_terms, now, parse_id, record_claim};
-use crate::certs::{Action, CertificateRequest, Subject};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::DatasetInput;
+use provreg_certs::{Action, CertificateRequest, Subject};
 
 impl Registry {
     /// Validates and stores a dataset descriptor. `(name, version)` is unique.
     pub async fn register_dataset(&self, input: &DatasetInput) -> AppResult<dataset::Model> {
-        let payload = self.validated_payload(PayloadKind::Dataset, input)?;
+        let payload = self.validated_payload(RecordKind::Dataset, input)?;
         if input.collection_period.end < input.collection_period.start {
             return Err(AppError::bad_input("/collectionPeriod/end", "order", "the period ends before it starts"));
         }
@@ -44,7 +44,7 @@ impl Registry {
         }
         let id = Uuid::now_v7();
         let at = now();
-        let record = envelope("dataset", id, at, &payload)?;
+        let record = envelope(RecordKind::Dataset, id, at, &payload)?;
         let claim = record_claim(&record)?;
         let model = dataset::Model {
             id,
@@ -76,7 +76,7 @@ impl Registry {
             license_terms: Some(license_terms(&self.db, license_id).await?),
             ingredients,
         };
-        let cert = self.issue_certificate("dataset", id, &request)?;
+        let cert = self.issue_certificate(RecordKind::Dataset, id, &request)?;
         let txn = self.db.begin().await?;
         dataset::Entity::insert(dataset::ActiveModel::from(model.clone()).reset_all())
             .exec_without_returning(&txn)
@@ -89,7 +89,7 @@ impl Registry {
             });
             dataset_derivation::Entity::insert_many(edges).exec_without_returning(&txn).await?;
         }
-        self.seal(&txn, "dataset", id, &model.digest, Some(cert)).await?;
+        self.seal(&txn, RecordKind::Dataset, id, &model.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(model)
     }

@@ -118,11 +118,7 @@ impl Registry {
         let lineage = self.lineage(NodeRef::ModelVersion(version), Direction::Upstream, ANY_DEPTH).await?;
         let mut out = Vec::new();
         for (node, _) in &lineage.nodes {
-            let (kind, id) = match node {
-                NodeRef::ModelVersion(id) => ("modelVersion", *id),
-                NodeRef::Dataset(id) => ("dataset", *id),
-                NodeRef::License(id) => ("license", *id),
-            };
+            let (kind, id) = (node.kind().as_str(), node.id());
             let status = self.status_of(id).await?;
             if let Some(event) = status.event
                 && status.status != "active"

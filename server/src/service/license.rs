@@ -1,19 +1,19 @@
 //! Registering licences.
 use provreg_entities::license;
-use provreg_schema::PayloadKind;
+use provreg_schema::RecordKind;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use super::seal::digest_bytes;
 use super::{Registry, envelope, now, parse_time, record_claim};
-use crate::certs::{Action, CertificateRequest, Subject};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::LicenseInput;
+use provreg_certs::{Action, CertificateRequest, Subject};
 
 impl Registry {
     /// Validates and stores licence terms. Names are unique.
     pub async fn register_license(&self, input: &LicenseInput) -> AppResult<license::Model> {
-        let payload = self.validated_payload(PayloadKind::License, input)?;
+        let payload = self.validated_payload(RecordKind::License, input)?;
         let expires_at = input.expires_at.as_deref().map(|s| parse_time("/expiresAt", s)).transpose()?;
         if let Some(existing) =
             license::Entity::find().filter(license::Column::Name.eq(&input.name)).one(&self.db).await?
@@ -25,7 +25,7 @@ impl Registry {
         }
         let id = Uuid::now_v7();
         let at = now();
-        let record = envelope("license", id, at, &payload)?;
+        let record = envelope(RecordKind::License, id, at, &payload)?;
         // A licence describes no outside bytes: its certificate is bound to the canonical record.
         let request = CertificateRequest {
             subject: Subject::License,
@@ -49,13 +49,13 @@ impl Registry {
             canonical: record.bytes,
             created_at: at,
         };
-        let cert = self.issue_certificate("license", id, &request)?;
+        let cert = self.issue_certificate(RecordKind::License, id, &request)?;
         let txn = self.db.begin().await?;
         license::Entity::insert(license::ActiveModel::from(model.clone()).reset_all())
             .exec_without_returning(&txn)
             .await
             .map_err(|e| map_unique(e, || format!("a licence named {:?} is already registered", input.name)))?;
-        self.seal(&txn, "license", id, &model.digest, Some(cert)).await?;
+        self.seal(&txn, RecordKind::License, id, &model.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(model)
     }

@@ -27,6 +27,16 @@ impl NodeRef {
             Self::ModelVersion(id) | Self::Dataset(id) | Self::License(id) => id,
         }
     }
+
+    /// The kind of record this is.
+    pub fn kind(self) -> provreg_schema::RecordKind {
+        use provreg_schema::RecordKind;
+        match self {
+            Self::ModelVersion(_) => RecordKind::ModelVersion,
+            Self::Dataset(_) => RecordKind::Dataset,
+            Self::License(_) => RecordKind::License,
+        }
+    }
 }
 
 /// What an edge means.

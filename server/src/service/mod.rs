@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use provreg_schema::{CanonicalRecord, PayloadKind, Validators};
+use provreg_schema::{CanonicalRecord, RecordKind, Validators};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use uuid::Uuid;
@@ -61,7 +61,7 @@ impl Registry {
     }
 
     /// Serialises an input to its JSON payload and validates it against its schema.
-    fn validated_payload(&self, kind: PayloadKind, input: &impl Serialize) -> AppResult<serde_json::Value> {
+    fn validated_payload(&self, kind: RecordKind, input: &impl Serialize) -> AppResult<serde_json::Value> {
         let payload = serde_json::to_value(input).map_err(|e| AppError::Internal(e.to_string()))?;
         self.validators.validate(kind, &payload)?;
         Ok(payload)
@@ -69,9 +69,9 @@ impl Registry {
 }
 
 /// The signed-over form of a record: kind, id, registration time and payload, canonicalised.
-fn envelope(kind: &str, id: Uuid, at: DateTime<Utc>, payload: &serde_json::Value) -> AppResult<CanonicalRecord> {
+fn envelope(kind: RecordKind, id: Uuid, at: DateTime<Utc>, payload: &serde_json::Value) -> AppResult<CanonicalRecord> {
     let value = serde_json::json!({
-        "kind": kind,
+        "kind": kind.as_str(),
         "id": id.to_string(),
         "registeredAt": at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "payload": payload,

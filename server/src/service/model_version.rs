@@ -2,22 +2,22 @@
 use std::collections::HashSet;
 
 use provreg_entities::{dataset, license, model, model_version, training_input};
-use provreg_schema::PayloadKind;
+use provreg_schema::RecordKind;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use super::seal::{dataset_ingredients, digest_bytes, ingredient};
 use super::{Registry, envelope, license_terms, now, parse_id, parse_time, record_claim};
-use crate::certs::{Action, CertificateRequest, IngredientRelation, Subject};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::{ModelVersionInput, ParentRelation};
+use provreg_certs::{Action, CertificateRequest, IngredientRelation, Subject};
 
 impl Registry {
     /// Validates and stores a model version. `(model, versionLabel)` is unique; the model is
     /// created with its first version.
     pub async fn register_model_version(&self, input: &ModelVersionInput) -> AppResult<model_version::Model> {
-        let payload = self.validated_payload(PayloadKind::ModelVersion, input)?;
+        let payload = self.validated_payload(RecordKind::ModelVersion, input)?;
         let started = parse_time("/trainingRun/startedAt", &input.training_run.started_at)?;
         let ended = parse_time("/trainingRun/endedAt", &input.training_run.ended_at)?;
         if ended < started {
@@ -101,7 +101,7 @@ impl Registry {
         let duplicate = || format!("model {:?} already has a version {:?}", input.model, input.version_label);
         let at = now();
         let id = Uuid::now_v7();
-        let record = envelope("modelVersion", id, at, &payload)?;
+        let record = envelope(RecordKind::ModelVersion, id, at, &payload)?;
         let request = CertificateRequest {
             subject: Subject::ModelVersion,
             title: format!("{} {}", input.model, input.version_label),
@@ -113,7 +113,7 @@ impl Registry {
             license_terms: Some(terms),
             ingredients,
         };
-        let cert = self.issue_certificate("modelVersion", id, &request)?;
+        let cert = self.issue_certificate(RecordKind::ModelVersion, id, &request)?;
         // The first statement writes, so on SQLite the transaction holds the write lock from the start.
         let txn = self.db.begin().await?;
         let new_model = model::Model { id: Uuid::now_v7(), name: input.model.clone(), created_at: at };
@@ -167,7 +167,7 @@ impl Registry {
             });
             training_input::Entity::insert_many(rows).exec_without_returning(&txn).await?;
         }
-        self.seal(&txn, "modelVersion", id, &version.digest, Some(cert)).await?;
+        self.seal(&txn, RecordKind::ModelVersion, id, &version.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(version)
     }

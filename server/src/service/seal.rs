@@ -9,8 +9,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::{Registry, now};
-use crate::certs::{self, CertificateRequest, SigningIdentity};
 use crate::error::{AppError, AppResult};
+use provreg_certs::{self as certs, CertificateRequest, SigningIdentity};
+use provreg_schema::RecordKind;
 
 /// The registry's signing identity, read from PEM files. The files are read again when they
 /// change, so a rotated signing certificate takes effect without a restart; certificates
@@ -91,7 +92,7 @@ impl Signing {
 
 /// The stored row of a certificate just issued for record `kind`/`id`.
 fn certificate_row(
-    kind: &str,
+    kind: RecordKind,
     id: Uuid,
     request: &CertificateRequest<'_>,
     identity: &SigningIdentity,
@@ -99,7 +100,7 @@ fn certificate_row(
 ) -> certificate::Model {
     certificate::Model {
         id: Uuid::now_v7(),
-        subject_kind: kind.to_owned(),
+        subject_kind: kind.as_str().to_owned(),
         subject_id: id,
         manifest_label: issued.manifest_label,
         digest: hex::encode(issued.digest),
@@ -180,7 +181,7 @@ impl Registry {
     /// while signing; [`seal`](Self::seal) stores it with the record.
     pub(crate) fn issue_certificate(
         &self,
-        kind: &str,
+        kind: RecordKind,
         id: Uuid,
         request: &CertificateRequest<'_>,
     ) -> AppResult<certificate::Model> {
@@ -195,7 +196,7 @@ impl Registry {
     /// asset and the certificate row.
     pub(crate) fn issue_embedded_certificate(
         &self,
-        kind: &str,
+        kind: RecordKind,
         id: Uuid,
         request: &CertificateRequest<'_>,
         asset: &[u8],
@@ -223,7 +224,7 @@ impl Registry {
     pub(crate) async fn seal(
         &self,
         txn: &impl ConnectionTrait,
-        kind: &str,
+        kind: RecordKind,
         id: Uuid,
         record_digest: &str,
         cert: Option<certificate::Model>,
@@ -234,11 +235,12 @@ impl Registry {
                 .await?;
         }
         let certificate_digest = cert.as_ref().map_or(NO_CERTIFICATE, |c| c.digest.as_str());
-        let leaf = provreg_anchor::log_leaf(kind, &digest_bytes(record_digest)?, &digest_bytes(certificate_digest)?);
+        let leaf =
+            provreg_anchor::log_leaf(kind.as_str(), &digest_bytes(record_digest)?, &digest_bytes(certificate_digest)?);
         let entry = log_entry::Model {
             id: Uuid::now_v7(),
             seq: None,
-            record_kind: kind.to_owned(),
+            record_kind: kind.as_str().to_owned(),
             record_id: id,
             record_digest: record_digest.to_owned(),
             certificate_digest: certificate_digest.to_owned(),

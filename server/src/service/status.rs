@@ -1,6 +1,6 @@
 //! Status changes: deprecate, revoke, withdraw. Records never change; each change is a new event.
 use provreg_entities::status_event;
-use provreg_schema::PayloadKind;
+use provreg_schema::RecordKind;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
@@ -23,10 +23,15 @@ pub enum SubjectKind {
 
 impl SubjectKind {
     pub fn as_str(self) -> &'static str {
+        self.record_kind().as_str()
+    }
+
+    /// The record kind this is.
+    pub fn record_kind(self) -> RecordKind {
         match self {
-            Self::License => "license",
-            Self::Dataset => "dataset",
-            Self::ModelVersion => "modelVersion",
+            Self::License => RecordKind::License,
+            Self::Dataset => RecordKind::Dataset,
+            Self::ModelVersion => RecordKind::ModelVersion,
         }
     }
 
@@ -65,7 +70,7 @@ impl Registry {
             "status": status.as_str(),
             "reason": reason,
         });
-        self.validated_payload(PayloadKind::StatusEvent, &payload)?;
+        self.validated_payload(RecordKind::StatusEvent, &payload)?;
         if !kind.allows(status) {
             return Err(AppError::bad_input(
                 "/status",
@@ -110,7 +115,7 @@ impl Registry {
         }
         let id = Uuid::now_v7();
         let at = now();
-        let record = envelope("statusEvent", id, at, &payload)?;
+        let record = envelope(RecordKind::StatusEvent, id, at, &payload)?;
         let event = status_event::Model {
             id,
             subject_kind: kind.as_str().to_owned(),
@@ -133,7 +138,7 @@ impl Registry {
             SubjectKind::ModelVersion => NodeRef::ModelVersion(subject),
         };
         affected::record_status_change(&txn, start, &event).await?;
-        self.seal(&txn, "statusEvent", id, &event.digest, None).await?;
+        self.seal(&txn, RecordKind::StatusEvent, id, &event.digest, None).await?;
         txn.commit().await?;
         Ok(event)
     }

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use provreg_entities::{circuit, circuit_file, model, proof_record, token, token_asset};
 use provreg_prover_client::{ProofRecord, field, model_commitment, seed};
-use provreg_schema::PayloadKind;
+use provreg_schema::RecordKind;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use super::seal::{digest_bytes, ingredient};
 use super::{Registry, envelope, now, parse_id, record_claim};
-use crate::certs::{Action, CertificateRequest, IngredientRelation, Subject};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::{CircuitInput, TokenInput};
+use provreg_certs::{Action, CertificateRequest, IngredientRelation, Subject};
 
 /// Largest uint256, the bound of a token ID.
 const UINT256_MAX: &str = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
@@ -162,7 +162,7 @@ impl Registry {
             "inputLen": shape.input_len,
             "outputLen": shape.output_len,
         });
-        self.validators.validate(PayloadKind::Circuit, &payload)?;
+        self.validators.validate(RecordKind::Circuit, &payload)?;
         if let Some(existing) = self.circuit_of(version_id).await? {
             return Err(AppError::Conflict {
                 message: format!("model version {version_id} already has a circuit"),
@@ -172,7 +172,7 @@ impl Registry {
 
         let id = Uuid::now_v7();
         let at = now();
-        let record = envelope("circuit", id, at, &payload)?;
+        let record = envelope(RecordKind::Circuit, id, at, &payload)?;
         let version_cert = self.certificate_of(version_id).await?;
         let model_name = self.model(version.model_id).await?.map(|m| m.name).unwrap_or_else(|| "model".into());
         let title = format!("{model_name} {}", version.version_label);
@@ -194,7 +194,7 @@ impl Registry {
             license_terms: None,
             ingredients,
         };
-        let cert = self.issue_certificate("circuit", id, &request)?;
+        let cert = self.issue_certificate(RecordKind::Circuit, id, &request)?;
         let row = circuit::Model {
             id,
             model_version_id: version_id,
@@ -228,7 +228,7 @@ impl Registry {
         circuit_file::Entity::insert(circuit_file::ActiveModel::from(files).reset_all())
             .exec_without_returning(&txn)
             .await?;
-        self.seal(&txn, "circuit", id, &row.digest, Some(cert)).await?;
+        self.seal(&txn, RecordKind::Circuit, id, &row.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(row)
     }
@@ -240,7 +240,7 @@ impl Registry {
     /// version's certificate as `inputTo` ingredient) and its log entry are written in one
     /// transaction. A PNG or JPEG `asset` gets the certificate embedded.
     pub async fn register_token(&self, input: &TokenInput) -> AppResult<token::Model> {
-        let mut payload = self.validated_payload(PayloadKind::Token, input)?;
+        let mut payload = self.validated_payload(RecordKind::Token, input)?;
         let contract = input.contract.to_ascii_lowercase();
         let token_id = normalise_token_id(&input.token_id)?;
         let seed_hex = input.input_seed.trim_start_matches("0x").to_owned();
@@ -331,7 +331,7 @@ impl Registry {
         });
         let id = Uuid::now_v7();
         let at = now();
-        let canonical = envelope("token", id, at, &payload)?;
+        let canonical = envelope(RecordKind::Token, id, at, &payload)?;
 
         let version_cert = self.certificate_of(version_id).await?;
         let model_name = model::Entity::find_by_id(version.model_id).one(&self.db).await?.map(|m| m.name);
@@ -359,10 +359,10 @@ impl Registry {
         };
         let (signed_asset, cert) = match &asset {
             Some(bytes) => {
-                let (signed, cert) = self.issue_embedded_certificate("token", id, &request, bytes)?;
+                let (signed, cert) = self.issue_embedded_certificate(RecordKind::Token, id, &request, bytes)?;
                 (Some(signed), cert)
             }
-            None => (None, self.issue_certificate("token", id, &request)?),
+            None => (None, self.issue_certificate(RecordKind::Token, id, &request)?),
         };
 
         let row = token::Model {
@@ -415,7 +415,7 @@ impl Registry {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        self.seal(&txn, "token", id, &row.digest, Some(cert)).await?;
+        self.seal(&txn, RecordKind::Token, id, &row.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(row)
     }

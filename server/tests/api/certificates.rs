@@ -92,7 +92,7 @@ async fn a_signing_failure_stores_nothing(backend: Backend) {
     // A CA of this test's own, so breaking its key does not disturb other tests.
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca");
-    provreg_server::certs::init_dev_ca(&ca).unwrap();
+    provreg_certs::init_dev_ca(&ca).unwrap();
     let data_dir = dir.path().to_owned();
     let app = TestApp::spawn_with(backend, |c| c.data_dir = data_dir).await;
     let lic = app.license("open", "ALLOWED").await;
@@ -108,7 +108,7 @@ async fn a_signing_failure_stores_nothing(backend: Backend) {
 
     // A new signing certificate under the same CA: writes work again, and the licence's
     // certificate, signed by the old key, is still trusted.
-    provreg_server::certs::rotate_dev_signer(&ca).unwrap();
+    provreg_certs::rotate_dev_signer(&ca).unwrap();
     app.ok(REGISTER_DATASET, json!({"input": dataset_input("d", &lic, &[])})).await;
     let q = format!("query($id: String!) {{ license(id: $id) {{ {CERT} }} }}");
     let old = app.ok(&q, json!({"id": lic})).await;

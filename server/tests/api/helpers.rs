@@ -67,7 +67,7 @@ pub fn test_data_dir() -> std::path::PathBuf {
     static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("provreg-test-data-{}", std::process::id()));
-        provreg_server::certs::init_dev_ca(&dir.join("ca")).expect("dev CA");
+        provreg_certs::init_dev_ca(&dir.join("ca")).expect("dev CA");
         dir
     })
     .clone()

@@ -228,14 +228,13 @@ async fn an_uploaded_png_gets_its_certificate_embedded(app: TestApp) {
     // The embedded certificate validates against the signed image, trusted under the dev CA.
     let cert = app.registry.certificate_of(id).await.unwrap().unwrap();
     let ca = std::fs::read_to_string(crate::helpers::test_data_dir().join("ca/ca.pem")).unwrap();
-    let view = provreg_server::certs::inspect(&cert.manifest_store, "image/png", Some(&asset.signed_asset), Some(&ca))
-        .unwrap();
+    let view = provreg_certs::inspect(&cert.manifest_store, "image/png", Some(&asset.signed_asset), Some(&ca)).unwrap();
     assert_eq!(view.validation_state, "Trusted", "{:?}", view.validation_errors);
     // One changed pixel byte breaks the binding.
     let mut changed = asset.signed_asset.clone();
     let idat = changed.windows(4).position(|w| w == b"IDAT").unwrap();
     changed[idat + 8] ^= 0x01;
-    let view = provreg_server::certs::inspect(&cert.manifest_store, "image/png", Some(&changed), Some(&ca)).unwrap();
+    let view = provreg_certs::inspect(&cert.manifest_store, "image/png", Some(&changed), Some(&ca)).unwrap();
     assert_eq!(view.validation_state, "Invalid");
 }
 

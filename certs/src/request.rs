@@ -1,6 +1,7 @@
 //! What a certificate is asked to say, and what issuing returns.
 
 use chrono::{DateTime, Utc};
+use provreg_schema::RecordKind;
 
 /// What the certificate is for. Recorded in the `org.provreg.record` assertion and
 /// used to pick the IPTC / C2PA `digitalSourceType` of a `c2pa.created` action.
@@ -15,15 +16,20 @@ pub enum Subject {
 }
 
 impl Subject {
-    /// The name used in our labelled assertions.
-    pub fn as_str(self) -> &'static str {
+    /// The kind of record certified.
+    pub fn kind(self) -> RecordKind {
         match self {
-            Subject::Dataset => "dataset",
-            Subject::ModelVersion => "modelVersion",
-            Subject::Token => "token",
-            Subject::License => "license",
-            Subject::Circuit => "circuit",
+            Subject::Dataset => RecordKind::Dataset,
+            Subject::ModelVersion => RecordKind::ModelVersion,
+            Subject::Token => RecordKind::Token,
+            Subject::License => RecordKind::License,
+            Subject::Circuit => RecordKind::Circuit,
         }
+    }
+
+    /// The name used in our labelled assertions: the record kind's string form.
+    pub fn as_str(self) -> &'static str {
+        self.kind().as_str()
     }
 
     /// `digitalSourceType` of a `c2pa.created` action for this subject:
