@@ -14,7 +14,7 @@ pub use chain::{AnchorReceipt, AnchoredEvent, ChainClient, RetryPolicy};
 pub use contract::{ARTIFACT_JSON, ProvenanceAnchor, SOLIDITY_SOURCE};
 pub use error::{AnchorError, ContractRevert, Result};
 pub use inclusion_proof::InclusionProof;
-pub use merkle::{BatchTree, Digest, batch_commitment, log_leaf, proof_from_levels};
+pub use merkle::{BatchTree, Digest, NO_CERTIFICATE, batch_commitment, log_leaf, proof_from_levels};
 
 /// The chain types this crate's API uses.
 pub mod alloy_types {

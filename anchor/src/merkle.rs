@@ -30,6 +30,10 @@ const LEAF_PREFIX: u8 = 0x00;
 const NODE_PREFIX: u8 = 0x01;
 const COMMITMENT_PREFIX: u8 = 0x02;
 
+/// The certificate digest in the log leaf of a record that has no certificate (a status
+/// event): 32 zero bytes.
+pub const NO_CERTIFICATE: Digest = [0u8; 32];
+
 /// The leaf of one log entry:
 /// `SHA-256("provreg/log-leaf/v1" || u64be(len(kind)) || kind || record_digest || certificate_digest)`,
 /// where `kind` is the record kind as UTF-8 (e.g. `modelVersion`, `provreg_schema::RecordKind`'s string form). The tag has a fixed length

@@ -54,11 +54,17 @@ const SIGNER_YEARS: i32 = 2;
 /// Idempotent: existing files are kept. A CA certificate without its key (or the
 /// reverse) is an error rather than silently replaced.
 pub fn init_dev_ca(dir: &Path) -> Result<DevCaPaths> {
+    init_dev_ca_for(dir, CA_YEARS, SIGNER_YEARS)
+}
+
+/// [`init_dev_ca`] with a CA valid for `ca_years` and a signer valid for `signer_years`
+/// (from yesterday): for test fixtures that are checked in and must keep validating.
+pub fn init_dev_ca_for(dir: &Path, ca_years: i32, signer_years: i32) -> Result<DevCaPaths> {
     let paths = DevCaPaths::in_dir(dir);
-    let (ca_pem, ca_key) = load_or_create_ca(dir, &paths)?;
+    let (ca_pem, ca_key) = load_or_create_ca(dir, &paths, ca_years)?;
     match (paths.signer_chain.exists(), paths.signer_key.exists()) {
         (true, true) => {}
-        (false, false) => issue_signer(&paths, &ca_pem, ca_key)?,
+        (false, false) => issue_signer(&paths, &ca_pem, ca_key, signer_years)?,
         _ => {
             return Err(CertError::DevCa(format!(
                 "{} and {} must both exist or both be absent",
@@ -75,12 +81,12 @@ pub fn init_dev_ca(dir: &Path) -> Result<DevCaPaths> {
 /// signing key stay valid: they chain to the same CA.
 pub fn rotate_dev_signer(dir: &Path) -> Result<DevCaPaths> {
     let paths = DevCaPaths::in_dir(dir);
-    let (ca_pem, ca_key) = load_or_create_ca(dir, &paths)?;
-    issue_signer(&paths, &ca_pem, ca_key)?;
+    let (ca_pem, ca_key) = load_or_create_ca(dir, &paths, CA_YEARS)?;
+    issue_signer(&paths, &ca_pem, ca_key, SIGNER_YEARS)?;
     Ok(paths)
 }
 
-fn load_or_create_ca(dir: &Path, paths: &DevCaPaths) -> Result<(String, KeyPair)> {
+fn load_or_create_ca(dir: &Path, paths: &DevCaPaths, years: i32) -> Result<(String, KeyPair)> {
     fs::create_dir_all(dir).map_err(|e| CertError::io("creating", dir, e))?;
     match (paths.ca_cert.exists(), paths.ca_key.exists()) {
         (true, true) => {
@@ -91,7 +97,7 @@ fn load_or_create_ca(dir: &Path, paths: &DevCaPaths) -> Result<(String, KeyPair)
         }
         (false, false) => {
             let key = new_key()?;
-            let mut params = base_params("provreg development CA", CA_YEARS)?;
+            let mut params = base_params("provreg development CA", years)?;
             params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
             params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
             let cert =
@@ -108,11 +114,11 @@ fn load_or_create_ca(dir: &Path, paths: &DevCaPaths) -> Result<(String, KeyPair)
     }
 }
 
-fn issue_signer(paths: &DevCaPaths, ca_pem: &str, ca_key: KeyPair) -> Result<()> {
+fn issue_signer(paths: &DevCaPaths, ca_pem: &str, ca_key: KeyPair, years: i32) -> Result<()> {
     let issuer =
         Issuer::from_ca_cert_pem(ca_pem, ca_key).map_err(|e| CertError::DevCa(format!("CA certificate: {e}")))?;
     let key = new_key()?;
-    let mut params = base_params("provreg development signer", SIGNER_YEARS)?;
+    let mut params = base_params("provreg development signer", years)?;
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];

@@ -11,7 +11,7 @@ mod issue;
 mod request;
 
 #[cfg(feature = "dev-ca")]
-pub use dev_ca::{DevCaPaths, init_dev_ca, rotate_dev_signer};
+pub use dev_ca::{DevCaPaths, init_dev_ca, init_dev_ca_for, rotate_dev_signer};
 pub use error::{CertError, Result};
 pub use identity::{DEFAULT_EMBED_LIMIT, SigningIdentity};
 pub use inspect::{CertificateView, inspect};

@@ -38,6 +38,9 @@ pub enum ProverError {
     /// A value is too large to quantise into a field element.
     #[error("value {0} cannot be quantised at scale {1}")]
     Quantise(f64, u32),
+    /// A circuit file to be written does not hash to the circuit's digest for it.
+    #[error("the circuit file {name} has SHA-256 {actual}, not the circuit's {expected}")]
+    FileDigest { name: &'static str, expected: String, actual: String },
     /// A file or directory could not be written.
     #[error("cannot write {path}: {source}")]
     WriteFile {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod circuit_files;
 mod error;
 pub mod ezkl;
 pub mod field;
@@ -13,6 +14,7 @@ mod worker;
 use std::future::Future;
 use std::path::Path;
 
+pub use circuit_files::{CircuitFileBytes, write_circuit_files};
 pub use error::{ProverError, Result};
 pub use ezkl::{
     EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model, build_fixture_model_variant,

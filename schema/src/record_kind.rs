@@ -42,6 +42,18 @@ impl fmt::Display for RecordKind {
     }
 }
 
+impl PartialEq<str> for RecordKind {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for RecordKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A string that names no record kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown record kind {0:?} (expected license, dataset, modelVersion, statusEvent, circuit or token)")]

@@ -68,7 +68,7 @@ enum Command {
     /// Needs no database and no server. Exits 0 when valid, 1 naming the first failed check,
     /// 2 when something is not proven on chain (not anchored yet, or no --rpc and
     /// --contract), 3 when the bundle cannot be read at all.
-    Verify(provreg_server::evidence::cli::VerifyArgs),
+    Verify(provreg_evidence::cli::VerifyArgs),
     /// Print the GraphQL schema (SDL).
     Sdl {
         /// The read-only audit schema instead of the full one.
@@ -143,13 +143,19 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Collection { command } => provreg_server::collection::command(command, &config).await,
-        Command::Verify(args) => match provreg_server::evidence::cli::command(args, &config).await {
-            Ok(code) => std::process::exit(code),
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                std::process::exit(3)
+        Command::Verify(args) => {
+            let defaults = provreg_evidence::cli::ProverDefaults {
+                python: config.prover.python.clone(),
+                data_dir: config.data_dir.clone(),
+            };
+            match provreg_evidence::cli::command(args, &defaults).await {
+                Ok(code) => std::process::exit(code),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    std::process::exit(3)
+                }
             }
-        },
+        }
         Command::Sdl { audit } => {
             let registry = open(&config).await?;
             let deps = provreg_server::deps(registry, &config);

@@ -1,11 +1,11 @@
 //! Checking zero-knowledge proofs at ingest: the registry's handle on the prover client's
 //! verifier, and the circuit files it verifies against.
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use provreg_entities::{circuit, circuit_file};
-use provreg_prover_client::{Circuit, EzklBackend, ProofRecord, SETTINGS_FILE, SRS_FILE, VK_FILE, Verifier};
+use provreg_prover_client::{Circuit, CircuitFileBytes, EzklBackend, ProofRecord, Verifier, write_circuit_files};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::error::{AppError, AppResult};
@@ -57,14 +57,11 @@ impl ProofChecker {
             .one(db)
             .await?
             .ok_or_else(|| AppError::Internal(format!("circuit {} has no files", row.id)))?;
-        let expected = [
-            (SETTINGS_FILE, &files.settings, &row.settings_sha256),
-            (VK_FILE, &files.verifying_key, &row.vk_sha256),
-            (SRS_FILE, &files.srs, &row.srs_sha256),
-        ];
-        for (name, bytes, sha) in expected {
-            write_checked(&dir, name, bytes, sha).await?;
-        }
+        let bytes =
+            CircuitFileBytes { settings: &files.settings, verifying_key: &files.verifying_key, srs: &files.srs };
+        write_circuit_files(&circuit, bytes)
+            .await
+            .map_err(|e| AppError::Internal(format!("writing the files of circuit {}: {e}", row.id)))?;
         if let Ok(mut ready) = self.ready.lock() {
             ready.insert(row.id);
         }
@@ -74,26 +71,6 @@ impl ProofChecker {
     fn is_ready(&self, id: uuid::Uuid) -> bool {
         self.ready.lock().is_ok_and(|r| r.contains(&id))
     }
-}
-
-/// Writes `bytes` to `dir/name` unless a file with the digest `sha` is already there.
-async fn write_checked(dir: &Path, name: &str, bytes: &[u8], sha: &str) -> AppResult<()> {
-    use sha2::{Digest, Sha256};
-    let path = dir.join(name);
-    if let Ok(existing) = tokio::fs::read(&path).await
-        && hex::encode(Sha256::digest(&existing)) == sha
-    {
-        return Ok(());
-    }
-    if hex::encode(Sha256::digest(bytes)) != sha {
-        return Err(AppError::Internal(format!("stored circuit file {name} does not match its digest")));
-    }
-    let io = |e: std::io::Error| AppError::Internal(format!("writing circuit file {}: {e}", path.display()));
-    tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    let tmp = dir.join(format!(".{name}.{}", uuid::Uuid::now_v7()));
-    tokio::fs::write(&tmp, bytes).await.map_err(io)?;
-    tokio::fs::rename(&tmp, &path).await.map_err(io)?;
-    Ok(())
 }
 
 fn unavailable(e: provreg_prover_client::ProverError) -> AppError {

@@ -113,7 +113,8 @@ fn certificate_row(
     }
 }
 
-/// 64 zero hex digits: the certificate digest of a log entry whose record has no certificate.
+/// 64 zero hex digits (`provreg_anchor::NO_CERTIFICATE` in hex): the certificate digest of a
+/// log entry whose record has no certificate.
 pub const NO_CERTIFICATE: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Decodes a lower-case hex SHA-256.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use provreg_evidence::{Bundle, Outcome, ProofVerifier, Report, Status, VerifyOptions, ZkCheck, verify_bundle};
 use provreg_server::anchoring::Round;
-use provreg_server::evidence::{Bundle, Outcome, ProofVerifier, Report, Status, VerifyOptions, ZkCheck, verify_bundle};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, REGISTER_VERSION, TestApp, test_data_dir, version_input};
@@ -56,7 +56,7 @@ async fn anchor(app: &TestApp) {
 }
 
 /// The record `kind` `id` of `b`, to tamper with.
-fn record<'a>(b: &'a mut Bundle, kind: &str, id: &str) -> &'a mut provreg_server::evidence::bundle::EvidenceRecord {
+fn record<'a>(b: &'a mut Bundle, kind: &str, id: &str) -> &'a mut provreg_evidence::bundle::EvidenceRecord {
     b.records.iter_mut().find(|r| r.kind == kind && r.id == id).unwrap_or_else(|| panic!("{kind} {id} in bundle"))
 }
 
@@ -138,7 +138,7 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let via_graphql =
         app.post("/audit/graphql", Some(&app.auditor), EVIDENCE, json!({ "c": CHAIN, "k": CONTRACT, "t": "7" })).await;
     assert_eq!(via_graphql["data"]["evidence"], doc);
-    let mut kinds: Vec<(String, String)> = b.records.iter().map(|r| (r.kind.clone(), r.id.clone())).collect();
+    let mut kinds: Vec<(String, String)> = b.records.iter().map(|r| (r.kind.to_string(), r.id.clone())).collect();
     kinds.sort();
     let mut expected: Vec<(String, String)> = [
         ("token", &token),
@@ -170,11 +170,21 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     assert!(report.summary().contains("provenance affected"), "{}", report.summary());
     for r in &b.records {
         for name in ["record.digest", "log.leaf", "log.inclusion", "anchor", "anchor.chain", "lineage"] {
-            assert_eq!(report.check(name, &r.kind, &r.id).expect(name).status, Status::Passed, "{name} of {}", r.kind);
+            assert_eq!(
+                report.check(name, r.kind.as_str(), &r.id).expect(name).status,
+                Status::Passed,
+                "{name} of {}",
+                r.kind
+            );
         }
         let expected = if r.kind == "statusEvent" { Status::Skipped } else { Status::Passed };
         for name in ["certificate.signature", "certificate.ingredients"] {
-            assert_eq!(report.check(name, &r.kind, &r.id).expect(name).status, expected, "{name} of {}", r.kind);
+            assert_eq!(
+                report.check(name, r.kind.as_str(), &r.id).expect(name).status,
+                expected,
+                "{name} of {}",
+                r.kind
+            );
         }
     }
     for name in ["zk.record", "zk.circuit", "zk.files", "zk.inputs", "zk.outputs", "zk.proof"] {

@@ -7,25 +7,26 @@ use provreg_anchor::{BatchTree, InclusionProof, proof_from_levels};
 use provreg_entities::{
     anchor, anchor_tree, certificate, dataset, license, log_entry, model_version, status_event, token,
 };
+use provreg_schema::RecordKind;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::bundle::{
-    BUNDLE_VERSION, Bundle, BundleSubject, CircuitFiles, EvidenceAnchor, EvidenceCertificate, EvidenceLogEntry,
-    EvidenceRecord, LineageEdge, ProofEvidence, RecordRef,
-};
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
 use crate::service::lineage::{Direction, EdgeKind, NodeRef};
 use crate::service::seal::digest_bytes;
 use crate::service::token::proof_record_of;
+use provreg_evidence::bundle::{
+    BUNDLE_VERSION, Bundle, BundleSubject, CircuitFiles, EvidenceAnchor, EvidenceCertificate, EvidenceLogEntry,
+    EvidenceRecord, LineageEdge, ProofEvidence, RecordRef,
+};
 
 /// Most IDs one `IN (…)` list carries (SQLite allows 32,766 parameters in a statement).
 const CHUNK: usize = 500;
 
 /// A record's stored form, before its certificate and log entry are attached.
 struct Source {
-    kind: &'static str,
+    kind: RecordKind,
     id: Uuid,
     canonical: Vec<u8>,
     digest: String,
@@ -56,9 +57,9 @@ impl Registry {
         let lineage =
             self.lineage(NodeRef::ModelVersion(token.model_version_id), Direction::Upstream, u32::MAX).await?;
 
-        let token_ref = RecordRef::new("token", token.id);
-        let circuit_ref = RecordRef::new("circuit", circuit.id);
-        let version_ref = RecordRef::new("modelVersion", token.model_version_id);
+        let token_ref = RecordRef::new(RecordKind::Token, token.id);
+        let circuit_ref = RecordRef::new(RecordKind::Circuit, circuit.id);
+        let version_ref = RecordRef::new(RecordKind::ModelVersion, token.model_version_id);
         let mut edges: BTreeSet<LineageEdge> = BTreeSet::new();
         let edge = |from: &RecordRef, to: &RecordRef, relation: &str| LineageEdge {
             from: from.clone(),
@@ -68,7 +69,11 @@ impl Registry {
         };
         edges.insert(edge(&token_ref, &version_ref, "generatedBy"));
         edges.insert(edge(&token_ref, &circuit_ref, "provenWith"));
-        edges.insert(edge(&circuit_ref, &RecordRef::new("modelVersion", circuit.model_version_id), "circuitOf"));
+        edges.insert(edge(
+            &circuit_ref,
+            &RecordRef::new(RecordKind::ModelVersion, circuit.model_version_id),
+            "circuitOf",
+        ));
         for e in &lineage.edges {
             let (relation, role) = match e.kind {
                 EdgeKind::DerivedFrom => ("derivedFrom", None),
@@ -81,8 +86,13 @@ impl Registry {
         }
 
         let mut sources = vec![
-            Source { kind: "token", id: token.id, canonical: token.canonical.clone(), digest: token.digest.clone() },
-            Source { kind: "circuit", id: circuit.id, canonical: circuit.canonical, digest: circuit.digest },
+            Source {
+                kind: RecordKind::Token,
+                id: token.id,
+                canonical: token.canonical.clone(),
+                digest: token.digest.clone(),
+            },
+            Source { kind: RecordKind::Circuit, id: circuit.id, canonical: circuit.canonical, digest: circuit.digest },
         ];
         let mut versions = Vec::new();
         let mut datasets = Vec::new();
@@ -102,17 +112,26 @@ impl Registry {
                 .all(&self.db)
                 .await?
             {
-                rows.insert(v.id, Source { kind: "modelVersion", id: v.id, canonical: v.canonical, digest: v.digest });
+                rows.insert(
+                    v.id,
+                    Source { kind: RecordKind::ModelVersion, id: v.id, canonical: v.canonical, digest: v.digest },
+                );
             }
         }
         for chunk in datasets.chunks(CHUNK) {
             for d in dataset::Entity::find().filter(dataset::Column::Id.is_in(chunk.to_vec())).all(&self.db).await? {
-                rows.insert(d.id, Source { kind: "dataset", id: d.id, canonical: d.canonical, digest: d.digest });
+                rows.insert(
+                    d.id,
+                    Source { kind: RecordKind::Dataset, id: d.id, canonical: d.canonical, digest: d.digest },
+                );
             }
         }
         for chunk in licenses.chunks(CHUNK) {
             for l in license::Entity::find().filter(license::Column::Id.is_in(chunk.to_vec())).all(&self.db).await? {
-                rows.insert(l.id, Source { kind: "license", id: l.id, canonical: l.canonical, digest: l.digest });
+                rows.insert(
+                    l.id,
+                    Source { kind: RecordKind::License, id: l.id, canonical: l.canonical, digest: l.digest },
+                );
             }
         }
         // In the walk's order: nearest first.
@@ -131,9 +150,9 @@ impl Registry {
         }
         events.sort_by_key(|e| e.id);
         for e in events {
-            let event_ref = RecordRef::new("statusEvent", e.id);
-            edges.insert(edge(&event_ref, &RecordRef::new(&e.subject_kind, e.subject_id), "statusOf"));
-            sources.push(Source { kind: "statusEvent", id: e.id, canonical: e.canonical, digest: e.digest });
+            let event_ref = RecordRef::new(RecordKind::StatusEvent, e.id);
+            edges.insert(edge(&event_ref, &RecordRef::new(subject_kind(&e.subject_kind)?, e.subject_id), "statusOf"));
+            sources.push(Source { kind: RecordKind::StatusEvent, id: e.id, canonical: e.canonical, digest: e.digest });
         }
 
         let ids: Vec<Uuid> = sources.iter().map(|s| s.id).collect();
@@ -148,7 +167,7 @@ impl Registry {
                 None => (None, None),
             };
             records.push(EvidenceRecord {
-                kind: s.kind.to_owned(),
+                kind: s.kind,
                 id: s.id.to_string(),
                 canonical: B64.encode(&s.canonical),
                 digest: s.digest,
@@ -286,9 +305,10 @@ impl Registry {
 }
 
 fn node_ref(node: NodeRef) -> RecordRef {
-    match node {
-        NodeRef::ModelVersion(id) => RecordRef::new("modelVersion", id),
-        NodeRef::Dataset(id) => RecordRef::new("dataset", id),
-        NodeRef::License(id) => RecordRef::new("license", id),
-    }
+    RecordRef::new(node.kind(), node.id())
+}
+
+/// The record kind a stored status event is about.
+fn subject_kind(stored: &str) -> AppResult<RecordKind> {
+    stored.parse().map_err(|e| AppError::Internal(format!("a stored status event: {e}")))
 }

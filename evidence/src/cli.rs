@@ -1,4 +1,5 @@
-//! `provreg verify BUNDLE`: checks an evidence bundle with no database and no server.
+//! `provreg-verify BUNDLE` (and `provreg verify BUNDLE`): checks an evidence bundle with no
+//! database and no server.
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -6,8 +7,17 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::{Bundle, ProofVerifier, Report, VerifyOptions, ZkCheck, verify_bundle};
-use crate::config::Config;
+use crate::{Bundle, ProofVerifier, Report, VerifyOptions, ZkCheck, verify_bundle};
+
+/// Where the proof verifier comes from when `--python` is not given: the binary's settings
+/// (the registry's `prover.python` and data directory, or `provreg-verify`'s own).
+#[derive(Debug, Clone)]
+pub struct ProverDefaults {
+    /// The Python interpreter with the pinned `ezkl` package, if one is configured.
+    pub python: Option<PathBuf>,
+    /// The directory a virtual environment with it is made in (once) otherwise.
+    pub data_dir: PathBuf,
+}
 
 /// The arguments of `provreg verify`.
 #[derive(Args, Debug)]
@@ -44,8 +54,8 @@ pub struct VerifyArgs {
     /// Do not run the zero-knowledge proof verifier (every other proof check still runs).
     #[arg(long)]
     pub no_zk: bool,
-    /// Python interpreter with the pinned `ezkl` package (default: prover.python from the
-    /// configuration, else a virtual environment made once in DATA_DIR).
+    /// Python interpreter with the pinned `ezkl` package (default: the configured
+    /// prover.python, else a virtual environment made once in the data directory).
     #[arg(long)]
     pub python: Option<PathBuf>,
 }
@@ -53,7 +63,7 @@ pub struct VerifyArgs {
 /// Runs `provreg verify`; returns the exit code (0 valid, 1 a check failed, 2 not proven
 /// on chain: not anchored yet, or not read back at the registry's contract). Errors are for what stops the checks from running at all (an
 /// unreadable bundle, an unreadable trust file).
-pub async fn command(args: VerifyArgs, config: &Config) -> Result<i32> {
+pub async fn command(args: VerifyArgs, defaults: &ProverDefaults) -> Result<i32> {
     let text = read_bundle(&args.bundle).await?;
     let bundle = Bundle::from_json(&text).with_context(|| format!("reading {}", args.bundle))?;
 
@@ -77,7 +87,7 @@ pub async fn command(args: VerifyArgs, config: &Config) -> Result<i32> {
     let zk = if args.no_zk {
         ZkCheck::Skip
     } else {
-        match python(&args, config).await {
+        match python(&args, defaults).await {
             Ok(python) => ZkCheck::Verify(Arc::new(ProofVerifier::new(python, work_dir.path()))),
             Err(e) => ZkCheck::Unavailable(format!("{e:#}")),
         }
@@ -114,15 +124,15 @@ fn print_report(report: &Report, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// The interpreter `zk.proof` runs: `--python`, else `prover.python`, else the virtual
-/// environment in DATA_DIR (made on first use).
-async fn python(args: &VerifyArgs, config: &Config) -> Result<PathBuf> {
+/// The interpreter `zk.proof` runs: `--python`, else the configured one, else the virtual
+/// environment in the data directory (made on first use).
+async fn python(args: &VerifyArgs, defaults: &ProverDefaults) -> Result<PathBuf> {
     use provreg_prover_client::venv::venv_python;
     use provreg_prover_client::{default_venv_name, ensure_venv};
-    if let Some(python) = args.python.clone().or_else(|| config.prover.python.clone()) {
+    if let Some(python) = args.python.clone().or_else(|| defaults.python.clone()) {
         return Ok(python);
     }
-    let dir = config.data_dir.join(default_venv_name());
+    let dir = defaults.data_dir.join(default_venv_name());
     if !venv_python(&dir).exists() && !args.json {
         eprintln!("installing the proof verifier into {} (first use only)…", dir.display());
     }

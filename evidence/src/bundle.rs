@@ -4,8 +4,9 @@
 //! The JSON Schema is `schema/json/evidence-bundle.schema.json`. Digests are lower-case hex
 //! SHA-256 without `0x`, as the registry stores them; byte strings are standard base64.
 //! Nothing in a bundle is trusted by the verifier: every digest is recomputed from the bytes
-//! it describes (see [`super::verify_bundle`]).
+//! it describes (see [`crate::verify_bundle`]).
 use provreg_prover_client::ProofRecord;
+use provreg_schema::RecordKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -50,13 +51,13 @@ pub struct BundleSubject {
 #[serde(rename_all = "camelCase")]
 pub struct RecordRef {
     /// `token`, `circuit`, `modelVersion`, `dataset`, `license` or `statusEvent`.
-    pub kind: String,
+    pub kind: RecordKind,
     pub id: String,
 }
 
 impl RecordRef {
-    pub fn new(kind: &str, id: impl ToString) -> Self {
-        Self { kind: kind.to_owned(), id: id.to_string() }
+    pub fn new(kind: RecordKind, id: impl ToString) -> Self {
+        Self { kind, id: id.to_string() }
     }
 }
 
@@ -70,7 +71,7 @@ impl std::fmt::Display for RecordRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EvidenceRecord {
-    pub kind: String,
+    pub kind: RecordKind,
     pub id: String,
     /// Base64 of the exact canonical bytes (RFC 8785 JSON of `{kind, id, registeredAt,
     /// payload}`) the registry stored and signed.
@@ -91,7 +92,7 @@ pub struct EvidenceRecord {
 impl EvidenceRecord {
     /// The record's kind and ID.
     pub fn reference(&self) -> RecordRef {
-        RecordRef::new(&self.kind, &self.id)
+        RecordRef::new(self.kind, &self.id)
     }
 }
 
@@ -188,7 +189,8 @@ pub struct CircuitFiles {
     pub srs: String,
 }
 
-/// Why a document could not be read as a bundle.
+/// Why a document could not be read as a bundle: the crate's error type (what a check finds
+/// is a [`crate::CheckError`] in the report, not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error("not JSON: {0}")]
@@ -226,7 +228,7 @@ impl Bundle {
     }
 
     /// The record `kind`/`id`, if the bundle holds it.
-    pub fn record(&self, kind: &str, id: &str) -> Option<&EvidenceRecord> {
+    pub fn record(&self, kind: RecordKind, id: &str) -> Option<&EvidenceRecord> {
         self.records.iter().find(|r| r.kind == kind && r.id == id)
     }
 }
