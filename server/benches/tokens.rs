@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use provreg_collection::proof_input;
 use provreg_prover_client::{
     EzklBackend, EzklConfig, ProofRecord, Prover, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
     default_venv_name, ensure_venv, seed,
@@ -55,13 +56,7 @@ fn token_input(version: &str, token_id: u64, seed: &[u8; 32], traits: &[f32], re
         "inputSeed": hex::encode(seed),
         "seedSource": { "kind": "operator" },
         "traits": traits.iter().map(|t| f64::from(*t)).collect::<Vec<_>>(),
-        "proof": {
-            "system": record.system, "systemVersion": record.system_version,
-            "vkSha256": record.vk_sha256, "settingsSha256": record.settings_sha256,
-            "modelCommitment": record.model_commitment,
-            "publicInputs": record.public_inputs, "publicOutputs": record.public_outputs,
-            "proof": hex::encode(&record.proof),
-        },
+        "proof": proof_input(record),
     }))
     .unwrap()
 }

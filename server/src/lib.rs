@@ -2,7 +2,6 @@
 
 pub mod anchoring;
 pub mod auth;
-pub mod collection;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -1,4 +1,6 @@
 //! `provreg`: the provenance registry server and its command-line tool.
+mod cli_collection;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,7 +63,7 @@ enum Command {
     /// fixtures/demo-collection.toml.
     Collection {
         #[command(subcommand)]
-        command: provreg_server::collection::CollectionCommand,
+        command: cli_collection::CollectionCommand,
     },
     /// Check a token's evidence bundle offline: every digest, birth certificate, log inclusion
     /// proof and (with --rpc and --contract) on-chain anchor, and the zero-knowledge proof.
@@ -142,7 +144,7 @@ async fn main() -> Result<()> {
             println!("imported {}: {} created, {} already registered", file.display(), report.created, report.existing);
             Ok(())
         }
-        Command::Collection { command } => provreg_server::collection::command(command, &config).await,
+        Command::Collection { command } => cli_collection::command(command, &config).await,
         Command::Verify(args) => {
             let defaults = provreg_evidence::cli::ProverDefaults {
                 python: config.prover.python.clone(),

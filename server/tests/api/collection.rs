@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use provreg_server::collection::{AnchorReport, RunOptions, Spec, TokenResult, run};
+use provreg_collection::{AnchorReport, CollectionError, RunOptions, Spec, TokenResult, run};
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp};
@@ -120,7 +120,7 @@ async fn a_collection_is_registered_once_and_a_second_run_skips_it(app: TestApp)
             .into_iter()
             .map(|t| t as f32)
             .collect();
-        let png = provreg_server::collection::render::render_png(&traits).unwrap();
+        let png = provreg_collection::render_png(&traits).unwrap();
         use sha2::Digest as _;
         assert_eq!(token["assetSha256"], hex::encode(sha2::Sha256::digest(&png)), "the asset is the drawn PNG");
     }
@@ -168,14 +168,18 @@ async fn a_collection_is_registered_once_and_a_second_run_skips_it(app: TestApp)
         app.url("")
     );
     let mismatched = Spec::parse(&text, dir.path()).unwrap();
-    let err = format!("{:#}", run(&mismatched, &opts).await.unwrap_err());
+    let err = run(&mismatched, &opts).await.unwrap_err();
+    assert!(matches!(err, CollectionError::WeightsMismatch { .. }), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("model.onnx") && err.contains("weightsSha256"), "{err}");
 
     // A key that may not register stops the run with the registry's error.
     let mut auditor = opts.clone();
     auditor.api_key = app.auditor.clone();
-    let err = format!("{:#}", run(&spec(&app, 100, 1, "auditor"), &auditor).await.unwrap_err());
-    assert!(err.contains("FORBIDDEN"), "{err}");
+    let err = run(&spec(&app, 100, 1, "auditor"), &auditor).await.unwrap_err();
+    assert!(matches!(err, CollectionError::TokenStopped { token_id: 100, registered: 0, .. }), "{err:?}");
+    assert_eq!(err.registry().and_then(|refused| refused.code()), Some("FORBIDDEN"), "{err:?}");
+    assert!(err.with_causes().contains("FORBIDDEN"), "{}", err.with_causes());
     assert_eq!(counts().await, before);
 }
 

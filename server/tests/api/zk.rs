@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, mpsc};
 
+use provreg_collection::proof_input;
 use provreg_prover_client::{
     Circuit, EzklBackend, EzklConfig, ProofRecord, Prover, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
     build_fixture_model_variant, default_venv_name, ensure_venv,
 };
-use provreg_server::collection::run::proof_input;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

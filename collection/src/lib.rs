@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+
+mod anchors;
+mod api_key;
+mod circuit;
+pub mod client;
+mod error;
+mod model_version;
+mod progress;
+mod queries;
+mod registry_error;
+pub mod render;
+mod resolve;
+mod run;
+pub mod spec;
+mod summary;
+mod token;
+
+pub use api_key::{API_KEY_ENV, DEV_KEY_FILE, api_key};
+pub use client::Client;
+pub use error::{CollectionError, Result};
+pub use registry_error::{ErrorDetail, RegistryError};
+pub use render::render_png;
+pub use run::{RunOptions, run};
+pub use spec::Spec;
+pub use summary::{AnchorReport, AnchorState, Summary, TokenOutcome, TokenResult};
+pub use token::proof_input;

@@ -1,0 +1,380 @@
+//! The collection spec: a TOML file naming the registry, the token contract, the model
+//! version and the seeds of a collection. `fixtures/demo-collection.toml` is a commented
+//! example.
+//!
+//! ```toml
+//! # The registry (default http://127.0.0.1:8080); `--server` overrides it.
+//! server = "http://127.0.0.1:8080"
+//!
+//! [collection]
+//! chain_id = 31337                                       # EIP-155 chain ID of the contract
+//! contract = "0x5fc8d32690cc91d4c39d9d3abcbd16989f875707" # 0x and 40 hex digits
+//! name = "Pixel Trait"      # token N is named "Pixel Trait #N" (at most 150 characters)
+//! description = "…"         # optional, given to every token (at most 2000 characters)
+//!
+//! [model]
+//! name = "trait-generator"  # the model
+//! version = "v3-zk"         # the version label
+//! onnx = "fixture"          # the built-in fixture model, or a path to an ONNX file
+//!                           # (relative to this file) with its calibration.json beside it
+//! license = "Apache License 2.0"  # licence name (or ID) the version is released under
+//! parent = "v2"             # optional: a version of the same model (label or ID) …
+//! relation = "retrain"      # … and how this one came from it: retrain or finetune
+//! training_data = [         # optional: datasets by name (or ID), `version` when the name
+//!   { dataset = "pixel-traits", role = "finetune" },  # has several; role pretrain,
+//! ]                                                   # finetune or eval
+//! architecture = "onnx mlp 8-16-4"  # optional (default "onnx")
+//! hyper_parameters = { epochs = 40 } # optional: strings, numbers, booleans
+//! training_run = { id = "run-1", started_at = "2025-01-01T00:00:00Z",
+//!                  ended_at = "2025-01-01T02:00:00Z", compute = "1x A100" }  # optional
+//!
+//! [seeds]
+//! first_token_id = 1        # tokens first_token_id, first_token_id + 1, …
+//! count = 5                 # how many (optional when `seeds` lists them)
+//! kind = "operator"         # operator, vrf or commitReveal
+//! salt = "demo-2025"        # derived seeds (when `seeds` is not given)
+//! # seeds = ["0x…", …]      # or one explicit 32-byte seed (64 hex digits) per token
+//! # request_ids = ["…", …]  # optional: the randomness request of each seed
+//! # tx_hashes = ["0x…", …]  # optional: the transaction that delivered each seed
+//! ```
+//!
+//! The `[model]` fields other than `name`, `version` and `onnx` are used only when the
+//! version is not registered yet; a registered version's weights hash must equal the
+//! ONNX file's SHA-256.
+//!
+//! **Derived seeds.** Without `seeds`, the seed of token `t` is
+//! `SHA-256("provreg.collection.v1" ‖ chain_id ‖ contract ‖ t ‖ salt)`, where `chain_id`
+//! is 8 bytes big-endian, `contract` the address's 20 bytes, `t` 32 bytes big-endian (a
+//! uint256) and `salt` its UTF-8 bytes. Anyone holding the spec can recompute them.
+//!
+//! **Request IDs.** `vrf` and `commitReveal` seeds need the ID of the request that
+//! produced them: `request_ids` lists one per token; without it the ID of token `t` is
+//! `"{contract}:{t}"` (contract lower-case), a stand-in fit for demonstrations only.
+//! `operator` seeds need none, but `request_ids` is passed on when given.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use serde::Deserialize;
+
+use crate::error::{CollectionError, Result};
+
+mod plan;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use plan::parse_address;
+pub use plan::{PlannedToken, derive_seed};
+
+/// The registry a spec talks to when it names none.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
+/// The `onnx` value that selects the built-in fixture model.
+pub const FIXTURE: &str = "fixture";
+
+/// Domain separation prefix of derived seeds.
+pub const SEED_DOMAIN: &[u8] = b"provreg.collection.v1";
+
+/// The most tokens one spec may describe.
+pub const MAX_TOKENS: u64 = 100_000;
+
+/// Longest token name prefix (a token name is at most 200 characters).
+const MAX_NAME: usize = 150;
+/// Longest token description.
+const MAX_DESCRIPTION: usize = 2000;
+/// Largest chain ID the registry accepts (2^53 - 1).
+const MAX_CHAIN_ID: i64 = 9_007_199_254_740_991;
+
+/// A parsed and checked collection spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Base URL of the registry.
+    #[serde(default = "default_server")]
+    pub server: String,
+    pub collection: CollectionSpec,
+    pub model: ModelSpec,
+    pub seeds: SeedsSpec,
+    /// The directory relative ONNX paths are resolved against (the spec file's).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+fn default_server() -> String {
+    DEFAULT_SERVER.to_owned()
+}
+
+/// `[collection]`: where the tokens live and what they are called.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionSpec {
+    pub chain_id: i64,
+    /// The token contract, `0x` and 40 hex digits.
+    pub contract: String,
+    /// Token `t` is named `"{name} #{t}"`.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `[model]`: the model version that generates the tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub name: String,
+    /// The version label.
+    pub version: String,
+    /// [`FIXTURE`] or a path to an ONNX file.
+    pub onnx: String,
+    /// Licence name or ID.
+    pub license: String,
+    /// Parent version label or ID (same model).
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub relation: Option<Relation>,
+    #[serde(default)]
+    pub training_data: Vec<TrainingDataSpec>,
+    #[serde(default)]
+    pub architecture: Option<String>,
+    #[serde(default)]
+    pub hyper_parameters: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    pub training_run: Option<TrainingRunSpec>,
+}
+
+/// How a version came from its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    Retrain,
+    Finetune,
+}
+
+impl Relation {
+    /// The GraphQL enum value.
+    pub fn graphql(self) -> &'static str {
+        match self {
+            Self::Retrain => "RETRAIN",
+            Self::Finetune => "FINETUNE",
+        }
+    }
+}
+
+/// One dataset the version was trained or evaluated on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingDataSpec {
+    /// Dataset name or ID.
+    pub dataset: String,
+    /// The dataset version, needed when several versions share the name.
+    #[serde(default)]
+    pub version: Option<String>,
+    pub role: TrainingRole,
+}
+
+/// What a dataset was used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainingRole {
+    Pretrain,
+    Finetune,
+    Eval,
+}
+
+impl TrainingRole {
+    /// The GraphQL enum value.
+    pub fn graphql(self) -> &'static str {
+        match self {
+            Self::Pretrain => "PRETRAIN",
+            Self::Finetune => "FINETUNE",
+            Self::Eval => "EVAL",
+        }
+    }
+}
+
+/// The training run of a version registered by the spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingRunSpec {
+    pub id: String,
+    pub started_at: String,
+    pub ended_at: String,
+    #[serde(default)]
+    pub compute: Option<String>,
+}
+
+/// `[seeds]`: which tokens, and the seed of each.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedsSpec {
+    pub first_token_id: u64,
+    #[serde(default)]
+    pub count: Option<u64>,
+    pub kind: SeedKind,
+    #[serde(default)]
+    pub salt: Option<String>,
+    #[serde(default)]
+    pub seeds: Option<Vec<String>>,
+    #[serde(default)]
+    pub request_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub tx_hashes: Option<Vec<String>>,
+}
+
+/// Where the seeds came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SeedKind {
+    Operator,
+    Vrf,
+    CommitReveal,
+}
+
+impl SeedKind {
+    /// The GraphQL enum value.
+    pub fn graphql(self) -> &'static str {
+        match self {
+            Self::Operator => "OPERATOR",
+            Self::Vrf => "VRF",
+            Self::CommitReveal => "COMMIT_REVEAL",
+        }
+    }
+}
+
+/// Where the model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnnxSource {
+    /// The built-in fixture trait generator.
+    Fixture,
+    /// An ONNX file.
+    File(PathBuf),
+}
+
+impl Spec {
+    /// Reads, parses and checks the spec at `path`.
+    pub fn load(path: &Path) -> Result<Spec> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| CollectionError::SpecFile { path: path.to_path_buf(), source })?;
+        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Spec::parse(&text, base)
+            .map_err(|e| CollectionError::InvalidSpecFile { path: path.to_path_buf(), source: Box::new(e) })
+    }
+
+    /// Parses and checks spec text; relative ONNX paths are resolved against `base_dir`.
+    pub fn parse(text: &str, base_dir: &Path) -> Result<Spec> {
+        let mut spec: Spec = Figment::from(Toml::string(text)).extract().map_err(describe_figment)?;
+        spec.base_dir = base_dir.to_path_buf();
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// Every rule a spec must follow that its types do not express; the first broken rule
+    /// is reported, naming its field.
+    pub fn check(&self) -> Result<()> {
+        let c = &self.collection;
+        let server = self.server.trim();
+        if !(server.starts_with("http://") || server.starts_with("https://")) {
+            return Err(CollectionError::field(
+                "server",
+                format!("must be an http:// or https:// URL, got {:?}", self.server),
+            ));
+        }
+        if !(1..=MAX_CHAIN_ID).contains(&c.chain_id) {
+            return Err(CollectionError::field(
+                "collection.chain_id",
+                format!("must be between 1 and {MAX_CHAIN_ID}, got {}", c.chain_id),
+            ));
+        }
+        parse_address(&c.contract).map_err(|reason| CollectionError::field("collection.contract", reason))?;
+        if c.name.trim().is_empty() || c.name.chars().count() > MAX_NAME {
+            return Err(CollectionError::field("collection.name", format!("must have 1 to {MAX_NAME} characters")));
+        }
+        if c.description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+            return Err(CollectionError::field(
+                "collection.description",
+                format!("must have at most {MAX_DESCRIPTION} characters"),
+            ));
+        }
+
+        let m = &self.model;
+        for (field, value, max) in [("name", &m.name, 200), ("version", &m.version, 100), ("license", &m.license, 200)]
+        {
+            if value.trim().is_empty() || value.chars().count() > max {
+                return Err(CollectionError::field(
+                    format!("model.{field}"),
+                    format!("must have 1 to {max} characters"),
+                ));
+            }
+        }
+        if m.onnx.trim().is_empty() {
+            return Err(CollectionError::field(
+                "model.onnx",
+                format!("give \"{FIXTURE}\" or the path of an ONNX file"),
+            ));
+        }
+        match (&m.parent, m.relation) {
+            (Some(_), None) => {
+                return Err(CollectionError::field(
+                    "model.relation",
+                    "a version with a parent needs relation = \"retrain\" or \"finetune\"",
+                ));
+            }
+            (None, Some(_)) => return Err(CollectionError::field("model.relation", "given without model.parent")),
+            (Some(p), _) if p == &m.version => {
+                return Err(CollectionError::field("model.parent", "a version cannot be its own parent"));
+            }
+            _ => {}
+        }
+        for (i, td) in m.training_data.iter().enumerate() {
+            if td.dataset.trim().is_empty() {
+                return Err(CollectionError::field(format!("model.training_data[{i}].dataset"), "must not be empty"));
+            }
+        }
+        if let Some(run) = &m.training_run {
+            for (field, value) in [("started_at", &run.started_at), ("ended_at", &run.ended_at)] {
+                chrono::DateTime::parse_from_rfc3339(value).map_err(|e| {
+                    CollectionError::field(
+                        format!("model.training_run.{field}"),
+                        format!("not an RFC 3339 date-time ({e}), e.g. 2025-01-31T12:00:00Z"),
+                    )
+                })?;
+            }
+        }
+
+        self.plan().map(|_| ())
+    }
+
+    /// Where the model comes from.
+    pub fn onnx(&self) -> OnnxSource {
+        if self.model.onnx == FIXTURE {
+            OnnxSource::Fixture
+        } else {
+            OnnxSource::File(self.base_dir.join(&self.model.onnx))
+        }
+    }
+
+    /// The contract address, lower-case.
+    pub fn contract(&self) -> String {
+        self.collection.contract.to_ascii_lowercase()
+    }
+}
+
+/// Figment's errors as `field.path: what is wrong`, one per line.
+fn describe_figment(error: figment::Error) -> CollectionError {
+    let mut text = String::new();
+    for e in error {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let path = e.path.join(".");
+        if path.is_empty() {
+            let _ = write!(text, "{}", e.kind);
+        } else {
+            let _ = write!(text, "{path}: {}", e.kind);
+        }
+    }
+    CollectionError::SpecSyntax(text)
+}

@@ -1,0 +1,172 @@
+//! The tokens a spec describes, with their seeds.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use super::{MAX_TOKENS, SEED_DOMAIN, SeedKind, Spec};
+use crate::error::{CollectionError, Result};
+
+/// One token of the collection, as the spec determines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedToken {
+    pub token_id: u64,
+    pub seed: [u8; 32],
+    pub request_id: Option<String>,
+    pub tx_hash: Option<String>,
+}
+
+impl Spec {
+    /// The tokens of the collection in order, with their seeds.
+    pub fn plan(&self) -> Result<Vec<PlannedToken>> {
+        let s = &self.seeds;
+        let contract = parse_address(&self.collection.contract)
+            .map_err(|reason| CollectionError::field("collection.contract", reason))?;
+        let count = match (s.count, &s.seeds) {
+            (Some(n), Some(list)) if n != list.len() as u64 => {
+                return Err(CollectionError::field(
+                    "seeds.count",
+                    format!("is {n} but seeds.seeds lists {} seeds", list.len()),
+                ));
+            }
+            (Some(n), _) => n,
+            (None, Some(list)) => list.len() as u64,
+            (None, None) => {
+                return Err(CollectionError::field(
+                    "seeds.count",
+                    "missing (give count, or list the seeds in seeds.seeds)",
+                ));
+            }
+        };
+        if count == 0 || count > MAX_TOKENS {
+            return Err(CollectionError::field(
+                "seeds.count",
+                format!("must be between 1 and {MAX_TOKENS}, got {count}"),
+            ));
+        }
+        if s.first_token_id.checked_add(count - 1).is_none() {
+            return Err(CollectionError::field(
+                "seeds.first_token_id",
+                format!("{} + {count} tokens overflows a 64-bit token ID", s.first_token_id),
+            ));
+        }
+        let per_token = |field: &str, list: &Option<Vec<String>>| -> Result<()> {
+            match list {
+                Some(l) if l.len() as u64 != count => Err(CollectionError::field(
+                    format!("seeds.{field}"),
+                    format!("lists {} entries for {count} tokens; give one per token", l.len()),
+                )),
+                _ => Ok(()),
+            }
+        };
+        per_token("request_ids", &s.request_ids)?;
+        per_token("tx_hashes", &s.tx_hashes)?;
+
+        let explicit = match &s.seeds {
+            Some(list) => {
+                if s.salt.is_some() {
+                    return Err(CollectionError::field(
+                        "seeds.salt",
+                        "only used for derived seeds; remove it or remove seeds.seeds",
+                    ));
+                }
+                let mut seen = HashMap::new();
+                let mut seeds = Vec::with_capacity(list.len());
+                for (i, text) in list.iter().enumerate() {
+                    let seed = provreg_prover_client::seed::parse_seed(text.trim())
+                        .map_err(|e| CollectionError::field(format!("seeds.seeds[{i}]"), e.to_string()))?;
+                    if let Some(first) = seen.insert(seed, i) {
+                        return Err(CollectionError::field(
+                            format!("seeds.seeds[{i}]"),
+                            format!("repeats seeds.seeds[{first}]; every token needs its own seed"),
+                        ));
+                    }
+                    seeds.push(seed);
+                }
+                Some(seeds)
+            }
+            None => None,
+        };
+        let salt = match (&explicit, &s.salt) {
+            (None, None) => {
+                return Err(CollectionError::field(
+                    "seeds.salt",
+                    "missing (derived seeds need a salt; or list seeds in seeds.seeds)",
+                ));
+            }
+            (None, Some(salt)) => salt.as_str(),
+            (Some(_), _) => "",
+        };
+
+        let contract_text = self.contract();
+        let mut plan = Vec::with_capacity(count as usize);
+        for i in 0..count {
+            let index = i as usize;
+            let token_id = s.first_token_id + i;
+            let seed = match &explicit {
+                Some(seeds) => seeds[index],
+                None => derive_seed(self.collection.chain_id, &contract, token_id, salt),
+            };
+            let request_id = match &s.request_ids {
+                Some(ids) => {
+                    let id = ids[index].trim();
+                    if id.is_empty() || id.chars().count() > 200 {
+                        return Err(CollectionError::field(
+                            format!("seeds.request_ids[{index}]"),
+                            "must have 1 to 200 characters",
+                        ));
+                    }
+                    Some(id.to_owned())
+                }
+                None if s.kind != SeedKind::Operator => Some(format!("{contract_text}:{token_id}")),
+                None => None,
+            };
+            let tx_hash = match &s.tx_hashes {
+                Some(hashes) => {
+                    let hash = hashes[index].trim().to_ascii_lowercase();
+                    let digits = hash.strip_prefix("0x").unwrap_or_default();
+                    if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(CollectionError::field(
+                            format!("seeds.tx_hashes[{index}]"),
+                            "a transaction hash is 0x and 64 hex digits",
+                        ));
+                    }
+                    Some(hash)
+                }
+                None => None,
+            };
+            plan.push(PlannedToken { token_id, seed, request_id, tx_hash });
+        }
+        Ok(plan)
+    }
+}
+
+/// The seed of token `token_id`: `SHA-256("provreg.collection.v1" ‖ chain_id (8 bytes BE) ‖
+/// contract (20 bytes) ‖ token_id (32 bytes BE) ‖ salt (UTF-8))`.
+pub fn derive_seed(chain_id: i64, contract: &[u8; 20], token_id: u64, salt: &str) -> [u8; 32] {
+    let mut id = [0u8; 32];
+    id[24..].copy_from_slice(&token_id.to_be_bytes());
+    Sha256::new()
+        .chain_update(SEED_DOMAIN)
+        .chain_update(chain_id.to_be_bytes())
+        .chain_update(contract)
+        .chain_update(id)
+        .chain_update(salt.as_bytes())
+        .finalize()
+        .into()
+}
+
+/// An address written as `0x` and 40 hex digits (either case); the error says what is
+/// wrong with it.
+pub(crate) fn parse_address(text: &str) -> std::result::Result<[u8; 20], String> {
+    let Some(digits) = text.strip_prefix("0x") else {
+        return Err(format!("an address is 0x followed by 40 hex digits, got {text:?}"));
+    };
+    let mut address = [0u8; 20];
+    if digits.len() != 40 {
+        return Err(format!("an address is 0x followed by 40 hex digits, got {} digits", digits.len()));
+    }
+    hex::decode_to_slice(digits, &mut address)
+        .map_err(|e| format!("an address is 0x followed by 40 hex digits: {e}"))?;
+    Ok(address)
+}

@@ -1,0 +1,181 @@
+//! The spec's parsing, checks and seeds.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::error::{CollectionError, Result};
+
+const GOOD: &str = r#"
+    [collection]
+    chain_id = 31337
+    contract = "0x00000000000000000000000000000000000C0FFE"
+    name = "Pixel"
+
+    [model]
+    name = "trait-generator"
+    version = "v3"
+    onnx = "fixture"
+    license = "Apache License 2.0"
+    parent = "v2"
+    relation = "retrain"
+    training_data = [{ dataset = "pixel-traits", role = "finetune" }]
+
+    [seeds]
+    first_token_id = 10
+    count = 3
+    kind = "vrf"
+    salt = "s"
+"#;
+
+fn parse(text: &str) -> Result<Spec> {
+    Spec::parse(text, Path::new("/specs"))
+}
+
+fn error(text: &str) -> String {
+    parse(text).unwrap_err().to_string()
+}
+
+#[test]
+fn parses_a_full_spec_with_defaults() {
+    let spec = parse(GOOD).unwrap();
+    assert_eq!(spec.server, DEFAULT_SERVER);
+    assert_eq!(spec.onnx(), OnnxSource::Fixture);
+    assert_eq!(spec.model.relation, Some(Relation::Retrain));
+    assert_eq!(spec.model.training_data[0].role, TrainingRole::Finetune);
+    assert_eq!(spec.seeds.kind, SeedKind::Vrf);
+    let plan = spec.plan().unwrap();
+    assert_eq!(plan.iter().map(|t| t.token_id).collect::<Vec<_>>(), [10, 11, 12]);
+    assert_eq!(plan[1].request_id.as_deref(), Some("0x00000000000000000000000000000000000c0ffe:11"));
+    assert_ne!(plan[0].seed, plan[1].seed);
+
+    let with_file = parse(&GOOD.replace("onnx = \"fixture\"", "onnx = \"models/m.onnx\"")).unwrap();
+    assert_eq!(with_file.onnx(), OnnxSource::File(PathBuf::from("/specs/models/m.onnx")));
+    let operator = parse(&GOOD.replace("\"vrf\"", "\"operator\"")).unwrap();
+    assert_eq!(operator.plan().unwrap()[0].request_id, None);
+    let reveal = parse(&GOOD.replace("\"vrf\"", "\"commitReveal\"")).unwrap();
+    assert_eq!(reveal.seeds.kind.graphql(), "COMMIT_REVEAL");
+}
+
+/// The derivation written out independently:
+///
+/// ```python
+/// import hashlib
+/// contract = bytes.fromhex("00000000000000000000000000000000000c0ffe")
+/// h = hashlib.sha256(b"provreg.collection.v1" + (31337).to_bytes(8, "big") + contract
+///                    + (10).to_bytes(32, "big") + b"s").hexdigest()
+/// ```
+#[test]
+fn derived_seeds_follow_the_documented_layout() {
+    let spec = parse(GOOD).unwrap();
+    let contract = parse_address(&spec.collection.contract).unwrap();
+    let mut bytes = SEED_DOMAIN.to_vec();
+    bytes.extend(31337u64.to_be_bytes());
+    bytes.extend(contract);
+    bytes.extend([0u8; 24]);
+    bytes.extend(10u64.to_be_bytes());
+    bytes.extend(b"s");
+    let expected: [u8; 32] = Sha256::digest(&bytes).into();
+    assert_eq!(spec.plan().unwrap()[0].seed, expected);
+    assert_eq!(derive_seed(31337, &contract, 10, "s"), expected);
+    assert_ne!(derive_seed(31337, &contract, 10, "t"), expected);
+    assert_ne!(derive_seed(1, &contract, 10, "s"), expected);
+}
+
+#[test]
+fn explicit_seeds_request_ids_and_tx_hashes() {
+    let a = format!("0x{}", "ab".repeat(32));
+    let b = "CD".repeat(32);
+    let tx = format!("0x{}", "EF".repeat(32));
+    let text = GOOD.replace("count = 3", "").replace("salt = \"s\"", "").replace(
+        "kind = \"vrf\"",
+        &format!(
+            "kind = \"vrf\"\nseeds = [\"{a}\", \"{b}\"]\nrequest_ids = [\"r1\", \"r2\"]\ntx_hashes = [\"{tx}\", \"{tx}\"]"
+        ),
+    );
+    let plan = parse(&text).unwrap().plan().unwrap();
+    assert_eq!(plan.len(), 2);
+    assert_eq!(plan[0].seed, [0xab; 32]);
+    assert_eq!(plan[1].seed, [0xcd; 32]);
+    assert_eq!(plan[1].request_id.as_deref(), Some("r2"));
+    assert_eq!(plan[0].tx_hash.as_deref(), Some(format!("0x{}", "ef".repeat(32)).as_str()));
+}
+
+#[test]
+fn errors_name_the_field() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("chain_id = 31337", "chain_id = 0", "collection.chain_id"),
+        ("0x00000000000000000000000000000000000C0FFE", "0x123", "collection.contract"),
+        (
+            "0x00000000000000000000000000000000000C0FFE",
+            "0x00000000000000000000000000000000000C0FFG",
+            "collection.contract",
+        ),
+        ("name = \"Pixel\"", "name = \"\"", "collection.name"),
+        ("relation = \"retrain\"", "", "model.relation"),
+        ("relation = \"retrain\"", "relation = \"clone\"", "model.relation"),
+        ("role = \"finetune\"", "role = \"train\"", "model.training_data"),
+        ("count = 3", "count = 0", "seeds.count"),
+        ("count = 3", "count = -1", "seeds.count"),
+        ("count = 3", "", "seeds.count"),
+        ("salt = \"s\"", "", "seeds.salt"),
+        ("kind = \"vrf\"", "kind = \"random\"", "seeds.kind"),
+        ("kind = \"vrf\"", "kind = \"vrf\"\nseeds = [\"0x12\", \"0x34\", \"0x56\"]", "seeds.salt"),
+        ("kind = \"vrf\"", "kind = \"vrf\"\nrequest_ids = [\"a\"]", "seeds.request_ids"),
+        ("kind = \"vrf\"", "kind = \"vrf\"\ntx_hashes = [\"0x1\", \"0x2\", \"0x3\"]", "seeds.tx_hashes"),
+        // Beyond TOML's integers: the parse error quotes the line.
+        ("first_token_id = 10", "first_token_id = 18446744073709551615", "first_token_id"),
+        ("first_token_id = 10", "", "first_token_id"),
+        ("[seeds]", "[seeds]\nbogus = 1", "bogus"),
+        ("[collection]", "server = \"ftp://x\"\n[collection]", "server"),
+    ];
+    for (from, to, field) in cases {
+        assert!(GOOD.contains(from), "{from}");
+        let message = error(&GOOD.replacen(from, to, 1));
+        assert!(message.contains(field), "{to:?}: expected {field} in {message}");
+    }
+    let bad_seed = GOOD
+        .replace("count = 3", "")
+        .replace("salt = \"s\"", "")
+        .replace("kind = \"vrf\"", &format!("kind = \"vrf\"\nseeds = [\"0x{}\", \"0x12\"]", "ab".repeat(32)));
+    assert!(error(&bad_seed).contains("seeds.seeds[1]"), "{}", error(&bad_seed));
+    let repeated = GOOD
+        .replace("count = 3", "")
+        .replace("salt = \"s\"", "")
+        .replace("kind = \"vrf\"", &format!("kind = \"vrf\"\nseeds = [\"{0}\", \"{0}\"]", "ab".repeat(32)));
+    assert!(error(&repeated).contains("repeats seeds.seeds[0]"), "{}", error(&repeated));
+    assert!(error("not = [toml").contains('='), "{}", error("not = [toml"));
+    assert!(error("").contains("collection"), "{}", error(""));
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let e = Spec::load(Path::new("/nonexistent/spec.toml")).unwrap_err();
+    assert!(matches!(e, CollectionError::SpecFile { .. }), "{e:?}");
+    assert!(e.to_string().contains("/nonexistent/spec.toml"), "{e}");
+}
+
+#[test]
+fn the_demo_spec_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo-collection.toml");
+    let spec = Spec::load(&path).unwrap();
+    assert_eq!(spec.plan().unwrap().len(), 5);
+    assert_eq!(spec.collection.chain_id, 31337);
+    assert_eq!(spec.model.name, "trait-generator");
+    assert_eq!(spec.model.parent.as_deref(), Some("v2"));
+    assert_eq!(spec.onnx(), OnnxSource::Fixture);
+}
+
+#[test]
+fn an_invalid_file_is_named_with_the_field_at_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spec.toml");
+    std::fs::write(&path, GOOD.replace("count = 3", "count = 0")).unwrap();
+    let e = Spec::load(&path).unwrap_err();
+    let CollectionError::InvalidSpecFile { path: named, source } = &e else { panic!("{e:?}") };
+    assert_eq!(named, &path);
+    assert!(matches!(&**source, CollectionError::SpecField { field, .. } if field == "seeds.count"), "{source:?}");
+    assert!(e.with_causes().contains("invalid collection spec") && e.with_causes().contains("seeds.count"));
+}

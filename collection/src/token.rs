@@ -1,0 +1,134 @@
+//! One token: proven from its seed, drawn, and registered with its proof and PNG, unless it
+//! is registered already.
+
+use std::time::Instant;
+
+use base64::Engine as _;
+use provreg_prover_client::{Circuit, EzklBackend, ProofRecord, Prover};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::client::Client;
+use crate::error::{CollectionError, Result};
+use crate::queries::{REGISTER_TOKEN, TOKEN};
+use crate::render::render_png;
+use crate::spec::{PlannedToken, Spec};
+use crate::summary::{TokenOutcome, TokenResult};
+
+/// One token: skipped when registered, otherwise proven, drawn and registered. `Err` only
+/// for errors that concern the whole run.
+pub(crate) async fn token(
+    client: &Client,
+    spec: &Spec,
+    backend: &EzklBackend,
+    circuit: &Circuit,
+    version: &str,
+    planned: &PlannedToken,
+) -> Result<TokenOutcome> {
+    let id = planned.token_id;
+    let seed_hex = hex::encode(planned.seed);
+    let key = json!({ "chain": spec.collection.chain_id, "contract": spec.contract(), "id": id.to_string() });
+    let data = client.request("token", TOKEN, key).await?;
+    if !data["token"].is_null() {
+        return Ok(existing_token(client, id, &data["token"], &seed_hex, version));
+    }
+
+    let input = match provreg_prover_client::seed::model_input(&planned.seed, circuit.input_len, circuit.input_scale) {
+        Ok(input) => input,
+        Err(e) => return Ok(TokenOutcome::new(id, TokenResult::Failed(format!("deriving the model input: {e}")))),
+    };
+    let proving = Instant::now();
+    let (traits, record) = match backend.prove(circuit, &input).await {
+        Ok(proven) => proven,
+        Err(e) => return Ok(TokenOutcome::new(id, TokenResult::Failed(format!("proving: {e}")))),
+    };
+    let proof_time = proving.elapsed();
+    let png = match render_png(&traits) {
+        Ok(png) => png,
+        Err(e) => return Ok(TokenOutcome::new(id, TokenResult::Failed(format!("drawing the asset: {e}")))),
+    };
+
+    let mut seed_source = json!({ "kind": spec.seeds.kind.graphql() });
+    if let Some(request) = &planned.request_id {
+        seed_source["requestId"] = json!(request);
+    }
+    if let Some(tx) = &planned.tx_hash {
+        seed_source["txHash"] = json!(tx);
+    }
+    let mut input = json!({
+        "chainId": spec.collection.chain_id,
+        "contract": spec.contract(),
+        "tokenId": id.to_string(),
+        "modelVersion": version,
+        "assetSha256": hex::encode(Sha256::digest(&png)),
+        "mediaType": "image/png",
+        "name": format!("{} #{id}", spec.collection.name.trim()),
+        "inputSeed": format!("0x{seed_hex}"),
+        "seedSource": seed_source,
+        "traits": traits.iter().map(|t| f64::from(*t)).collect::<Vec<_>>(),
+        "proof": proof_input(&record),
+        "asset": base64::engine::general_purpose::STANDARD.encode(&png),
+    });
+    if let Some(description) = &spec.collection.description {
+        input["description"] = json!(description);
+    }
+    match client.request("registerToken", REGISTER_TOKEN, json!({ "input": input })).await {
+        Ok(data) => {
+            let mut outcome = TokenOutcome::new(id, TokenResult::Registered);
+            outcome.proof_time = Some(proof_time);
+            outcome.metadata_url = data["registerToken"]["metadataPath"].as_str().map(|p| url(client, p));
+            outcome.asset_url = data["registerToken"]["assetPath"].as_str().map(|p| url(client, p));
+            Ok(outcome)
+        }
+        Err(CollectionError::Registry(refused)) if refused.code() == Some("CONFLICT") => {
+            // Registered by someone else since the check: look at what is there.
+            let key = json!({ "chain": spec.collection.chain_id, "contract": spec.contract(), "id": id.to_string() });
+            let data = client.request("token", TOKEN, key).await?;
+            if data["token"].is_null() {
+                return Ok(TokenOutcome::new(id, TokenResult::Failed(refused.to_string())));
+            }
+            Ok(existing_token(client, id, &data["token"], &seed_hex, version))
+        }
+        Err(CollectionError::Registry(refused)) if refused.is_about_the_input() => {
+            Ok(TokenOutcome::new(id, TokenResult::Failed(refused.to_string())))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A token found registered: skipped if it is this seed from this version, failed otherwise.
+fn existing_token(client: &Client, id: u64, token: &Value, seed_hex: &str, version: &str) -> TokenOutcome {
+    let seed = token["inputSeed"].as_str().unwrap_or_default().trim_start_matches("0x");
+    let by = token["modelVersion"]["id"].as_str().unwrap_or_default();
+    let result = if !seed.eq_ignore_ascii_case(seed_hex) {
+        TokenResult::Failed(format!(
+            "already registered with another seed (0x{seed}, the spec gives 0x{seed_hex}); not overwritten"
+        ))
+    } else if by != version {
+        TokenResult::Failed(format!("already registered from model version {by}, not {version}; not overwritten"))
+    } else {
+        TokenResult::AlreadyRegistered
+    };
+    let mut outcome = TokenOutcome::new(id, result);
+    outcome.metadata_url = token["metadataPath"].as_str().map(|p| url(client, p));
+    outcome.asset_url = token["assetPath"].as_str().map(|p| url(client, p));
+    outcome
+}
+
+fn url(client: &Client, path: &str) -> String {
+    format!("{}{path}", client.base())
+}
+
+/// The `ProofRecordInput` (GraphQL `registerToken`) of `record`.
+pub fn proof_input(record: &ProofRecord) -> Value {
+    json!({
+        "system": record.system,
+        "systemVersion": record.system_version,
+        "vkSha256": record.vk_sha256,
+        "settingsSha256": record.settings_sha256,
+        "modelCommitment": record.model_commitment,
+        "publicInputs": record.public_inputs,
+        "publicOutputs": record.public_outputs,
+        "proof": hex::encode(&record.proof),
+    })
+}

@@ -1,0 +1,76 @@
+//! `provreg collection …`: the command line of the collection pipeline
+//! (`provreg-collection`), with its key and prover settings taken from the environment
+//! and the configuration.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use provreg_collection::{API_KEY_ENV, RunOptions, Spec, api_key, run};
+use provreg_server::config::Config;
+
+/// `provreg collection …`
+#[derive(Debug, clap::Subcommand)]
+pub enum CollectionCommand {
+    /// Generate a token collection: register the model version and its circuit when
+    /// missing, prove and register every token of the spec that is not registered yet (with
+    /// a PNG drawn from its traits), wait for the anchors, and print a summary. Exits
+    /// non-zero when a token failed. See fixtures/demo-collection.toml for the spec format.
+    Run(RunArgs),
+}
+
+/// Options of `provreg collection run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The collection spec (TOML).
+    pub spec: PathBuf,
+    /// The registry's base URL, overriding the spec's `server`.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// A file holding the API key (registrar or admin). Without it the key comes from
+    /// PROVREG_API_KEY, else from DATA_DIR/dev-admin.key (which `serve --dev` writes).
+    #[arg(long)]
+    pub api_key_file: Option<PathBuf>,
+    /// The Python interpreter with the prover packages (default: prover.python from the
+    /// configuration, else a virtual environment made once in DATA_DIR).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// Where circuits and keys are made and kept (default DATA_DIR/prover).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// The longest wait for the tokens' anchors, in seconds.
+    #[arg(long, default_value_t = 120)]
+    pub anchor_timeout: u64,
+    /// Do not wait for anchors.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// No progress output (the summary is still printed).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs a `collection` command with `config` (for the data directory and prover settings)
+/// and the API key in PROVREG_API_KEY, when set.
+pub async fn command(command: CollectionCommand, config: &Config) -> Result<()> {
+    match command {
+        CollectionCommand::Run(args) => {
+            let spec = Spec::load(&args.spec)?;
+            let key = api_key(args.api_key_file.as_deref(), std::env::var(API_KEY_ENV).ok(), &config.data_dir)?;
+            let mut opts = RunOptions::new(&config.data_dir, key);
+            opts.server = args.server;
+            opts.python = args.python.or_else(|| config.prover.python.clone());
+            if let Some(work_dir) = args.work_dir {
+                opts.work_dir = work_dir;
+            }
+            opts.wait = !args.no_wait;
+            opts.anchor_timeout = Duration::from_secs(args.anchor_timeout);
+            opts.progress = !args.quiet;
+            let summary = run(&spec, &opts).await?;
+            print!("{summary}");
+            if !summary.succeeded() {
+                bail!("{} of {} tokens failed (see above)", summary.failed, summary.tokens.len());
+            }
+            Ok(())
+        }
+    }
+}
