@@ -42,7 +42,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use provreg_anchor::alloy_types::{Address, B256, TxHash};
-use provreg_anchor::{ChainClient, InclusionProof, batch_commitment, log_leaf};
+use provreg_anchor::{ChainReader, InclusionProof, batch_commitment, log_leaf};
 use provreg_prover_client::{
     Circuit, EzklBackend, EzklConfig, ProofRecord, SETTINGS_FILE, SRS_FILE, VK_FILE, Verifier, field, model_commitment,
     seed,
@@ -62,10 +62,6 @@ const INGREDIENTS_ASSERTION: &str = "org.provreg.ingredients";
 
 /// How long one look-up on the chain may take.
 const CHAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The key the read-only chain client is built with. It only reads (`eth_call`, logs), so it
-/// never signs anything; the client type just needs one.
-const READ_ONLY_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
 
 /// What to check beyond the bundle's own bytes.
 #[derive(Debug, Clone, Default)]
@@ -911,7 +907,7 @@ async fn check_chain(rpc: &str, a: &EvidenceAnchor) -> Result<String, String> {
     let size = u64::try_from(a.size).map_err(|_| format!("size {} is negative", a.size))?;
     let first_seq = u64::try_from(a.first_seq).map_err(|_| format!("first seq {} is negative", a.first_seq))?;
     let root = parse_digest(&a.root).ok_or_else(|| format!("root {:?} is not a digest", a.root))?;
-    let client = ChainClient::connect(rpc, READ_ONLY_KEY, Some(contract), 1).map_err(|e| e.to_string())?;
+    let client = ChainReader::connect(rpc, contract).map_err(|e| e.to_string())?;
     let chain_id = client.chain_id().await.map_err(|e| format!("asking {rpc} for its chain ID: {e}"))?;
     if i64::try_from(chain_id).ok() != Some(a.chain_id) {
         return Err(format!("the RPC URL serves chain {chain_id}, but the anchor is on chain {}", a.chain_id));
