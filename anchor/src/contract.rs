@@ -1,4 +1,5 @@
-//! Rust bindings of the `ProvenanceAnchor` contract, generated from the checked-in artifact.
+//! The `ProvenanceAnchor` contract: its source and compiled artifact, and (feature `chain`)
+//! Rust bindings generated from the artifact.
 
 #![allow(missing_docs, clippy::too_many_arguments)]
 
@@ -8,6 +9,7 @@ pub const ARTIFACT_JSON: &str = include_str!("../contracts/ProvenanceAnchor.json
 /// The contract source the artifact was compiled from.
 pub const SOLIDITY_SOURCE: &str = include_str!("../contracts/ProvenanceAnchor.sol");
 
+#[cfg(feature = "chain")]
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug)]

@@ -3,8 +3,11 @@
 /// `Result` with [`AnchorError`].
 pub type Result<T, E = AnchorError> = std::result::Result<T, E>;
 
-/// Everything that can go wrong in this crate.
+/// Everything that can go wrong in this crate. The chain variants exist with the `chain`
+/// feature, those of sending transactions with `chain-write`, `DevChain` with `devchain`;
+/// match with a wildcard arm, as another crate may turn those features on.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AnchorError {
     /// A batch tree needs at least one leaf.
     #[error("a batch needs at least one leaf")]
@@ -24,17 +27,21 @@ pub enum AnchorError {
     #[error("malformed inclusion proof: {0}")]
     MalformedProof(String),
     /// The contract refused the call (it reverted).
+    #[cfg(feature = "chain")]
     #[error("the contract rejected the call: {0}")]
     Reverted(ContractRevert),
     /// The chain node could not be reached or answered with an error that is not a revert;
     /// retrying later may succeed.
+    #[cfg(feature = "chain")]
     #[error("chain transport error: {0}")]
     Transport(String),
     /// The node answered with an error that is not a revert (e.g. insufficient funds, nonce
     /// too low); retrying the same request will not help.
+    #[cfg(feature = "chain")]
     #[error("the node refused the request: {0}")]
     NodeRejected(String),
     /// A transaction was mined but failed, or its receipt does not hold what it should.
+    #[cfg(feature = "chain-write")]
     #[error("transaction {tx_hash} failed: {reason}")]
     TransactionFailed {
         /// The transaction.
@@ -43,17 +50,21 @@ pub enum AnchorError {
         reason: String,
     },
     /// Waiting for a transaction or a node took longer than allowed.
+    #[cfg(feature = "chain-write")]
     #[error("timed out: {0}")]
     Timeout(String),
     /// A bad argument or setting: an unparsable RPC URL or key, no contract address.
+    #[cfg(feature = "chain")]
     #[error("invalid configuration: {0}")]
     Config(String),
     /// The local development chain could not be started.
+    #[cfg(feature = "devchain")]
     #[error("local chain: {0}")]
     DevChain(String),
 }
 
 /// Why the `ProvenanceAnchor` contract reverted.
+#[cfg(feature = "chain")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContractRevert {
     /// The sender is not the contract's owner.

@@ -1,22 +1,33 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "chain")]
 pub mod chain;
 pub mod contract;
+#[cfg(feature = "devchain")]
 pub mod devchain;
 mod error;
 mod hex32;
 pub mod inclusion_proof;
 pub mod merkle;
+#[cfg(feature = "chain")]
 mod revert;
 
-pub use chain::{AnchorReceipt, AnchoredEvent, ChainClient, RetryPolicy};
-pub use contract::{ARTIFACT_JSON, ProvenanceAnchor, SOLIDITY_SOURCE};
-pub use error::{AnchorError, ContractRevert, Result};
+#[cfg(feature = "chain-write")]
+pub use chain::{AnchorReceipt, ChainClient, RetryPolicy};
+#[cfg(feature = "chain")]
+pub use chain::{AnchoredEvent, ChainReader};
+#[cfg(feature = "chain")]
+pub use contract::ProvenanceAnchor;
+pub use contract::{ARTIFACT_JSON, SOLIDITY_SOURCE};
+#[cfg(feature = "chain")]
+pub use error::ContractRevert;
+pub use error::{AnchorError, Result};
 pub use inclusion_proof::InclusionProof;
 pub use merkle::{BatchTree, Digest, NO_CERTIFICATE, batch_commitment, log_leaf, proof_from_levels};
 
 /// The chain types this crate's API uses.
+#[cfg(feature = "chain")]
 pub mod alloy_types {
     pub use alloy::primitives::{Address, B256, TxHash};
 }

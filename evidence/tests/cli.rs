@@ -28,7 +28,10 @@ fn the_golden_bundle_is_unconfirmed_without_a_chain_and_the_report_says_why() {
     assert!(text.contains("UNCONFIRMED (") && text.contains(" 0 failed"), "{text}");
     assert!(text.contains("anchor.chain") && text.contains("no RPC URL given"), "{text}");
 
-    let json = verify(&data("golden-bundle.json"), &["--json", "--token", "31337/0x00000000000000000000000000000000000c0de1/7"]);
+    let json = verify(
+        &data("golden-bundle.json"),
+        &["--json", "--token", "31337/0x00000000000000000000000000000000000c0de1/7"],
+    );
     assert_eq!(json.status.code(), Some(2));
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(report["outcome"], "unconfirmed");

@@ -9,6 +9,8 @@
 //! The contract accepts a range only at `nextSeq`, so a batch can never be anchored twice or
 //! out of order. Records keep being accepted while the chain is unreachable; their entries wait
 //! unbatched and are anchored when it returns.
+pub mod cli;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -86,7 +86,8 @@ pub struct AnchoringConfig {
     /// JSON-RPC endpoint of the chain. Unset: no anchoring (records are still logged).
     /// `serve --dev` starts a local chain and sets it.
     pub rpc_url: Option<String>,
-    /// Address of the deployed ProvenanceAnchor contract. `serve --dev` deploys one.
+    /// Address of the deployed ProvenanceAnchor contract. `provreg anchor deploy` deploys one
+    /// on `rpc_url`; `serve --dev` deploys its own.
     pub contract: Option<String>,
     /// Hex private key of the contract's owner, which sends the anchor transactions.
     pub private_key: Option<String>,

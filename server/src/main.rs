@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use provreg_anchor::ChainClient;
+use provreg_anchor::{ChainClient, ChainReader};
 use provreg_certs as certs;
 use provreg_server::anchoring::AnchorWorker;
 use provreg_server::auth::{self, Role};
@@ -71,7 +71,13 @@ enum Command {
     /// 2 when something is not proven on chain (not anchored yet, or no --rpc and
     /// --contract), 3 when the bundle cannot be read at all.
     Verify(provreg_evidence::cli::VerifyArgs),
-    /// Print the GraphQL schema (SDL).
+    /// Set up anchoring on a chain: `provreg anchor deploy` deploys the ProvenanceAnchor
+    /// contract.
+    Anchor {
+        #[command(subcommand)]
+        command: provreg_server::anchoring::cli::AnchorCommand,
+    },
+    /// Print the GraphQL schema (SDL). Needs no database.
     Sdl {
         /// The read-only audit schema instead of the full one.
         #[arg(long)]
@@ -158,14 +164,9 @@ async fn main() -> Result<()> {
                 }
             }
         }
+        Command::Anchor { command } => provreg_server::anchoring::cli::command(command, &config).await,
         Command::Sdl { audit } => {
-            let registry = open(&config).await?;
-            let deps = provreg_server::deps(registry, &config);
-            if audit {
-                print!("{}", graphql::build_audit_schema(deps).sdl());
-            } else {
-                print!("{}", graphql::build_schema(deps).sdl());
-            }
+            print!("{}", graphql::sdl(audit));
             Ok(())
         }
     }
@@ -270,7 +271,7 @@ async fn start_anchoring(
         (Some(rpc), _) => {
             let key = a.private_key.as_deref().context("anchoring.rpc_url is set but anchoring.private_key is not")?;
             let contract = a.contract.as_deref().context(
-                "anchoring.rpc_url is set but anchoring.contract is not (deploy one with `provreg deploy-contract`)",
+                "anchoring.rpc_url is set but anchoring.contract is not (deploy one with `provreg anchor deploy`)",
             )?;
             let contract = provreg_server::anchoring::parse_address(contract)?;
             (ChainClient::connect(rpc, key, Some(contract), a.confirmations)?, None)
@@ -293,7 +294,7 @@ async fn start_anchoring(
             let existing = std::fs::read_to_string(&saved).ok().and_then(|s| s.trim().parse().ok());
             let reuse = match existing {
                 Some(address) => {
-                    let probe = ChainClient::connect(&anvil.endpoint(), &key, Some(address), 1)?;
+                    let probe = ChainReader::connect(&anvil.endpoint(), address)?;
                     probe.next_seq().await.is_ok().then_some(address)
                 }
                 None => None,

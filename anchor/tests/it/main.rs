@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Integration tests of provreg-anchor, laid out like the crate: proofs, the contract
-//! artifact, and the chain client against a real anvil.
+//! artifact, and the chain clients (signing, and reading with no key) against a real anvil.
 
 mod artifact;
 mod chain;
 mod proofs;
+mod reader;
 mod support;

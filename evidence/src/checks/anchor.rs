@@ -129,14 +129,7 @@ async fn read_back(rpc: &str, a: &EvidenceAnchor) -> Result<String, CheckError> 
     let size = non_negative("size", a.size)?;
     let first_seq = non_negative("first seq", a.first_seq)?;
     let root = parse_digest(&a.root).ok_or_else(|| CheckError::BadRoot(a.root.clone()))?;
-    // TEMP until the read-only reader lands.
-    let chain = provreg_anchor::ChainClient::connect(
-        rpc,
-        "0000000000000000000000000000000000000000000000000000000000000001",
-        Some(contract),
-        1,
-    )
-    .map_err(|e| read(e.to_string()))?;
+    let chain = provreg_anchor::ChainReader::connect(rpc, contract).map_err(|e| read(e.to_string()))?;
     let chain_id = chain.chain_id().await.map_err(|e| read(format!("asking {rpc} for its chain ID: {e}")))?;
     if i64::try_from(chain_id).ok() != Some(a.chain_id) {
         return Err(CheckError::ChainId { served: chain_id, anchor: a.chain_id });

@@ -48,7 +48,7 @@ pub struct Deps {
 
 /// Builds the full schema.
 pub fn build_schema(deps: Deps) -> FullSchema {
-    Schema::build(Query::default(), Mutation, EmptySubscription)
+    full_schema_builder()
         .data(deps.registry)
         .data(deps.limits)
         .data(deps.anchor_worker)
@@ -59,12 +59,26 @@ pub fn build_schema(deps: Deps) -> FullSchema {
 
 /// Builds the audit schema.
 pub fn build_audit_schema(deps: Deps) -> AuditSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    audit_schema_builder()
         .data(deps.registry)
         .data(deps.limits)
         .limit_depth(deps.query_depth)
         .limit_complexity(deps.query_complexity)
         .finish()
+}
+
+/// The SDL of the full schema, or with `audit` of the audit schema. The types do not depend on
+/// the schema's data or limits, so this needs no database.
+pub fn sdl(audit: bool) -> String {
+    if audit { audit_schema_builder().finish().sdl() } else { full_schema_builder().finish().sdl() }
+}
+
+fn full_schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation, EmptySubscription)
+}
+
+fn audit_schema_builder() -> async_graphql::SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
 }
 
 /// The caller of this request (anonymous when none was attached).

@@ -6,21 +6,26 @@ use serde_json::json;
 
 use crate::helpers::{Backend, TestApp};
 
-/// A chain with a deployed contract, or `None` (with a message) where no anvil is installed
-/// and this is not CI.
-pub async fn chain(state: Option<&std::path::Path>, port: u16) -> Option<(Anvil, String, ChainClient)> {
+/// A running anvil (kept in `state` when given, on `port` or a free one), or `None` (with a
+/// message) where no anvil is installed and this is not CI.
+pub fn anvil(state: Option<&std::path::Path>, port: u16) -> Option<Anvil> {
     let anvil = match state {
         Some(path) => Anvil::spawn_persistent_on(path, port),
         None => Anvil::spawn(),
     };
-    let anvil = match anvil {
-        Ok(a) => a,
+    match anvil {
+        Ok(a) => Some(a),
         Err(e) if std::env::var_os("CI").is_none() => {
             eprintln!("SKIPPED: {e} (scripts/test installs it)");
-            return None;
+            None
         }
         Err(e) => panic!("{e}"),
-    };
+    }
+}
+
+/// A chain with a deployed contract, or `None` as [`anvil`].
+pub async fn chain(state: Option<&std::path::Path>, port: u16) -> Option<(Anvil, String, ChainClient)> {
+    let anvil = anvil(state, port)?;
     let key = anvil.private_key_hex(0).expect("dev key");
     let mut client = ChainClient::connect(&anvil.endpoint(), &key, None, 1).expect("client");
     client.deploy().await.expect("deploy");

@@ -3,6 +3,7 @@
 mod helpers;
 mod zk;
 
+mod anchor_deploy;
 mod anchoring;
 mod auth;
 mod certificates;

@@ -22,3 +22,21 @@ async fn checked_in_sdl_matches_the_code() {
     assert!(!audit.contains("type Mutation"));
     assert!(full.contains("registerModelVersion"));
 }
+
+#[test]
+fn the_sdl_command_prints_the_checked_in_files_without_a_database() {
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (extra, file) in [(None, "schema.graphql"), (Some("--audit"), "audit.graphql")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_provreg"))
+            .args(["--database-url", "postgres://nobody@127.0.0.1:1/unreachable", "sdl"])
+            .args(extra)
+            .current_dir(dir.path())
+            .env_remove("PROVREG_CONFIG")
+            .output()
+            .expect("provreg runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let expected = std::fs::read_to_string(schema.join(file)).unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout) == expected, "provreg sdl {extra:?} differs from schema/{file}");
+    }
+}

@@ -1,18 +1,19 @@
-//! The chain client: deploys `ProvenanceAnchor`, anchors batches, reads them back.
+//! The writing side: deploys `ProvenanceAnchor` and anchors batches, signed with a local key.
 //!
 //! Sending and confirming are separate steps ([`ChainClient::send_anchor`],
 //! [`ChainClient::wait_confirmed`]) so a caller can persist "pending, transaction T" between
 //! them and, after a crash, reconcile with [`ChainClient::next_seq`] and
-//! [`ChainClient::find_anchor`].
+//! [`ChainClient::find_anchor`]. Every read goes through [`ChainReader`].
 
 use std::time::{Duration, Instant};
 
 use alloy::network::EthereumWallet;
-use alloy::primitives::{Address, B256, TxHash, U256};
+use alloy::primitives::{Address, B256, TxHash};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 
+use super::reader::{AnchoredEvent, ChainReader, batch_id_u64, node_chain_id, parse_rpc_url};
 use crate::contract::ProvenanceAnchor::{self, ProvenanceAnchorInstance};
 use crate::error::{AnchorError, ContractRevert, Result};
 use crate::inclusion_proof::InclusionProof;
@@ -54,23 +55,6 @@ pub struct AnchorReceipt {
     pub gas_used: u64,
 }
 
-/// One `Anchored` event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnchoredEvent {
-    /// The contract's number for the batch.
-    pub batch_id: u64,
-    /// The anchored Merkle root.
-    pub root: B256,
-    /// The first log sequence number of the batch.
-    pub first_seq: u64,
-    /// The number of entries in the batch.
-    pub size: u64,
-    /// The block that holds it.
-    pub block_number: Option<u64>,
-    /// The transaction that emitted it.
-    pub tx_hash: Option<TxHash>,
-}
-
 /// A signing client of one `ProvenanceAnchor` contract.
 pub struct ChainClient {
     provider: DynProvider,
@@ -104,7 +88,7 @@ impl ChainClient {
         contract: Option<Address>,
         confirmations: u64,
     ) -> Result<Self> {
-        let url = rpc_url.parse().map_err(|e| AnchorError::Config(format!("RPC URL {rpc_url:?}: {e}")))?;
+        let url = parse_rpc_url(rpc_url)?;
         let signer: PrivateKeySigner = private_key_hex
             .trim()
             .parse()
@@ -153,9 +137,16 @@ impl ChainClient {
         self.contract
     }
 
+    /// The read side of this client: the same node and contract, no signing.
+    /// [`AnchorError::Config`] until the contract is known.
+    pub fn reader(&self) -> Result<ChainReader> {
+        let address = self.contract.ok_or_else(|| AnchorError::Config("no contract address".to_owned()))?;
+        Ok(ChainReader::with_provider(self.provider.clone(), address))
+    }
+
     /// The node's chain id.
     pub async fn chain_id(&self) -> Result<u64> {
-        self.provider.get_chain_id().await.map_err(classify_rpc)
+        node_chain_id(&self.provider).await
     }
 
     /// Deploys a new `ProvenanceAnchor` owned by the signing account and uses it from now on.
@@ -166,9 +157,9 @@ impl ChainClient {
         Ok(address)
     }
 
-    fn instance(&self) -> Result<ProvenanceAnchorInstance<DynProvider>> {
+    fn instance(&self) -> Result<ProvenanceAnchorInstance<&DynProvider>> {
         let address = self.contract.ok_or_else(|| AnchorError::Config("no contract address".to_owned()))?;
-        Ok(ProvenanceAnchor::new(address, self.provider.clone()))
+        Ok(ProvenanceAnchor::new(address, &self.provider))
     }
 
     /// Sends `anchor(root, first_seq, size)` (gas estimated and nonce taken from the node) and
@@ -272,56 +263,36 @@ impl ChainClient {
         }
     }
 
-    /// The first log sequence number not yet anchored.
+    /// The first log sequence number not yet anchored ([`ChainReader::next_seq`]).
     pub async fn next_seq(&self) -> Result<u64> {
-        self.instance()?.nextSeq().call().await.map_err(classify)
+        self.reader()?.next_seq().await
     }
 
-    /// The number of anchored batches.
+    /// The number of anchored batches ([`ChainReader::batch_count`]).
     pub async fn batch_count(&self) -> Result<u64> {
-        self.instance()?.batchCount().call().await.map_err(classify)
+        self.reader()?.batch_count().await
     }
 
-    /// The stored commitment of batch `batch_id`
-    /// ([`batch_commitment`](crate::batch_commitment) of its root and size), if it exists.
+    /// The stored commitment of batch `batch_id`, if it exists ([`ChainReader::batch`]).
     pub async fn batch(&self, batch_id: u64) -> Result<Option<B256>> {
-        let commitment = self.instance()?.batch(U256::from(batch_id)).call().await.map_err(classify)?;
-        Ok((commitment != B256::ZERO).then_some(commitment))
+        self.reader()?.batch(batch_id).await
     }
 
-    /// Every `Anchored` event from block `from_block` on, oldest first.
+    /// Every `Anchored` event from block `from_block` on, oldest first
+    /// ([`ChainReader::anchored_events`]).
     pub async fn anchored_events(&self, from_block: u64) -> Result<Vec<AnchoredEvent>> {
-        let logs = self.instance()?.Anchored_filter().from_block(from_block).query().await.map_err(classify)?;
-        logs.into_iter()
-            .map(|(e, log)| {
-                Ok(AnchoredEvent {
-                    batch_id: batch_id_u64(e.batchId)?,
-                    root: e.root,
-                    first_seq: e.firstSeq,
-                    size: e.size,
-                    block_number: log.block_number,
-                    tx_hash: log.transaction_hash,
-                })
-            })
-            .collect()
+        self.reader()?.anchored_events(from_block).await
     }
 
-    /// The anchor whose range starts at `first_seq`, searching events from `from_block` on.
+    /// The anchor whose range starts at `first_seq`, searching events from `from_block` on
+    /// ([`ChainReader::find_anchor`]).
     pub async fn find_anchor(&self, first_seq: u64, from_block: u64) -> Result<Option<AnchoredEvent>> {
-        Ok(self.anchored_events(from_block).await?.into_iter().find(|e| e.first_seq == first_seq))
+        self.reader()?.find_anchor(first_seq, from_block).await
     }
 
-    /// Asks the contract's `verifyInclusion` view whether `proof` holds for batch `batch_id`.
+    /// Asks the contract's `verifyInclusion` view whether `proof` holds for batch `batch_id`
+    /// ([`ChainReader::verify_inclusion`]).
     pub async fn verify_inclusion(&self, batch_id: u64, proof: &InclusionProof) -> Result<bool> {
-        let siblings: Vec<B256> = proof.siblings.iter().map(|s| B256::from(*s)).collect();
-        self.instance()?
-            .verifyInclusion(U256::from(batch_id), B256::from(proof.leaf), proof.index, proof.size, siblings)
-            .call()
-            .await
-            .map_err(classify)
+        self.reader()?.verify_inclusion(batch_id, proof).await
     }
-}
-
-fn batch_id_u64(id: U256) -> Result<u64> {
-    u64::try_from(id).map_err(|_| AnchorError::Transport(format!("batch id {id} does not fit in 64 bits")))
 }
