@@ -8,7 +8,7 @@ mod validate;
 pub use canonical::{CanonicalRecord, canonicalize};
 pub use error::{Error, Result, Violation};
 pub use record_kind::{RecordKind, UnknownRecordKind};
-pub use validate::Validators;
+pub use validate::{ECHO_CHARS, Validators, echo};
 
 /// The exported GraphQL SDL of the full API, kept equal to the server's schema by a test.
 pub const GRAPHQL_SDL: &str = include_str!("../schema.graphql");

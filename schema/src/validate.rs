@@ -68,7 +68,7 @@ impl Validators {
             .map(|e| Violation {
                 pointer: e.instance_path().to_string(),
                 rule: rule_of(&e.schema_path().to_string()),
-                message: e.to_string(),
+                message: message_of(&e),
             })
             .collect();
         if violations.is_empty() {
@@ -77,6 +77,27 @@ impl Validators {
         violations.sort_by(|a, b| b.pointer.len().cmp(&a.pointer.len()).then(a.pointer.cmp(&b.pointer)));
         violations.dedup();
         Err(Error::Invalid(violations))
+    }
+}
+
+/// Most characters of a caller's value an error message repeats.
+pub const ECHO_CHARS: usize = 80;
+
+/// `value` as an error message may repeat it: whole when short, else its first
+/// [`ECHO_CHARS`] characters and an ellipsis, so an error never returns a large input.
+pub fn echo(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(ECHO_CHARS) {
+        None => value.into(),
+        Some((end, _)) => format!("{}…", &value[..end]).into(),
+    }
+}
+
+/// The message of a violation, with the offending value shortened by [`echo`].
+fn message_of(e: &jsonschema::ValidationError<'_>) -> String {
+    let instance = e.instance().to_string();
+    match echo(&instance) {
+        std::borrow::Cow::Borrowed(_) => e.to_string(),
+        std::borrow::Cow::Owned(short) => e.masked_with(short).to_string(),
     }
 }
 
@@ -106,6 +127,19 @@ mod tests {
             Err(Error::Invalid(v)) => v,
             other => panic!("expected violations, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_long_value_is_echoed_as_a_short_prefix() {
+        let mut l = license();
+        l["name"] = json!("é".repeat(100_000));
+        let v = violations(RecordKind::License, &l);
+        assert_eq!(v[0].pointer, "/name");
+        assert!(v[0].message.chars().count() < 200, "{}", v[0].message);
+        assert!(v[0].message.contains(&format!("\"{}…", "é".repeat(ECHO_CHARS - 1))), "{}", v[0].message);
+        assert_eq!(echo("short"), "short");
+        assert_eq!(echo(&"x".repeat(ECHO_CHARS)), "x".repeat(ECHO_CHARS));
+        assert_eq!(echo(&"x".repeat(ECHO_CHARS + 1)), format!("{}…", "x".repeat(ECHO_CHARS)));
     }
 
     #[test]

@@ -134,6 +134,21 @@ pub struct LimitsConfig {
     pub max_page_size: usize,
     /// Largest `maxDepth` a lineage query accepts.
     pub max_lineage_depth: u32,
+    /// Most expensive resolutions (evidence bundles, certificate manifests and validations)
+    /// one request may make; the ones beyond are refused with `TOO_EXPENSIVE`.
+    pub max_expensive_per_request: usize,
+    /// Expensive resolutions running at once across all requests; the others wait. Kept below
+    /// `max_connections`, so such reads never hold every database connection.
+    pub max_concurrent_expensive: usize,
+    /// Largest GraphQL response body (bytes); a larger answer is refused with
+    /// `RESPONSE_TOO_LARGE`.
+    pub max_response_bytes: usize,
+    /// Largest request body (bytes) of a GraphQL request from anyone but a registrar or admin,
+    /// refused with 413 before it is read.
+    pub max_query_bytes: usize,
+    /// Largest request body (bytes) of a registrar's or admin's request on `/graphql` (a
+    /// circuit carries its SRS, a token its image).
+    pub max_upload_bytes: usize,
 }
 
 impl Default for Config {
@@ -149,6 +164,11 @@ impl Default for Config {
                 query_complexity: 5_000,
                 max_page_size: 500,
                 max_lineage_depth: 10_000,
+                max_expensive_per_request: 20,
+                max_concurrent_expensive: 4,
+                max_response_bytes: 32 * 1024 * 1024,
+                max_query_bytes: 256 * 1024,
+                max_upload_bytes: 256 * 1024 * 1024,
             },
             signing: SigningConfig::default(),
             anchoring: AnchoringConfig::default(),
@@ -195,6 +215,11 @@ mod tests {
         assert_eq!(cfg.database_url, def.database_url);
         assert_eq!(cfg.listen, def.listen);
         assert_eq!(cfg.limits.query_depth, def.limits.query_depth);
+        assert_eq!(cfg.limits.max_expensive_per_request, def.limits.max_expensive_per_request);
+        assert_eq!(cfg.limits.max_concurrent_expensive, def.limits.max_concurrent_expensive);
+        assert_eq!(cfg.limits.max_response_bytes, def.limits.max_response_bytes);
+        assert_eq!(cfg.limits.max_query_bytes, def.limits.max_query_bytes);
+        assert_eq!(cfg.limits.max_upload_bytes, def.limits.max_upload_bytes);
         assert_eq!(cfg.anchoring.interval_secs, def.anchoring.interval_secs);
         assert_eq!(cfg.anchoring.max_batch, def.anchoring.max_batch);
         assert_eq!(cfg.anchoring.confirmations, def.anchoring.confirmations);

@@ -26,6 +26,15 @@ pub enum AppError {
     /// A part the request needs (e.g. the proof verifier) is not configured or not running.
     #[error("{0}")]
     Unavailable(String),
+    /// The request asks for more expensive work than one request may do.
+    #[error("{0}")]
+    TooExpensive(String),
+    /// The answer would be larger than the configured limit.
+    #[error("the answer would exceed {limit} bytes (limits.max_response_bytes); ask for less per request")]
+    ResponseTooLarge { limit: usize },
+    /// The request body is larger than this caller may send.
+    #[error("the request body exceeds {limit} bytes{hint}")]
+    PayloadTooLarge { limit: usize, hint: &'static str },
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("internal error: {0}")]
@@ -61,6 +70,9 @@ impl AppError {
             Self::Forbidden { .. } => "FORBIDDEN",
             Self::ProofInvalid { .. } => "PROOF_INVALID",
             Self::Unavailable(_) => "UNAVAILABLE",
+            Self::TooExpensive(_) => "TOO_EXPENSIVE",
+            Self::ResponseTooLarge { .. } => "RESPONSE_TOO_LARGE",
+            Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::Database(_) | Self::Internal(_) => "INTERNAL",
         }
     }

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
 use poem::http::{HeaderMap, StatusCode};
-use poem::middleware::SizeLimit;
 use poem::web::{Data, Html, Path};
-use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
 use provreg_schema::RecordKind;
 
 use crate::auth::{self, Principal, Role};
 use crate::error::{AppError, publish_errors};
+use crate::graphql::cost::RequestBudget;
 use crate::graphql::{AnonymousReads, AuditSchema, FullSchema};
 use crate::service::Registry;
 
@@ -22,13 +22,25 @@ pub struct AppState {
     pub audit: AuditSchema,
     pub anonymous_reads: bool,
     pub public_audit: bool,
+    pub body: BodyLimits,
+    /// Largest GraphQL response body, in bytes.
+    pub max_response_bytes: usize,
+}
+
+/// How large a GraphQL request body may be.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Without a registrar (or admin) key, and always on the audit API.
+    pub query_bytes: usize,
+    /// With a registrar or admin key on `/graphql`.
+    pub upload_bytes: usize,
 }
 
 /// Every route of the server.
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
     Route::new()
-        .at("/graphql", get(graphiql_full).post(graphql_full.with(SizeLimit::new(MAX_BODY_BYTES))))
-        .at("/audit/graphql", get(graphiql_audit).post(graphql_audit.with(SizeLimit::new(MAX_BODY_BYTES))))
+        .at("/graphql", get(graphiql_full).post(body_limited(graphql_full, state.clone(), true)))
+        .at("/audit/graphql", get(graphiql_audit).post(body_limited(graphql_audit, state.clone(), false)))
         .at("/schemas/:name", get(json_schema))
         .at("/certificates/:file", get(certificate_file))
         .at("/tokens/:chain/:contract/:token", get(token_metadata))
@@ -40,9 +52,48 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
         .data(state)
 }
 
-/// Largest request body: a circuit registration carries its SRS (about 6 MB, base64, for
-/// the fixture model; larger circuits need larger ones).
-const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// `ep` behind the body limits: a body may be `query_bytes` long, or with `uploads` and a
+/// registrar's or admin's key `upload_bytes`. Decided from the headers alone (the declared
+/// `Content-Length`, which the server holds the body to), so a refused body is never read.
+fn body_limited(ep: impl Endpoint + 'static, state: Arc<AppState>, uploads: bool) -> impl Endpoint {
+    ep.around(move |ep, req| {
+        let state = state.clone();
+        async move {
+            match body_allowed(&state, uploads, &req).await {
+                Ok(()) => ep.call(req).await.map(IntoResponse::into_response),
+                Err(refusal) => Ok(refusal),
+            }
+        }
+    })
+}
+
+async fn body_allowed(state: &AppState, uploads: bool, req: &Request) -> Result<(), Response> {
+    let limits = state.body;
+    let declared = req.headers().get(poem::http::header::CONTENT_LENGTH).map(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let Some(Some(len)) = declared else {
+        return Err(json_error(StatusCode::LENGTH_REQUIRED, "send the request body with a Content-Length header"));
+    };
+    let fits = |limit: usize| usize::try_from(len).is_ok_and(|len| len <= limit);
+    if fits(limits.query_bytes) {
+        return Ok(());
+    }
+    let registrar =
+        uploads && caller(state, req.headers()).await.is_ok_and(|who| who.require(Role::Registrar, "upload").is_ok());
+    let refusal = match (registrar, fits(limits.upload_bytes)) {
+        (true, true) => return Ok(()),
+        (true, false) => AppError::PayloadTooLarge { limit: limits.upload_bytes, hint: " (limits.max_upload_bytes)" },
+        (false, _) if uploads => AppError::PayloadTooLarge {
+            limit: limits.query_bytes,
+            hint: " (limits.max_query_bytes); larger uploads need a registrar key",
+        },
+        (false, _) => AppError::PayloadTooLarge { limit: limits.query_bytes, hint: " (limits.max_query_bytes)" },
+    };
+    let mut resp = error_response(refusal).into_response();
+    resp.set_status(StatusCode::PAYLOAD_TOO_LARGE);
+    // The unread body stays unread: the connection closes after this answer.
+    resp.headers_mut().insert(poem::http::header::CONNECTION, poem::http::HeaderValue::from_static("close"));
+    Err(resp)
+}
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get("authorization")?.to_str().ok()?;
@@ -67,29 +118,46 @@ fn code_errors(mut resp: async_graphql::Response) -> GraphQLResponse {
     resp.into()
 }
 
-#[handler]
-async fn graphql_full(state: Data<&Arc<AppState>>, headers: &HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
-    let who = match caller(&state, headers).await {
-        Ok(p) => p,
-        Err(e) => return error_response(e),
+/// The coded answer, refused with `RESPONSE_TOO_LARGE` when its body would exceed `max_bytes`.
+fn answer(mut resp: async_graphql::Response, max_bytes: usize) -> Response {
+    publish_errors(&mut resp.errors);
+    let body = match serde_json::to_vec(&resp) {
+        Ok(body) => body,
+        Err(e) => return error_response(AppError::from_display(e)).into_response(),
     };
-    let req = req.0.data(who).data(AnonymousReads(state.anonymous_reads));
-    code_errors(state.full.execute(req).await)
+    if body.len() > max_bytes {
+        return error_response(AppError::ResponseTooLarge { limit: max_bytes }).into_response();
+    }
+    let mut out = Response::builder().content_type("application/json").body(body);
+    for (name, value) in resp.http_headers.iter() {
+        out.headers_mut().append(name.clone(), value.clone());
+    }
+    out
 }
 
 #[handler]
-async fn graphql_audit(state: Data<&Arc<AppState>>, headers: &HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
+async fn graphql_full(state: Data<&Arc<AppState>>, headers: &HeaderMap, req: GraphQLRequest) -> Response {
     let who = match caller(&state, headers).await {
         Ok(p) => p,
-        Err(e) => return error_response(e),
+        Err(e) => return error_response(e).into_response(),
+    };
+    let req = req.0.data(who).data(AnonymousReads(state.anonymous_reads)).data(RequestBudget::default());
+    answer(state.full.execute(req).await, state.max_response_bytes)
+}
+
+#[handler]
+async fn graphql_audit(state: Data<&Arc<AppState>>, headers: &HeaderMap, req: GraphQLRequest) -> Response {
+    let who = match caller(&state, headers).await {
+        Ok(p) => p,
+        Err(e) => return error_response(e).into_response(),
     };
     if !state.public_audit
         && let Err(e) = who.require(Role::Auditor, "use the audit API")
     {
-        return error_response(e);
+        return error_response(e).into_response();
     }
-    let req = req.0.data(who).data(AnonymousReads(state.public_audit));
-    code_errors(state.audit.execute(req).await)
+    let req = req.0.data(who).data(AnonymousReads(state.public_audit)).data(RequestBudget::default());
+    answer(state.audit.execute(req).await, state.max_response_bytes)
 }
 
 #[handler]

@@ -59,7 +59,11 @@ fn resolve(value: &mut Value, ids: &HashMap<String, String>, at: &str) -> AppRes
     match value {
         Value::String(s) if s.starts_with('@') => {
             let id = ids.get(&s[1..]).ok_or_else(|| {
-                AppError::bad_input(at, "reference", format!("{s} names no record imported before it"))
+                AppError::bad_input(
+                    at,
+                    "reference",
+                    format!("{} names no record imported before it", provreg_schema::echo(s)),
+                )
             })?;
             *s = id.clone();
         }

@@ -64,6 +64,12 @@ pub fn deps(registry: Registry, config: &Config) -> Deps {
             max_page_size: config.limits.max_page_size,
             max_lineage_depth: config.limits.max_lineage_depth,
         },
+        // Below the pool size, so the anchor worker and cheap reads always find a connection.
+        cost: graphql::cost::CostLimits::new(
+            config.limits.max_expensive_per_request,
+            config.limits.max_concurrent_expensive.min(config.max_connections.saturating_sub(1) as usize),
+            config.limits.max_response_bytes,
+        ),
         anchor_worker: None,
     }
 }
@@ -87,6 +93,11 @@ pub fn app_with(
         audit: graphql::build_audit_schema(deps),
         anonymous_reads: config.auth.anonymous_reads,
         public_audit: config.auth.public_audit,
+        body: http::BodyLimits {
+            query_bytes: config.limits.max_query_bytes,
+            upload_bytes: config.limits.max_upload_bytes,
+        },
+        max_response_bytes: config.limits.max_response_bytes,
     };
     http::routes(Arc::new(state))
 }

@@ -76,6 +76,7 @@ impl ComplianceQuery {
     /// one of the three IDs. In registration order (by token `id`, a time-ordered UUID), a
     /// stable order new tokens only extend: pass the last token's `id` as `after` for the
     /// next page.
+    #[graphql(complexity = "super::cost::GRAPH_WALK + super::cost::page(Some(first), 50, child_complexity)")]
     async fn affected_tokens(
         &self,
         ctx: &Context<'_>,
@@ -138,6 +139,7 @@ impl ComplianceQuery {
     /// changed status (an ERC-4906 `MetadataUpdate` when `fromTokenId = toTokenId`, else a
     /// `BatchMetadataUpdate`). A status change and its entries are written together. Pass the
     /// last `seq` seen as `after`.
+    #[graphql(complexity = "super::cost::page(Some(first), 50, child_complexity)")]
     async fn metadata_updates(
         &self,
         ctx: &Context<'_>,

@@ -6,6 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::{Registry, parse_id};
 
 mod compliance;
+pub mod cost;
 mod evidence;
 pub mod lineage;
 mod mutation;
@@ -43,6 +44,7 @@ pub struct Deps {
     pub query_depth: usize,
     pub query_complexity: usize,
     pub limits: Limits,
+    pub cost: cost::CostLimits,
     pub anchor_worker: Option<std::sync::Arc<crate::anchoring::AnchorWorker>>,
 }
 
@@ -51,6 +53,7 @@ pub fn build_schema(deps: Deps) -> FullSchema {
     full_schema_builder()
         .data(deps.registry)
         .data(deps.limits)
+        .data(deps.cost)
         .data(deps.anchor_worker)
         .limit_depth(deps.query_depth)
         .limit_complexity(deps.query_complexity)
@@ -62,6 +65,7 @@ pub fn build_audit_schema(deps: Deps) -> AuditSchema {
     audit_schema_builder()
         .data(deps.registry)
         .data(deps.limits)
+        .data(deps.cost)
         .limit_depth(deps.query_depth)
         .limit_complexity(deps.query_complexity)
         .finish()

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use provreg_entities::{anchor, certificate, log_entry};
 use uuid::Uuid;
 
-use super::registry;
+use super::{cost, registry};
 use crate::error::AppError;
 use provreg_certs as certs;
 
@@ -28,10 +28,16 @@ pub struct CertificateValidation {
 }
 
 impl Certificate {
-    fn view(&self, ctx: &Context<'_>) -> Result<certs::CertificateView, AppError> {
-        let anchors = registry(ctx)?.signing().and_then(|s| s.trust_anchors());
-        certs::inspect(&self.0.manifest_store, &self.0.format, None, anchors)
-            .map_err(|e| AppError::Internal(format!("certificate {} does not decode: {e}", self.0.id)))
+    /// Decodes and validates the manifest store: expensive, so counted (see [`cost`]) and run
+    /// off the async workers.
+    async fn view(&self, ctx: &Context<'_>, what: &'static str) -> Result<certs::CertificateView, AppError> {
+        let anchors = registry(ctx)?.signing().and_then(|s| s.trust_anchors()).map(str::to_owned);
+        let _slot = cost::expensive(ctx, what).await?;
+        let (store, format, id) = (self.0.manifest_store.clone(), self.0.format.clone(), self.0.id);
+        tokio::task::spawn_blocking(move || certs::inspect(&store, &format, None, anchors.as_deref()))
+            .await
+            .map_err(AppError::from_display)?
+            .map_err(|e| AppError::Internal(format!("certificate {id} does not decode: {e}")))
     }
 }
 
@@ -71,13 +77,19 @@ impl Certificate {
     async fn download_path(&self) -> String {
         format!("/certificates/{}.c2pa", self.0.id)
     }
-    /// The active manifest, decoded as JSON (assertions, ingredients, signature).
+    /// The active manifest, decoded as JSON (assertions, ingredients, signature). Expensive:
+    /// see `limits.max_expensive_per_request`.
+    #[graphql(complexity = "cost::C2PA + child_complexity")]
     async fn manifest(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
-        Ok(Json(self.view(ctx)?.manifest))
+        let manifest = self.view(ctx, "manifest").await?.manifest;
+        cost::charge(ctx, &manifest)?;
+        Ok(Json(manifest))
     }
-    /// Validation of the manifest store without the bound bytes.
+    /// Validation of the manifest store without the bound bytes. Expensive: see
+    /// `limits.max_expensive_per_request`.
+    #[graphql(complexity = "cost::C2PA + child_complexity")]
     async fn validation(&self, ctx: &Context<'_>) -> Result<CertificateValidation> {
-        let view = self.view(ctx)?;
+        let view = self.view(ctx, "validation").await?;
         Ok(CertificateValidation {
             state: view.validation_state,
             errors: view.validation_errors,

@@ -111,6 +111,7 @@ impl CoreQuery {
         Ok(reader(ctx)?.model_version(id).await?.map(ModelVersion::new).transpose()?)
     }
 
+    #[graphql(complexity = "super::cost::page(first, 50, child_complexity)")]
     async fn licenses(
         &self,
         ctx: &Context<'_>,
@@ -126,6 +127,7 @@ impl CoreQuery {
         connection(page, |r| r.id, License::new, after.is_some())
     }
 
+    #[graphql(complexity = "super::cost::page(first, 50, child_complexity)")]
     async fn datasets(
         &self,
         ctx: &Context<'_>,
@@ -141,6 +143,7 @@ impl CoreQuery {
         connection(page, |r| r.id, Dataset::new, after.is_some())
     }
 
+    #[graphql(complexity = "super::cost::page(first, 50, child_complexity)")]
     async fn model_versions(
         &self,
         ctx: &Context<'_>,
@@ -175,6 +178,7 @@ impl CoreQuery {
     }
 
     /// Anchors in log order (`after` is a cursor from an earlier page).
+    #[graphql(complexity = "super::cost::page(first, 50, child_complexity)")]
     async fn anchors(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Conn<Anchor>> {
         let r = reader(ctx)?;
         let max = ctx.data::<Limits>().map(|l| l.max_page_size).unwrap_or(100);
@@ -198,6 +202,7 @@ impl CoreQuery {
 
     /// The lineage of a model version, dataset or licence: what it came from (`UPSTREAM`) or
     /// what came from it (`DOWNSTREAM`), at most `maxDepth` hops away (default: the configured maximum).
+    #[graphql(complexity = "super::cost::GRAPH_WALK + child_complexity")]
     async fn lineage(
         &self,
         ctx: &Context<'_>,

@@ -260,6 +260,7 @@ impl ModelVersion {
         Ok(registry(ctx)?.circuit_of(self.row.id).await?.map(super::tokens::Circuit))
     }
     /// Tokens this version generated, oldest first.
+    #[graphql(complexity = "super::cost::page(Some(first), 50, child_complexity)")]
     async fn tokens(
         &self,
         ctx: &Context<'_>,

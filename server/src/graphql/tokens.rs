@@ -172,11 +172,13 @@ impl Token {
     }
     /// `active`, or `affected` when a record in the token's upstream lineage (its model
     /// version, parents, datasets, licences) is revoked, deprecated or withdrawn.
+    #[graphql(complexity = "super::cost::UPSTREAM_STATUS + child_complexity")]
     async fn provenance_status(&self, ctx: &Context<'_>) -> Result<&'static str> {
         let affecting = registry(ctx)?.affecting(self.0.model_version_id).await?;
         Ok(if affecting.is_empty() { "active" } else { "affected" })
     }
     /// The status events of the records in the token's upstream lineage that are not active.
+    #[graphql(complexity = "super::cost::UPSTREAM_STATUS + child_complexity")]
     async fn affected_by(&self, ctx: &Context<'_>) -> Result<Vec<StatusEvent>> {
         let affecting = registry(ctx)?.affecting(self.0.model_version_id).await?;
         Ok(affecting.into_iter().map(|a| StatusEvent(a.event)).collect())

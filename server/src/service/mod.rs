@@ -107,12 +107,13 @@ fn now() -> DateTime<Utc> {
 
 /// Parses an ID given at `pointer` (the schema already checked its shape).
 pub fn parse_id(pointer: &str, s: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(s).map_err(|_| AppError::bad_input(pointer, "pattern", format!("{s:?} is not an ID")))
+    Uuid::parse_str(s)
+        .map_err(|_| AppError::bad_input(pointer, "pattern", format!("{:?} is not an ID", provreg_schema::echo(s))))
 }
 
 /// Parses an RFC 3339 date-time given at `pointer`.
 fn parse_time(pointer: &str, s: &str) -> AppResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| AppError::bad_input(pointer, "format", format!("{s:?} is not an RFC 3339 date-time")))
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        AppError::bad_input(pointer, "format", format!("{:?} is not an RFC 3339 date-time", provreg_schema::echo(s)))
+    })
 }

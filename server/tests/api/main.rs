@@ -12,6 +12,7 @@ mod compliance;
 mod evidence;
 mod impact;
 mod import;
+mod limits;
 mod lineage;
 mod pagination;
 mod registration;

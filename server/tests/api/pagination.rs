@@ -39,7 +39,11 @@ async fn filters_and_bounds(app: TestApp) {
     let data = app.ok("{ licenses(filter: {aiTraining: NOT_ALLOWED}) { edges { node { id } } } }", json!({})).await;
     assert_eq!(data["licenses"]["edges"].as_array().unwrap().len(), 1);
     assert_eq!(data["licenses"]["edges"][0]["node"]["id"], nc.as_str());
+    // A page counts each item towards the query's complexity: a huge one is refused before
+    // it runs, one just over the page limit by the bound on `first`.
     let too_big = app.gql(PAGE, json!({"first": 100_000})).await;
+    assert_eq!(code(&too_big), "GRAPHQL_VALIDATION_FAILED");
+    let too_big = app.gql("{ licenses(first: 501) { edges { node { id } } } }", json!({})).await;
     assert_eq!(code(&too_big), "BAD_USER_INPUT");
     let bad_cursor = app.gql(PAGE, json!({"after": "garbage"})).await;
     assert_eq!(code(&bad_cursor), "BAD_USER_INPUT");
