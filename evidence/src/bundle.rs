@@ -187,6 +187,12 @@ pub struct CircuitFiles {
     pub verifying_key: String,
     /// Base64 of the structured reference string (its SHA-256 is `srsSha256`).
     pub srs: String,
+    /// Base64 of the ONNX model the registry derived the verifying key from (its SHA-256 is
+    /// `onnxSha256`), when the model is at most [`crate::MAX_BUNDLED_MODEL`] bytes; absent for
+    /// larger models and for circuits registered before circuits were bound to their
+    /// weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<String>,
 }
 
 /// Why a document could not be read as a bundle: the crate's error type (what a check finds

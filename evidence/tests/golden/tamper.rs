@@ -193,6 +193,13 @@ fn each_tampering_fails_at_its_own_check() {
             ids::TOKEN,
         ),
         ("SRS not base64", |b| b.proof.circuit.srs = "%%%".into(), "zk.files", Token, ids::TOKEN),
+        (
+            "the model swapped",
+            |b| b.proof.circuit.onnx = Some(B64.encode(b"other weights")),
+            "zk.binding",
+            Token,
+            ids::TOKEN,
+        ),
     ];
     let (golden, ca) = golden();
     let opts = options(&ca);
@@ -214,6 +221,27 @@ fn a_proof_of_another_seed_or_other_traits_fails_at_its_check() {
     let traits = verify(&generate::bundle(&identity, Variant { other_traits: true, ..Variant::default() }), &opts);
     assert_eq!(first_failure(&traits), ("zk.outputs", RecordKind::Token, ids::TOKEN), "{}", traits.to_text());
     assert!(matches!(traits.first_failure().unwrap().error, Some(CheckError::OutputMismatch { index: 0, .. })));
+}
+
+#[test]
+fn a_circuit_not_bound_to_its_weights_is_unconfirmed_and_a_missing_model_is_not_rederived() {
+    use provreg_evidence::Status;
+    let (identity, ca, _dir) = identity();
+    let opts = options(&ca);
+    let unbound = verify(&generate::bundle(&identity, Variant { unbound: true, ..Variant::default() }), &opts);
+    let binding = unbound.check("zk.binding", "token", ids::TOKEN).unwrap();
+    assert_eq!(binding.status, Status::Unconfirmed, "{}", unbound.to_text());
+    assert!(binding.detail.contains("before circuits were bound"), "{}", binding.detail);
+    assert_eq!(unbound.count(Status::Failed), 0, "{}", unbound.to_text());
+
+    let (mut golden, ca) = golden();
+    let skipped = verify(&golden, &options(&ca));
+    assert_eq!(skipped.check("zk.binding", "token", ids::TOKEN).unwrap().status, Status::Skipped);
+    golden.proof.circuit.onnx = None;
+    let large = verify(&golden, &options(&ca));
+    let binding = large.check("zk.binding", "token", ids::TOKEN).unwrap();
+    assert_eq!(binding.status, Status::Skipped, "never passed without the model");
+    assert!(binding.detail.contains("not re-derived"), "{}", binding.detail);
 }
 
 #[test]

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 
 pub mod affected;
+mod circuit;
 mod dataset;
 pub mod impact;
 mod license;
