@@ -128,9 +128,7 @@ impl Registry {
                 existing_id: Some(existing.id.to_string()),
             });
         }
-        let checker = self.proofs.as_ref().ok_or_else(|| {
-            AppError::Unavailable("no proof verifier is configured: set [prover] in the configuration".into())
-        })?;
+        let checker = self.proof_checker()?;
         let verifier_version = checker.system_version().await?;
         if verifier_version != input.system_version {
             return Err(AppError::bad_input(

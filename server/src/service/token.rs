@@ -331,9 +331,7 @@ impl Registry {
                 ));
             }
         }
-        let checker = self.proofs.as_ref().ok_or_else(|| {
-            AppError::Unavailable("no proof verifier is configured: set [prover] in the configuration".into())
-        })?;
+        let checker = self.proof_checker()?;
         if !checker.verify(&self.db, circuit, record).await? {
             return Err(AppError::proof_invalid(
                 "/proof/proof",
