@@ -71,7 +71,7 @@ pub async fn token_metadata(registry: &Registry, token: &token::Model, base: &st
     let asset_url = asset_media_type(db, token.id).await?.map(|_| format!("{path}/asset"));
     let certificate = registry.certificate_of(token.id).await?;
     let proof = registry.proof_record_of_token(token.id).await?;
-    let circuit = registry.circuit_of(token.model_version_id).await?;
+    let circuit = registry.circuit(token.circuit_id).await?;
     let entry = registry.log_entry_of(token.id).await?;
     let anchor = match entry.as_ref().and_then(|e| e.anchor_id) {
         Some(id) => registry.anchor(id).await?,

@@ -85,7 +85,8 @@ impl Registry {
     /// `logrows` needs. The registry compiles the model and derives the verifying key
     /// itself; a verifying key given with the request must be that key. Certified (the
     /// model version's certificate is its `parentOf` ingredient) and logged like every
-    /// record; nothing is stored when any check fails.
+    /// record; nothing is stored when any check fails. A version has one bound circuit; one
+    /// whose circuit was registered before circuits were bound may register it again.
     pub async fn register_circuit(&self, input: &CircuitInput) -> AppResult<circuit::Model> {
         let version_id = parse_id("/modelVersion", &input.model_version)?;
         let Some(version) = self.model_version(version_id).await? else {
@@ -122,7 +123,9 @@ impl Registry {
         let srs = base64_field("/srs", &input.srs)?;
         check_files(input, &srs)?;
         let submitted_vk = input.verifying_key.as_deref().map(|k| base64_field("/verifyingKey", k)).transpose()?;
-        if let Some(existing) = self.circuit_of(version_id).await? {
+        // One bound circuit per version; a version whose circuit was registered before
+        // circuits were bound may register a bound one, which its new tokens then use.
+        if let Some(existing) = self.circuit_of(version_id).await?.filter(|c| c.bound_to_weights) {
             return Err(AppError::Conflict {
                 message: format!("model version {version_id} already has a circuit"),
                 existing_id: Some(existing.id.to_string()),

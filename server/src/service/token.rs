@@ -376,7 +376,11 @@ impl Registry {
 
     /// The circuit of a model version.
     pub async fn circuit_of(&self, version: Uuid) -> AppResult<Option<circuit::Model>> {
-        Ok(circuit::Entity::find().filter(circuit::Column::ModelVersionId.eq(version)).one(&self.db).await?)
+        Ok(circuit::Entity::find()
+            .filter(circuit::Column::ModelVersionId.eq(version))
+            .order_by_desc(circuit::Column::BoundToWeights)
+            .one(&self.db)
+            .await?)
     }
 
     /// A circuit by its ID.

@@ -245,6 +245,33 @@ async fn circuits_are_bound_to_their_weights(app: TestApp) {
     assert_eq!(code(&body), "PROOF_INVALID", "{body:#}");
     assert_eq!(body["errors"][0]["extensions"]["pointer"], "/proof/systemVersion");
     app.ok(REGISTER_TOKEN, json!({ "input": zk::token_input(&honest, 1, s1, &traits, &record) })).await;
+    // A bound circuit is one per version.
+    let body = app.gql(REGISTER_CIRCUIT, json!({ "input": zk::circuit_input(&honest).await })).await;
+    assert_eq!(code(&body), "CONFLICT", "{body:#}");
+
+    // A circuit registered before circuits were bound (its key the registrant's word):
+    // shown as not bound, and the version may register a bound one, which it then uses.
+    use sea_orm::{ActiveModelTrait as _, EntityTrait as _};
+    let legacy_version = app.proven_version_without_circuit("legacy").await;
+    let bound_row = app.registry.circuit_of(honest.parse().unwrap()).await.unwrap().unwrap();
+    let legacy = provreg_entities::circuit::Model {
+        id: uuid::Uuid::now_v7(),
+        model_version_id: legacy_version.parse().unwrap(),
+        bound_to_weights: false,
+        compiled_sha256: None,
+        ..bound_row
+    };
+    provreg_entities::circuit::Entity::insert(provreg_entities::circuit::ActiveModel::from(legacy.clone()).reset_all())
+        .exec_without_returning(&app.registry.db)
+        .await
+        .unwrap();
+    const CIRCUIT_OF: &str = "query($id: String!) { modelVersion(id: $id) { circuit { id boundToWeights } } }";
+    let shown = app.ok(CIRCUIT_OF, json!({ "id": legacy_version })).await;
+    assert_eq!(shown["modelVersion"]["circuit"]["boundToWeights"], false, "{shown:#}");
+    let rebound = app.ok(REGISTER_CIRCUIT, json!({ "input": zk::circuit_input(&legacy_version).await })).await;
+    let shown = app.ok(CIRCUIT_OF, json!({ "id": legacy_version })).await;
+    assert_eq!(shown["modelVersion"]["circuit"]["boundToWeights"], true, "{shown:#}");
+    assert_eq!(shown["modelVersion"]["circuit"]["id"], rebound["registerCircuit"]["id"]);
 }
 
 async fn tokens_need_a_circuit_and_an_active_model_version(app: TestApp) {
