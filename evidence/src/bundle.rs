@@ -201,6 +201,9 @@ pub struct CircuitFiles {
 pub enum BundleError {
     #[error("not JSON: {0}")]
     NotJson(serde_json::Error),
+    /// An object names a key twice (JSON readers differ on which one counts).
+    #[error("not a valid evidence bundle: an object names the key {0} twice")]
+    DuplicateKey(String),
     #[error("not an evidence bundle: the document has no numeric `version`")]
     NoVersion,
     #[error("evidence bundle version {0} is not supported (this verifier reads version {BUNDLE_VERSION})")]
@@ -210,9 +213,13 @@ pub enum BundleError {
 }
 
 impl Bundle {
-    /// Reads a bundle from its JSON text, checking the version before the shape so an
-    /// unsupported version is named as such.
+    /// Reads a bundle from its JSON text, refusing an object that names a key twice, and
+    /// checking the version before the shape so an unsupported version is named as such.
     pub fn from_json(text: &str) -> Result<Self, BundleError> {
+        crate::strict_json::check_no_duplicate_keys(text).map_err(|e| match e {
+            crate::strict_json::StrictError::NotJson(e) => BundleError::NotJson(e),
+            crate::strict_json::StrictError::Duplicate(key) => BundleError::DuplicateKey(key),
+        })?;
         let value: Value = serde_json::from_str(text).map_err(BundleError::NotJson)?;
         Self::from_value(value)
     }

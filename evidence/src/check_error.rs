@@ -81,6 +81,8 @@ pub enum CheckError {
     AssertionSubject { found: String, expected: RecordKind },
     #[error("the signed assertion binds {found}, not {expected}")]
     AssertionBinding { found: String, expected: String },
+    #[error("the certificate signs media type {found}, not the stated {stated}")]
+    AssertionFormat { found: String, stated: String },
     #[error("the certificate signs record digest {found}, not this record's {expected}")]
     AssertionDigest { found: String, expected: String },
     #[error("the {0} assertion has no ingredients array")]

@@ -8,6 +8,7 @@ pub mod cli;
 mod options;
 mod parse;
 mod report;
+mod strict_json;
 
 use sha2::{Digest as _, Sha256};
 

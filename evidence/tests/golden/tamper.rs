@@ -247,6 +247,21 @@ fn a_circuit_not_bound_to_its_weights_is_unconfirmed_and_a_missing_model_is_not_
 #[test]
 fn a_bundle_of_another_version_or_not_json_is_not_read() {
     let (golden, _) = golden();
+    // A key named twice: readers differ on which counts, so the bundle is refused.
+    let text = golden.to_value().to_string();
+    let twice = text.replacen("\"version\":1", "\"version\":1,\"version\":1", 1);
+    assert_ne!(text, twice);
+    assert!(matches!(Bundle::from_json(&twice), Err(provreg_evidence::BundleError::DuplicateKey(_))));
+    let digest = &golden.records[0].digest;
+    let nested = text.replacen(
+        &format!("\"digest\":\"{digest}\""),
+        &format!("\"digest\":\"{digest}\",\"digest\":\"{digest}\""),
+        1,
+    );
+    assert_ne!(text, nested);
+    assert!(
+        matches!(Bundle::from_json(&nested), Err(provreg_evidence::BundleError::DuplicateKey(k)) if k.contains("digest"))
+    );
     let mut value = golden.to_value();
     value["version"] = 2.into();
     assert!(matches!(Bundle::from_value(value), Err(provreg_evidence::BundleError::Version(2))));
