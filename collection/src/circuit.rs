@@ -1,6 +1,8 @@
 //! The model version's circuit: the one set up locally must be the one registered (or
 //! becomes it).
 
+use std::path::Path;
+
 use base64::Engine as _;
 use provreg_prover_client::{Circuit, EzklBackend, SETTINGS_FILE, SRS_FILE, VK_FILE};
 use serde_json::{Value, json};
@@ -8,8 +10,10 @@ use serde_json::{Value, json};
 use crate::error::{CollectionError, Result};
 use crate::model_version::RegisteredCircuit;
 
-/// The `CircuitInput` of `circuit` for model version `version`.
-pub(crate) async fn input(backend: &EzklBackend, circuit: &Circuit, version: &str) -> Result<Value> {
+/// The `CircuitInput` of `circuit` (set up from the ONNX model at `onnx`) for model version
+/// `version`. The registry derives the verifying key from the model itself; the key sent
+/// along must be that one.
+pub(crate) async fn input(backend: &EzklBackend, circuit: &Circuit, onnx: &Path, version: &str) -> Result<Value> {
     let read = |name: &'static str| {
         let path = circuit.dir.join(name);
         async move { tokio::fs::read(&path).await.map_err(|e| CollectionError::file("reading", &path, e)) }
@@ -21,6 +25,7 @@ pub(crate) async fn input(backend: &EzklBackend, circuit: &Circuit, version: &st
     Ok(json!({
         "modelVersion": version,
         "systemVersion": system_version,
+        "onnx": b64(tokio::fs::read(onnx).await.map_err(|e| CollectionError::file("reading", onnx, e))?),
         "onnxSha256": circuit.onnx_sha256,
         "settings": settings,
         "verifyingKey": b64(read(VK_FILE).await?),

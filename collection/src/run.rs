@@ -166,7 +166,7 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
         }
         None => {
             progress.step(format!("registering the circuit of {label}"));
-            let input = circuit::input(&backend, &circuit, &version.id).await?;
+            let input = circuit::input(&backend, &circuit, &onnx, &version.id).await?;
             let data = client.request("registerCircuit", REGISTER_CIRCUIT, json!({ "input": input })).await?;
             let id = string_at(&data, &["registerCircuit", "id"])?;
             progress.note(format!("registered the circuit of {label} ({id})"));

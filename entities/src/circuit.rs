@@ -25,6 +25,11 @@ pub struct Model {
     pub output_scale: i32,
     pub input_len: i32,
     pub output_len: i32,
+    /// Whether the registry derived the verifying key from the ONNX model itself (false for
+    /// circuits registered before circuits were bound to their weights).
+    pub bound_to_weights: bool,
+    /// Hex SHA-256 of the circuit the registry compiled the key from, when bound.
+    pub compiled_sha256: Option<String>,
     /// Lower-case hex SHA-256 of `canonical`.
     pub digest: String,
     /// RFC 8785 canonical bytes of the circuit record.

@@ -11,6 +11,9 @@ pub struct Model {
     pub verifying_key: Vec<u8>,
     /// The structured reference string the keys were made with.
     pub srs: Vec<u8>,
+    /// The ONNX model the verifying key was derived from (absent for circuits registered
+    /// before circuits were bound to their weights).
+    pub onnx: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

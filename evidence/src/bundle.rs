@@ -187,6 +187,12 @@ pub struct CircuitFiles {
     pub verifying_key: String,
     /// Base64 of the structured reference string (its SHA-256 is `srsSha256`).
     pub srs: String,
+    /// Base64 of the ONNX model the registry derived the verifying key from (its SHA-256 is
+    /// `onnxSha256`), when the model is at most [`crate::MAX_BUNDLED_MODEL`] bytes; absent for
+    /// larger models and for circuits registered before circuits were bound to their
+    /// weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<String>,
 }
 
 /// Why a document could not be read as a bundle: the crate's error type (what a check finds
@@ -195,6 +201,9 @@ pub struct CircuitFiles {
 pub enum BundleError {
     #[error("not JSON: {0}")]
     NotJson(serde_json::Error),
+    /// An object names a key twice (JSON readers differ on which one counts).
+    #[error("not a valid evidence bundle: an object names the key {0} twice")]
+    DuplicateKey(String),
     #[error("not an evidence bundle: the document has no numeric `version`")]
     NoVersion,
     #[error("evidence bundle version {0} is not supported (this verifier reads version {BUNDLE_VERSION})")]
@@ -204,9 +213,13 @@ pub enum BundleError {
 }
 
 impl Bundle {
-    /// Reads a bundle from its JSON text, checking the version before the shape so an
-    /// unsupported version is named as such.
+    /// Reads a bundle from its JSON text, refusing an object that names a key twice, and
+    /// checking the version before the shape so an unsupported version is named as such.
     pub fn from_json(text: &str) -> Result<Self, BundleError> {
+        crate::strict_json::check_no_duplicate_keys(text).map_err(|e| match e {
+            crate::strict_json::StrictError::NotJson(e) => BundleError::NotJson(e),
+            crate::strict_json::StrictError::Duplicate(key) => BundleError::DuplicateKey(key),
+        })?;
         let value: Value = serde_json::from_str(text).map_err(BundleError::NotJson)?;
         Self::from_value(value)
     }

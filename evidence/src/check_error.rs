@@ -81,6 +81,8 @@ pub enum CheckError {
     AssertionSubject { found: String, expected: RecordKind },
     #[error("the signed assertion binds {found}, not {expected}")]
     AssertionBinding { found: String, expected: String },
+    #[error("the certificate signs media type {found}, not the stated {stated}")]
+    AssertionFormat { found: String, stated: String },
     #[error("the certificate signs record digest {found}, not this record's {expected}")]
     AssertionDigest { found: String, expected: String },
     #[error("the {0} assertion has no ingredients array")]
@@ -179,6 +181,12 @@ pub enum CheckError {
     FileNotBase64 { what: &'static str, reason: String },
     #[error("SHA-256 of the {what} is {computed}, but the circuit record has {stated}")]
     FileDigest { what: &'static str, computed: String, stated: String },
+    #[error("SHA-256 of the bundle's ONNX model is {computed}, but the circuit is of {stated}")]
+    ModelDigest { computed: String, stated: String },
+    #[error(
+        "the verifying key derived from the model, settings and SRS has SHA-256 {derived}, not the circuit's {stated}: the key is not this model's"
+    )]
+    KeyNotDerived { derived: String, stated: String },
     #[error("{0}")]
     Seed(String),
     #[error("the proof has {given} public inputs; the circuit takes {expected}")]

@@ -8,6 +8,7 @@ pub mod cli;
 mod options;
 mod parse;
 mod report;
+mod strict_json;
 
 use sha2::{Digest as _, Sha256};
 
@@ -16,6 +17,10 @@ pub use check_error::CheckError;
 pub use checks::verify_bundle;
 pub use options::{ProofVerifier, VerifyOptions, ZkCheck};
 pub use report::{Check, CheckName, Outcome, Report, Status};
+
+/// The largest ONNX model (in bytes) an evidence bundle carries for `zk.binding` to derive
+/// the circuit's verifying key from again: 4 MiB.
+pub const MAX_BUNDLED_MODEL: usize = 4 << 20;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

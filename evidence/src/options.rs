@@ -3,7 +3,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use provreg_prover_client::{
-    Circuit, CircuitFileBytes, EzklBackend, EzklConfig, ProofRecord, Verifier, write_circuit_files,
+    Circuit, CircuitFileBytes, EzklBackend, EzklConfig, ProofRecord, SETTINGS_FILE, SRS_FILE, Verifier,
+    write_circuit_files,
 };
 
 /// What to check beyond the bundle's own bytes.
@@ -56,6 +57,28 @@ impl ProofVerifier {
         let work_dir = work_dir.into();
         let backend = EzklBackend::new(EzklConfig::new(work_dir.join("ezkl")).with_python(python));
         Self { backend, work_dir }
+    }
+
+    /// Derives the verifying key of the ONNX model `onnx` with `settings` over `srs` in a
+    /// fresh directory; returns its SHA-256.
+    pub(crate) async fn derive(&self, settings: &[u8], srs: &[u8], onnx: &[u8]) -> Result<String, String> {
+        std::fs::create_dir_all(&self.work_dir).map_err(|e| format!("creating {}: {e}", self.work_dir.display()))?;
+        let dir = tempfile::Builder::new()
+            .prefix("derive-")
+            .tempdir_in(&self.work_dir)
+            .map_err(|e| format!("creating a directory in {}: {e}", self.work_dir.display()))?;
+        let model = dir.path().join("model.onnx");
+        for (path, bytes) in
+            [(dir.path().join(SETTINGS_FILE), settings), (dir.path().join(SRS_FILE), srs), (model.clone(), onnx)]
+        {
+            std::fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        }
+        let key = self
+            .backend
+            .derive_verifying_key(&model, dir.path())
+            .await
+            .map_err(|e| format!("deriving the verifying key failed: {e}"))?;
+        Ok(key.vk_sha256)
     }
 
     /// Writes the circuit's files into a fresh directory and asks EZKL.

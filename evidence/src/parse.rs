@@ -71,6 +71,10 @@ pub(crate) struct CircuitPayload {
     pub output_scale: u32,
     pub input_len: usize,
     pub output_len: usize,
+    /// Whether the registry derived the verifying key from the model (absent: registered
+    /// before circuits were bound to their weights).
+    #[serde(default)]
+    pub bound_to_weights: bool,
 }
 
 /// What the checks read of a model version's payload.

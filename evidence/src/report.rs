@@ -43,6 +43,8 @@ pub enum CheckName {
     ZkCircuit,
     #[serde(rename = "zk.files")]
     ZkFiles,
+    #[serde(rename = "zk.binding")]
+    ZkBinding,
     #[serde(rename = "zk.inputs")]
     ZkInputs,
     #[serde(rename = "zk.outputs")]
@@ -72,6 +74,7 @@ impl CheckName {
             Self::ZkRecord => "zk.record",
             Self::ZkCircuit => "zk.circuit",
             Self::ZkFiles => "zk.files",
+            Self::ZkBinding => "zk.binding",
             Self::ZkInputs => "zk.inputs",
             Self::ZkOutputs => "zk.outputs",
             Self::ZkProof => "zk.proof",

@@ -85,6 +85,20 @@ fn embedded_worker_path(work_dir: &Path) -> PathBuf {
     work_dir.join(".worker").join(format!("ezkl_worker-{}.py", &digest[..12]))
 }
 
+/// A verifying key derived from a model ([`EzklBackend::derive_verifying_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedKey {
+    /// The verifying key file's bytes.
+    pub verifying_key: Vec<u8>,
+    /// Its SHA-256, lower-case hex.
+    pub vk_sha256: String,
+    /// SHA-256 of the compiled circuit it was derived from (not reproducible byte for byte
+    /// across compilations; the key is).
+    pub compiled_sha256: String,
+    /// The version of the proof system that derived it.
+    pub system_version: String,
+}
+
 /// [`Prover`] and [`Verifier`] over EZKL. Worker processes start on first
 /// use; each handles one request at a time, and up to
 /// [`EzklConfig::workers`] requests run at once.
@@ -121,6 +135,32 @@ impl EzklBackend {
     pub async fn system_version(&self) -> Result<String> {
         let answer = self.call(&json!({ "cmd": "version" })).await?;
         string_field(&answer, "ezkl_version")
+    }
+
+    /// Derives a circuit's verifying key from the model itself: compiles the ONNX model at
+    /// `model` with the settings in `dir` ([`SETTINGS_FILE`]) and runs the key setup over
+    /// the SRS in `dir` ([`SRS_FILE`]), which are given, not made. The key setup is
+    /// deterministic for a circuit and an SRS, so the key is the one any prover of this
+    /// model with these settings and SRS has. Leaves the compiled circuit and [`VK_FILE`]
+    /// in `dir` (the proving key is removed). An error means the model does not compile
+    /// with the settings or the SRS is not usable ([`ProverError::Worker`]).
+    pub async fn derive_verifying_key(&self, model: &Path, dir: &Path) -> Result<DerivedKey> {
+        let answer = self.call(&json!({ "cmd": "derive", "model": model, "dir": dir })).await?;
+        let read = |key: &'static str| {
+            let path = string_field(&answer, key).map(PathBuf::from);
+            async move {
+                let path = path?;
+                tokio::fs::read(&path).await.map_err(|source| ProverError::ReadFile { path, source })
+            }
+        };
+        let verifying_key = read("vk").await?;
+        let compiled = read("compiled").await?;
+        Ok(DerivedKey {
+            vk_sha256: hex::encode(Sha256::digest(&verifying_key)),
+            verifying_key,
+            compiled_sha256: hex::encode(Sha256::digest(&compiled)),
+            system_version: string_field(&answer, "ezkl_version")?,
+        })
     }
 
     async fn call(&self, request: &Value) -> Result<Value> {

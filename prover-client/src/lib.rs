@@ -8,6 +8,7 @@ pub mod field;
 pub mod jobs;
 mod record;
 pub mod seed;
+pub mod srs;
 pub mod venv;
 mod worker;
 
@@ -17,7 +18,8 @@ use std::path::Path;
 pub use circuit_files::{CircuitFileBytes, write_circuit_files};
 pub use error::{ProverError, Result};
 pub use ezkl::{
-    EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model, build_fixture_model_variant,
+    DerivedKey, EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
+    build_fixture_model_variant,
 };
 pub use jobs::{JobId, JobStatus, Jobs};
 pub use record::{Circuit, EZKL_SYSTEM, ProofRecord, model_commitment, sha256_file};

@@ -302,3 +302,32 @@ async fn wrong_lengths_are_refused_before_the_worker() {
         assert!(!backend.verify(&circuit, &wrong).await.unwrap(), "{inputs} inputs, {outputs} outputs");
     }
 }
+
+#[tokio::test]
+async fn the_verifying_key_is_derived_from_the_model_settings_and_srs_and_equals_the_provers() {
+    let Some(p) = prepared("the_verifying_key_is_derived_from_the_model_settings_and_srs_and_equals_the_provers").await
+    else {
+        return;
+    };
+    let registry = tempfile::tempdir().unwrap();
+    let dir = registry.path().join("derive");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [SETTINGS_FILE, SRS_FILE] {
+        std::fs::copy(p.circuit.dir.join(name), dir.join(name)).unwrap();
+    }
+    let backend = backend(&p.python, &registry.path().join("work"));
+    let derived = backend.derive_verifying_key(&p.model, &dir).await.unwrap();
+    // The key setup is deterministic: the registry's key is the prover's, byte for byte.
+    assert_eq!(derived.verifying_key, std::fs::read(p.circuit.dir.join(VK_FILE)).unwrap());
+    assert_eq!(derived.vk_sha256, p.circuit.vk_sha256);
+    assert_eq!(derived.system_version, EZKL_VERSION);
+    assert!(!dir.join("pk.key").exists(), "the proving key is not kept");
+
+    // An SRS of the right size but not made of curve points is refused by the setup.
+    let srs = std::fs::read(dir.join(SRS_FILE)).unwrap();
+    let mut junk = srs.clone();
+    junk[4..].fill(0xff);
+    std::fs::write(dir.join(SRS_FILE), &junk).unwrap();
+    let err = backend.derive_verifying_key(&p.model, &dir).await.unwrap_err();
+    assert!(matches!(err, ProverError::Worker(ref m) if m.contains("setup failed")), "{err}");
+}

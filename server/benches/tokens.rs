@@ -138,9 +138,10 @@ async fn main() {
             model_version: version.clone(),
             proof_system: "ezkl".into(),
             system_version: provreg_prover_client::EZKL_VERSION.into(),
-            onnx_sha256: circuit.onnx_sha256.clone(),
+            onnx: base64::engine::general_purpose::STANDARD.encode(std::fs::read(&model).unwrap()),
+            onnx_sha256: Some(circuit.onnx_sha256.clone()),
             settings: std::fs::read_to_string(circuit.dir.join(SETTINGS_FILE)).unwrap(),
-            verifying_key: b64(VK_FILE),
+            verifying_key: Some(b64(VK_FILE)),
             srs: b64(SRS_FILE),
         })
         .await

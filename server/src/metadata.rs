@@ -71,6 +71,7 @@ pub async fn token_metadata(registry: &Registry, token: &token::Model, base: &st
     let asset_url = asset_media_type(db, token.id).await?.map(|_| format!("{path}/asset"));
     let certificate = registry.certificate_of(token.id).await?;
     let proof = registry.proof_record_of_token(token.id).await?;
+    let circuit = registry.circuit(token.circuit_id).await?;
     let entry = registry.log_entry_of(token.id).await?;
     let anchor = match entry.as_ref().and_then(|e| e.anchor_id) {
         Some(id) => registry.anchor(id).await?,
@@ -174,6 +175,10 @@ pub async fn token_metadata(registry: &Registry, token: &token::Model, base: &st
             "proofRecord": proof.as_ref().map(|p| json!({
                 "id": p.id.to_string(), "system": p.system, "systemVersion": p.system_version,
                 "modelCommitment": p.model_commitment, "digest": p.digest, "verifiedAt": p.verified_at.to_rfc3339(),
+            })),
+            "circuit": circuit.as_ref().map(|c| json!({
+                "id": c.id.to_string(), "commitment": c.commitment, "vkSha256": c.vk_sha256,
+                "boundToWeights": c.bound_to_weights, "compiledSha256": c.compiled_sha256,
             })),
             "logEntry": entry.as_ref().map(|e| json!({ "seq": e.seq, "leaf": e.leaf })),
             "anchor": anchor.as_ref().map(|a| json!({

@@ -235,13 +235,18 @@ pub struct CircuitInput {
     pub proof_system: String,
     /// Version of the proof system the keys were made with.
     pub system_version: String,
-    /// Lower-case hex SHA-256 of the ONNX model.
-    pub onnx_sha256: String,
-    /// The circuit settings file (JSON text).
+    /// The ONNX model, base64: its SHA-256 must be the model version's `weightsSha256`. The
+    /// registry compiles it with the settings and derives the verifying key from it.
+    pub onnx: String,
+    /// Lower-case hex SHA-256 of the ONNX model; when given, it must be the upload's.
+    pub onnx_sha256: Option<String>,
+    /// The circuit settings file (JSON text); its `version` must be `systemVersion`.
     pub settings: String,
-    /// The verifying key file, base64.
-    pub verifying_key: String,
-    /// The structured reference string the keys were made with, base64.
+    /// The verifying key the prover made, base64. Optional: the registry derives the key
+    /// itself, and refuses one given here that differs.
+    pub verifying_key: Option<String>,
+    /// The structured reference string the keys are made with, base64: an SRS for the
+    /// settings' `logrows`.
     pub srs: String,
 }
 

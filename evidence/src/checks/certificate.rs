@@ -176,13 +176,16 @@ fn binding(r: &ParsedRecord<'_>, view: &Result<CertificateView, CheckError>) -> 
             expected: cert.bound_sha256.clone(),
         });
     }
+    if signed["format"].as_str() != Some(cert.format.as_str()) {
+        return Err(CheckError::AssertionFormat { found: text(&signed["format"]), stated: cert.format.clone() });
+    }
     if signed["record"]["digest"].as_str() != Some(record_digest) {
         return Err(CheckError::AssertionDigest {
             found: text(&signed["record"]["digest"]),
             expected: record_digest.to_owned(),
         });
     }
-    Ok(format!("bound to {expected}; the signed {LABEL_RECORD} assertion names this record's digest"))
+    Ok(format!("bound to {expected} ({}); the signed {LABEL_RECORD} assertion names this record's digest", cert.format))
 }
 
 /// Every ingredient the certificate's signed `org.provreg.ingredients` list names (embedded

@@ -15,10 +15,11 @@ use crate::parse::{CircuitPayload, ModelVersionPayload, ParsedBundle, ParsedReco
 use crate::report::{CheckName, Status};
 use crate::{CheckError, VerifyOptions, ZkCheck, sha256_hex};
 
-const NAMES: [CheckName; 6] = [
+const NAMES: [CheckName; 7] = [
     CheckName::ZkRecord,
     CheckName::ZkCircuit,
     CheckName::ZkFiles,
+    CheckName::ZkBinding,
     CheckName::ZkInputs,
     CheckName::ZkOutputs,
     CheckName::ZkProof,
@@ -71,6 +72,7 @@ pub(super) async fn check(
     let vk = decode("verifying key", &files.verifying_key);
     let srs = decode("SRS", &files.srs);
     checks.push(CheckName::ZkFiles, token_ref, zk_files(&z, settings, &vk, &srs));
+    zk_binding(checks, token_ref, &z, files, &srs, opts).await;
     checks.push(CheckName::ZkInputs, token_ref, zk_inputs(&z, record));
     checks.push(CheckName::ZkOutputs, token_ref, zk_outputs(&z, record));
 
@@ -180,6 +182,87 @@ fn zk_files(
         }
     }
     Ok("settings, verifying key and SRS hash to the circuit record's digests".into())
+}
+
+/// `zk.binding`: the circuit's verifying key is the one its model gives. The registry
+/// derived it at registration (the signed circuit record says so); with the model in the
+/// bundle and a proof verifier, the key is derived again here from the model, the settings
+/// and the SRS. A circuit registered before circuits were bound is unconfirmed; a model too
+/// large to carry is skipped, never passed.
+async fn zk_binding(
+    checks: &mut Checks,
+    token_ref: &RecordRef,
+    z: &Inputs<'_>,
+    files: &crate::bundle::CircuitFiles,
+    srs: &Result<Vec<u8>, CheckError>,
+    opts: &VerifyOptions,
+) {
+    let name = CheckName::ZkBinding;
+    let circuit = match z.circuit() {
+        Ok(c) => c,
+        Err(e) => return checks.push(name, token_ref, Err(e)),
+    };
+    if !circuit.bound_to_weights {
+        return checks.with(
+            name,
+            token_ref,
+            Status::Unconfirmed,
+            "the circuit was registered before circuits were bound to their weights: its verifying key is the \
+             registrant's word",
+        );
+    }
+    let Some(onnx) = &files.onnx else {
+        return checks.with(
+            name,
+            token_ref,
+            Status::Skipped,
+            format!(
+                "not re-derived: the bundle does not carry the model (larger than {} bytes); the registry derived the \
+                 key from it at registration",
+                crate::MAX_BUNDLED_MODEL
+            ),
+        );
+    };
+    let onnx = match B64.decode(onnx.trim()) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let error = CheckError::FileNotBase64 { what: "ONNX model", reason: e.to_string() };
+            return checks.push(name, token_ref, Err(error));
+        }
+    };
+    let computed = sha256_hex(&onnx);
+    if computed != circuit.onnx_sha256 {
+        let error = CheckError::ModelDigest { computed, stated: circuit.onnx_sha256.clone() };
+        return checks.push(name, token_ref, Err(error));
+    }
+    let verifier = match &opts.zk {
+        ZkCheck::Skip => {
+            return checks.with(
+                name,
+                token_ref,
+                Status::Skipped,
+                "the bundle's model is the circuit's; not asked to run the proof verifier, so the key was not derived \
+                 again",
+            );
+        }
+        ZkCheck::Unavailable(reason) => {
+            return checks.push(name, token_ref, Err(CheckError::VerifierUnavailable(reason.clone())));
+        }
+        ZkCheck::Verify(verifier) => verifier,
+    };
+    let srs = match srs {
+        Ok(srs) => srs,
+        Err(e) => return checks.push(name, token_ref, Err(e.clone())),
+    };
+    let result = match verifier.derive(files.settings.as_bytes(), srs, &onnx).await {
+        Ok(vk_sha256) if vk_sha256 == circuit.vk_sha256 => Ok(format!(
+            "the model, the settings and the SRS give the circuit's verifying key {vk_sha256}: the proof speaks about \
+             these weights"
+        )),
+        Ok(derived) => Err(CheckError::KeyNotDerived { derived, stated: circuit.vk_sha256.clone() }),
+        Err(e) => Err(CheckError::VerifierFailed(e)),
+    };
+    checks.push(name, token_ref, result);
 }
 
 fn zk_inputs(z: &Inputs<'_>, record: &ProofRecord) -> Result<String, CheckError> {

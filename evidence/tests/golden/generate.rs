@@ -35,6 +35,8 @@ pub struct Variant {
     pub other_seed: bool,
     /// The proof's public outputs are other traits.
     pub other_traits: bool,
+    /// The circuit was registered before circuits were bound to their weights.
+    pub unbound: bool,
 }
 
 /// The fixed IDs of the bundle's records (UUIDv7-shaped).
@@ -133,7 +135,9 @@ impl Signer<'_> {
 pub fn bundle(identity: &SigningIdentity, variant: Variant) -> Bundle {
     let signer = Signer { identity };
     let at = |n: u32| format!("2026-12-01T10:00:0{n}.000000Z");
-    let weights = hex32(b"golden weights");
+    // The model's bytes (not an ONNX model: no prover runs here, only its digest is checked).
+    let model = b"golden weights".to_vec();
+    let weights = hex32(&model);
     let (settings, vk, srs) =
         (r#"{"run_args":{"logrows":11}}"#, b"golden verifying key".to_vec(), b"golden srs".to_vec());
     let (settings_sha, vk_sha) = (hex32(settings.as_bytes()), hex32(&vk));
@@ -177,7 +181,8 @@ pub fn bundle(identity: &SigningIdentity, variant: Variant) -> Bundle {
         json!({ "modelVersion": ids::VERSION, "proofSystem": EZKL_SYSTEM, "systemVersion": "23.0.5",
                 "onnxSha256": weights, "settingsSha256": settings_sha, "vkSha256": vk_sha, "srsSha256": hex32(&srs),
                 "commitment": commitment, "inputScale": INPUT_SCALE, "outputScale": OUTPUT_SCALE,
-                "inputLen": INPUT_LEN, "outputLen": TRAITS.len() }),
+                "inputLen": INPUT_LEN, "outputLen": TRAITS.len(), "boundToWeights": !variant.unbound,
+                "compiledSha256": hex32(b"golden compiled circuit") }),
         Subject::Circuit,
         Some(vk_sha.clone()),
         vec![("gen v1", IngredientRelation::ParentOf, &version)],
@@ -327,6 +332,7 @@ pub fn bundle(identity: &SigningIdentity, variant: Variant) -> Bundle {
                 settings: settings.into(),
                 verifying_key: B64.encode(&vk),
                 srs: B64.encode(&srs),
+                onnx: (!variant.unbound).then(|| B64.encode(&model)),
             },
         },
     }

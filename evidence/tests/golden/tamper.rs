@@ -193,6 +193,13 @@ fn each_tampering_fails_at_its_own_check() {
             ids::TOKEN,
         ),
         ("SRS not base64", |b| b.proof.circuit.srs = "%%%".into(), "zk.files", Token, ids::TOKEN),
+        (
+            "the model swapped",
+            |b| b.proof.circuit.onnx = Some(B64.encode(b"other weights")),
+            "zk.binding",
+            Token,
+            ids::TOKEN,
+        ),
     ];
     let (golden, ca) = golden();
     let opts = options(&ca);
@@ -217,8 +224,44 @@ fn a_proof_of_another_seed_or_other_traits_fails_at_its_check() {
 }
 
 #[test]
+fn a_circuit_not_bound_to_its_weights_is_unconfirmed_and_a_missing_model_is_not_rederived() {
+    use provreg_evidence::Status;
+    let (identity, ca, _dir) = identity();
+    let opts = options(&ca);
+    let unbound = verify(&generate::bundle(&identity, Variant { unbound: true, ..Variant::default() }), &opts);
+    let binding = unbound.check("zk.binding", "token", ids::TOKEN).unwrap();
+    assert_eq!(binding.status, Status::Unconfirmed, "{}", unbound.to_text());
+    assert!(binding.detail.contains("before circuits were bound"), "{}", binding.detail);
+    assert_eq!(unbound.count(Status::Failed), 0, "{}", unbound.to_text());
+
+    let (mut golden, ca) = golden();
+    let skipped = verify(&golden, &options(&ca));
+    assert_eq!(skipped.check("zk.binding", "token", ids::TOKEN).unwrap().status, Status::Skipped);
+    golden.proof.circuit.onnx = None;
+    let large = verify(&golden, &options(&ca));
+    let binding = large.check("zk.binding", "token", ids::TOKEN).unwrap();
+    assert_eq!(binding.status, Status::Skipped, "never passed without the model");
+    assert!(binding.detail.contains("not re-derived"), "{}", binding.detail);
+}
+
+#[test]
 fn a_bundle_of_another_version_or_not_json_is_not_read() {
     let (golden, _) = golden();
+    // A key named twice: readers differ on which counts, so the bundle is refused.
+    let text = golden.to_value().to_string();
+    let twice = text.replacen("\"version\":1", "\"version\":1,\"version\":1", 1);
+    assert_ne!(text, twice);
+    assert!(matches!(Bundle::from_json(&twice), Err(provreg_evidence::BundleError::DuplicateKey(_))));
+    let digest = &golden.records[0].digest;
+    let nested = text.replacen(
+        &format!("\"digest\":\"{digest}\""),
+        &format!("\"digest\":\"{digest}\",\"digest\":\"{digest}\""),
+        1,
+    );
+    assert_ne!(text, nested);
+    assert!(
+        matches!(Bundle::from_json(&nested), Err(provreg_evidence::BundleError::DuplicateKey(k)) if k.contains("digest"))
+    );
     let mut value = golden.to_value();
     value["version"] = 2.into();
     assert!(matches!(Bundle::from_value(value), Err(provreg_evidence::BundleError::Version(2))));

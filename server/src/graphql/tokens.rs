@@ -43,6 +43,17 @@ impl Circuit {
     async fn commitment(&self) -> &str {
         &self.0.commitment
     }
+    /// Whether the registry derived the verifying key from the model's weights itself
+    /// (compiling the ONNX model with the settings, over the SRS). False for circuits
+    /// registered before circuits were bound to their weights: their key is the
+    /// registrant's word, until the circuit is registered again.
+    async fn bound_to_weights(&self) -> bool {
+        self.0.bound_to_weights
+    }
+    /// SHA-256 of the circuit the registry compiled to derive the key, when bound.
+    async fn compiled_sha256(&self) -> Option<&str> {
+        self.0.compiled_sha256.as_deref()
+    }
     async fn input_scale(&self) -> i32 {
         self.0.input_scale
     }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 
 pub mod affected;
+mod circuit;
 mod dataset;
 pub mod impact;
 mod license;
@@ -50,6 +51,13 @@ impl Registry {
 
     /// Checks tokens' zero-knowledge proofs with `checker`. Without it, token registrations
     /// fail with `UNAVAILABLE`.
+    /// The proof checker, or `UNAVAILABLE` when none is configured.
+    pub(crate) fn proof_checker(&self) -> AppResult<&proofs::ProofChecker> {
+        self.proofs.as_deref().ok_or_else(|| {
+            AppError::Unavailable("no proof verifier is configured: set [prover] in the configuration".into())
+        })
+    }
+
     pub fn with_proofs(mut self, checker: proofs::ProofChecker) -> Self {
         self.proofs = Some(Arc::new(checker));
         self

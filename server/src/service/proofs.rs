@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use provreg_entities::{circuit, circuit_file};
-use provreg_prover_client::{Circuit, CircuitFileBytes, EzklBackend, ProofRecord, Verifier, write_circuit_files};
+use provreg_prover_client::{
+    Circuit, CircuitFileBytes, DerivedKey, EzklBackend, ProofRecord, ProverError, SETTINGS_FILE, SRS_FILE, VK_FILE,
+    Verifier, write_circuit_files,
+};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::error::{AppError, AppResult};
@@ -34,6 +37,64 @@ impl ProofChecker {
     pub async fn verify(&self, db: &DatabaseConnection, row: &circuit::Model, record: &ProofRecord) -> AppResult<bool> {
         let circuit = self.materialise(db, row).await?;
         self.backend.verify(&circuit, record).await.map_err(unavailable)
+    }
+
+    /// The verifying key the ONNX model `onnx`, the settings and the SRS give: derived by
+    /// the prover backend ([`EzklBackend::derive_verifying_key`]) in a directory of its own
+    /// under `dir/derived/`, and kept there by the digests of the three inputs, so the same
+    /// model, settings and SRS are derived once. A model that does not compile with the
+    /// settings is `BAD_USER_INPUT` at `/onnx`; an SRS the key setup cannot use, at `/srs`.
+    pub async fn derive(&self, onnx: &[u8], settings: &[u8], srs: &[u8]) -> AppResult<DerivedKey> {
+        use sha2::{Digest, Sha256};
+        let mut inputs = Sha256::new();
+        for part in [onnx, settings, srs] {
+            inputs.update(Sha256::digest(part));
+        }
+        let cached = self.dir.join("derived").join(hex::encode(inputs.finalize()));
+        if let Some(key) = read_derived(&cached).await {
+            return Ok(key);
+        }
+        let io = |what: &str, e: std::io::Error| AppError::Internal(format!("{what}: {e}"));
+        let parent = self.dir.join("derived");
+        tokio::fs::create_dir_all(&parent).await.map_err(|e| io("creating the key derivation directory", e))?;
+        let work = parent.join(format!(".work-{}", uuid::Uuid::now_v7()));
+        tokio::fs::create_dir_all(&work).await.map_err(|e| io("creating the key derivation directory", e))?;
+        let result = async {
+            for (name, bytes) in [(MODEL_FILE, onnx), (SETTINGS_FILE, settings), (SRS_FILE, srs)] {
+                tokio::fs::write(work.join(name), bytes).await.map_err(|e| io("writing a circuit file", e))?;
+            }
+            let key = self.backend.derive_verifying_key(&work.join(MODEL_FILE), &work).await.map_err(|e| match e {
+                ProverError::Worker(m) if m.contains("compile_circuit") => AppError::bad_input(
+                    "/onnx",
+                    "circuit",
+                    format!("the model does not compile with the settings: {m}"),
+                ),
+                ProverError::Worker(m) if m.contains("setup") => {
+                    AppError::bad_input("/srs", "srs", format!("no key can be made over this SRS: {m}"))
+                }
+                other => unavailable(other),
+            })?;
+            let meta = serde_json::json!({
+                "compiledSha256": key.compiled_sha256,
+                "systemVersion": key.system_version,
+            });
+            tokio::fs::write(work.join(DERIVED_FILE), meta.to_string()).await.map_err(|e| io("writing", e))?;
+            Ok::<_, AppError>(key)
+        }
+        .await;
+        match result {
+            Ok(key) => {
+                // Another derivation of the same inputs may have won the race: either is right.
+                if tokio::fs::rename(&work, &cached).await.is_err() {
+                    let _ = tokio::fs::remove_dir_all(&work).await;
+                }
+                Ok(key)
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_dir_all(&work).await;
+                Err(e)
+            }
+        }
     }
 
     async fn materialise(&self, db: &DatabaseConnection, row: &circuit::Model) -> AppResult<Circuit> {
@@ -71,6 +132,24 @@ impl ProofChecker {
     fn is_ready(&self, id: uuid::Uuid) -> bool {
         self.ready.lock().is_ok_and(|r| r.contains(&id))
     }
+}
+
+/// The name of the ONNX model in a key derivation directory.
+const MODEL_FILE: &str = "model.onnx";
+/// What a key derivation gave besides the key.
+const DERIVED_FILE: &str = "derived.json";
+
+/// A key derived before, from its directory.
+async fn read_derived(dir: &std::path::Path) -> Option<DerivedKey> {
+    use sha2::{Digest, Sha256};
+    let verifying_key = tokio::fs::read(dir.join(VK_FILE)).await.ok()?;
+    let meta: serde_json::Value = serde_json::from_slice(&tokio::fs::read(dir.join(DERIVED_FILE)).await.ok()?).ok()?;
+    Some(DerivedKey {
+        vk_sha256: hex::encode(Sha256::digest(&verifying_key)),
+        verifying_key,
+        compiled_sha256: meta["compiledSha256"].as_str()?.to_owned(),
+        system_version: meta["systemVersion"].as_str()?.to_owned(),
+    })
 }
 
 fn unavailable(e: provreg_prover_client::ProverError) -> AppError {

@@ -2,17 +2,17 @@
 //! accepted only with a proof that verifies against that circuit.
 use base64::Engine as _;
 use provreg_entities::{circuit, circuit_file, model, proof_record, token, token_asset};
-use provreg_prover_client::{ProofRecord, field, model_commitment, seed};
+use provreg_prover_client::{ProofRecord, field, seed};
 use provreg_schema::RecordKind;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::seal::{digest_bytes, ingredient};
 use super::{Registry, envelope, now, parse_id, record_claim};
 use crate::error::{AppError, AppResult, map_unique};
-use crate::payload::{CircuitInput, TokenInput};
+use crate::payload::TokenInput;
 use provreg_certs::{Action, CertificateRequest, IngredientRelation, Subject};
 
 /// Largest uint256, the bound of a token ID.
@@ -21,11 +21,11 @@ const UINT256_MAX: &str = "11579208923731619542357098500868790785326998466564056
 /// Media types whose assets get the certificate embedded.
 const EMBEDDABLE: [&str; 2] = ["image/png", "image/jpeg"];
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn base64_field(pointer: &str, text: &str) -> AppResult<Vec<u8>> {
+pub(super) fn base64_field(pointer: &str, text: &str) -> AppResult<Vec<u8>> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .map_err(|e| AppError::bad_input(pointer, "contentEncoding", format!("not base64: {e}")))?;
@@ -33,51 +33,6 @@ fn base64_field(pointer: &str, text: &str) -> AppResult<Vec<u8>> {
         return Err(AppError::bad_input(pointer, "minLength", "must not be empty"));
     }
     Ok(bytes)
-}
-
-/// What the registry reads from circuit settings.
-struct Shape {
-    input_scale: u32,
-    output_scale: u32,
-    input_len: usize,
-    output_len: usize,
-}
-
-fn settings_shape(settings: &Value) -> AppResult<Shape> {
-    let bad = |message: String| AppError::bad_input("/settings", "settings", message);
-    let scale = |key: &str| {
-        settings[key][0]
-            .as_u64()
-            .and_then(|v| u32::try_from(v).ok())
-            .ok_or_else(|| bad(format!("the settings have no `{key}`")))
-    };
-    let shapes = settings["model_instance_shapes"]
-        .as_array()
-        .filter(|s| s.len() == 2)
-        .ok_or_else(|| bad("`model_instance_shapes` must list one input and one output shape".into()))?;
-    let len = |shape: &Value| -> AppResult<usize> {
-        let dims = shape.as_array().ok_or_else(|| bad("a shape is not a list".into()))?;
-        dims.iter().try_fold(1usize, |acc, d| {
-            d.as_u64()
-                .and_then(|d| usize::try_from(d).ok())
-                .and_then(|d| acc.checked_mul(d))
-                .ok_or_else(|| bad("a shape holds a non-integer".into()))
-        })
-    };
-    for (key, what) in [("input_visibility", "inputs"), ("output_visibility", "outputs")] {
-        let visibility = settings["run_args"][key].as_str().unwrap_or_default();
-        if !visibility.eq_ignore_ascii_case("public") {
-            return Err(bad(format!(
-                "the circuit's {what} are {visibility:?}; they must be public so the registry can check the seed and traits"
-            )));
-        }
-    }
-    Ok(Shape {
-        input_scale: scale("model_input_scales")?,
-        output_scale: scale("model_output_scales")?,
-        input_len: len(&shapes[0])?,
-        output_len: len(&shapes[1])?,
-    })
 }
 
 /// A token ID without leading zeros, checked to fit a uint256.
@@ -116,123 +71,6 @@ pub fn proof_record_of(row: &proof_record::Model) -> AppResult<ProofRecord> {
 }
 
 impl Registry {
-    /// Registers a model version's circuit: the settings, verifying key and structured
-    /// reference string its proofs are checked with. The ONNX model's SHA-256 must be the
-    /// model version's weights hash. Certified (the model version's certificate is its
-    /// `parentOf` ingredient) and logged like every record.
-    pub async fn register_circuit(&self, input: &CircuitInput) -> AppResult<circuit::Model> {
-        let version_id = parse_id("/modelVersion", &input.model_version)?;
-        let Some(version) = self.model_version(version_id).await? else {
-            return Err(AppError::bad_input(
-                "/modelVersion",
-                "exists",
-                format!("no model version with ID {version_id}"),
-            ));
-        };
-        if input.onnx_sha256 != version.weights_sha256 {
-            return Err(AppError::bad_input(
-                "/onnxSha256",
-                "const",
-                format!(
-                    "the ONNX model's SHA-256 {} is not the model version's weightsSha256 {}",
-                    input.onnx_sha256, version.weights_sha256
-                ),
-            ));
-        }
-        let settings_value: Value = serde_json::from_str(&input.settings)
-            .map_err(|e| AppError::bad_input("/settings", "type", format!("not JSON: {e}")))?;
-        let shape = settings_shape(&settings_value)?;
-        let vk = base64_field("/verifyingKey", &input.verifying_key)?;
-        let srs = base64_field("/srs", &input.srs)?;
-        let settings_sha256 = sha256_hex(input.settings.as_bytes());
-        let vk_sha256 = sha256_hex(&vk);
-        let commitment = model_commitment(&input.onnx_sha256, &settings_sha256, &vk_sha256)
-            .map_err(|e| AppError::bad_input("/onnxSha256", "pattern", e.to_string()))?;
-        let payload = json!({
-            "modelVersion": version_id.to_string(),
-            "proofSystem": input.proof_system,
-            "systemVersion": input.system_version,
-            "onnxSha256": input.onnx_sha256,
-            "settingsSha256": settings_sha256,
-            "vkSha256": vk_sha256,
-            "srsSha256": sha256_hex(&srs),
-            "commitment": commitment,
-            "inputScale": shape.input_scale,
-            "outputScale": shape.output_scale,
-            "inputLen": shape.input_len,
-            "outputLen": shape.output_len,
-        });
-        self.validators.validate(RecordKind::Circuit, &payload)?;
-        if let Some(existing) = self.circuit_of(version_id).await? {
-            return Err(AppError::Conflict {
-                message: format!("model version {version_id} already has a circuit"),
-                existing_id: Some(existing.id.to_string()),
-            });
-        }
-
-        let id = Uuid::now_v7();
-        let at = now();
-        let record = envelope(RecordKind::Circuit, id, at, &payload)?;
-        let version_cert = self.certificate_of(version_id).await?;
-        let model_name = self.model(version.model_id).await?.map(|m| m.name).unwrap_or_else(|| "model".into());
-        let title = format!("{model_name} {}", version.version_label);
-        let mut ingredients = Vec::new();
-        if let Some(cert) = &version_cert {
-            ingredients.push(ingredient(title.clone(), IngredientRelation::ParentOf, cert)?);
-        }
-        let request = CertificateRequest {
-            subject: Subject::Circuit,
-            title: format!("{title} circuit"),
-            format: "application/octet-stream".into(),
-            bound_sha256: digest_bytes(&vk_sha256)?,
-            action: if ingredients.is_empty() { Action::Created } else { Action::Compiled },
-            record: record_claim(&record)?,
-            lineage: Some(json!({
-                "modelVersion": { "id": version_id.to_string(), "digest": version.digest },
-                "commitment": commitment,
-            })),
-            license_terms: None,
-            ingredients,
-        };
-        let cert = self.issue_certificate(RecordKind::Circuit, id, &request)?;
-        let row = circuit::Model {
-            id,
-            model_version_id: version_id,
-            proof_system: input.proof_system.clone(),
-            system_version: input.system_version.clone(),
-            onnx_sha256: input.onnx_sha256.clone(),
-            settings_sha256,
-            vk_sha256,
-            srs_sha256: payload["srsSha256"].as_str().unwrap_or_default().to_owned(),
-            commitment,
-            input_scale: shape.input_scale as i32,
-            output_scale: shape.output_scale as i32,
-            input_len: shape.input_len as i32,
-            output_len: shape.output_len as i32,
-            digest: record.digest_hex(),
-            canonical: record.bytes,
-            created_at: at,
-        };
-        let duplicate = || format!("model version {version_id} already has a circuit");
-        let txn = self.db.begin().await?;
-        circuit::Entity::insert(circuit::ActiveModel::from(row.clone()).reset_all())
-            .exec_without_returning(&txn)
-            .await
-            .map_err(|e| map_unique(e, duplicate))?;
-        let files = circuit_file::Model {
-            circuit_id: id,
-            settings: input.settings.clone().into_bytes(),
-            verifying_key: vk,
-            srs,
-        };
-        circuit_file::Entity::insert(circuit_file::ActiveModel::from(files).reset_all())
-            .exec_without_returning(&txn)
-            .await?;
-        self.seal(&txn, RecordKind::Circuit, id, &row.digest, Some(cert)).await?;
-        txn.commit().await?;
-        Ok(row)
-    }
-
     /// Registers a generated token. The proof must be for the model version's circuit, its
     /// public input must be the input derived from `inputSeed`, its public output must be
     /// `traits`, and it must verify; otherwise `PROOF_INVALID` naming what did not match,
@@ -444,6 +282,15 @@ impl Registry {
                 ));
             }
         }
+        if record.system_version != circuit.system_version {
+            return Err(AppError::proof_invalid(
+                "/proof/systemVersion",
+                format!(
+                    "the proof was made with {} {}, but the circuit's keys are of {} {}",
+                    record.system, record.system_version, circuit.proof_system, circuit.system_version
+                ),
+            ));
+        }
         let input_len = usize::try_from(circuit.input_len).unwrap_or_default();
         let input_scale = u32::try_from(circuit.input_scale).unwrap_or_default();
         let expected_inputs = seed::model_input(seed_bytes, input_len, input_scale)
@@ -484,9 +331,7 @@ impl Registry {
                 ));
             }
         }
-        let checker = self.proofs.as_ref().ok_or_else(|| {
-            AppError::Unavailable("no proof verifier is configured: set [prover] in the configuration".into())
-        })?;
+        let checker = self.proof_checker()?;
         if !checker.verify(&self.db, circuit, record).await? {
             return Err(AppError::proof_invalid(
                 "/proof/proof",
@@ -531,7 +376,11 @@ impl Registry {
 
     /// The circuit of a model version.
     pub async fn circuit_of(&self, version: Uuid) -> AppResult<Option<circuit::Model>> {
-        Ok(circuit::Entity::find().filter(circuit::Column::ModelVersionId.eq(version)).one(&self.db).await?)
+        Ok(circuit::Entity::find()
+            .filter(circuit::Column::ModelVersionId.eq(version))
+            .order_by_desc(circuit::Column::BoundToWeights)
+            .one(&self.db)
+            .await?)
     }
 
     /// A circuit by its ID.
@@ -580,19 +429,5 @@ mod tests {
         let over = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
         assert!(normalise_token_id(over).is_err());
         assert!(normalise_token_id(&"1".repeat(79)).is_err());
-    }
-
-    #[test]
-    fn settings_shape_needs_public_io() {
-        let settings = json!({
-            "run_args": { "input_visibility": "Public", "output_visibility": "Public" },
-            "model_input_scales": [13], "model_output_scales": [12],
-            "model_instance_shapes": [[1, 8], [1, 4]],
-        });
-        let shape = settings_shape(&settings).unwrap();
-        assert_eq!((shape.input_scale, shape.output_scale, shape.input_len, shape.output_len), (13, 12, 8, 4));
-        let mut private = settings.clone();
-        private["run_args"]["output_visibility"] = json!("Private");
-        assert!(matches!(settings_shape(&private), Err(AppError::BadInput(v)) if v[0].pointer == "/settings"));
     }
 }

@@ -187,7 +187,7 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
             );
         }
     }
-    for name in ["zk.record", "zk.circuit", "zk.files", "zk.inputs", "zk.outputs", "zk.proof"] {
+    for name in ["zk.record", "zk.circuit", "zk.files", "zk.binding", "zk.inputs", "zk.outputs", "zk.proof"] {
         assert_eq!(report.check(name, "token", &token).expect(name).status, Status::Passed, "{name}");
     }
     // Without trust anchors a certificate is not taken as trusted.
@@ -272,6 +272,19 @@ async fn a_token_bundle_verifies_offline_and_each_tamper_fails_at_its_check(back
     let report = verify_bundle(&t, &with_zk).await;
     fails_at(&report, "zk.record", "token", &token);
     assert_eq!(report.check("zk.proof", "token", &token).expect("zk.proof").status, Status::Failed);
+
+    // The circuit's key derived again from the bundle's model: another model's ONNX (same
+    // shape, other weights) fails zk.binding, by its digest and by the key it gives.
+    assert!(b.proof.circuit.onnx.is_some(), "a small model travels with its bundle");
+    let other = crate::zk::other_fixture().await;
+    let mut t = b.clone();
+    t.proof.circuit.onnx = Some(B64.encode(std::fs::read(&other.model).expect("other model")));
+    let report = verify_bundle(&t, &with_zk).await;
+    fails_at(&report, "zk.binding", "token", &token);
+    assert!(matches!(
+        report.first_failure().and_then(|c| c.error.clone()),
+        Some(provreg_evidence::CheckError::ModelDigest { .. })
+    ));
 
     // Text from a bundle cannot rewrite the report on a terminal.
     let mut t = b.clone();

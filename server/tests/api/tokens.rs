@@ -10,6 +10,7 @@ on_both!(
     a_proven_token_is_registered_with_its_proof_certificate_and_log_entry,
     bad_proofs_are_rejected_and_nothing_is_stored,
     circuits_must_match_the_model_version,
+    circuits_are_bound_to_their_weights,
     tokens_need_a_circuit_and_an_active_model_version,
     an_uploaded_png_gets_its_certificate_embedded,
     without_a_running_verifier_tokens_are_refused_as_unavailable,
@@ -145,7 +146,7 @@ async fn circuits_must_match_the_model_version(app: TestApp) {
     let other = app.version("other-model", "v1", &license, None, &[]).await;
     let body = app.gql(REGISTER_CIRCUIT, json!({ "input": zk::circuit_input(&other).await })).await;
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
-    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/onnxSha256");
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/onnx");
 
     let version = app.proven_version("trait-generator").await;
     // One circuit per version.
@@ -165,6 +166,112 @@ async fn circuits_must_match_the_model_version(app: TestApp) {
     assert_eq!(body["errors"][0]["extensions"]["pointer"], "/verifyingKey", "{body:#}");
     assert_eq!(app.count("circuits").await, 1);
     assert_eq!(app.count("circuit_files").await, 1);
+}
+
+/// The registry derives a circuit's verifying key from the model's weights itself, so the
+/// key a token's proof is checked with speaks about the registered weights.
+async fn circuits_are_bound_to_their_weights(app: TestApp) {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let refused = |body: &serde_json::Value, pointer: &str| {
+        assert_eq!(code(body), "BAD_USER_INPUT", "{body:#}");
+        assert_eq!(body["errors"][0]["extensions"]["pointer"], pointer, "{body:#}");
+    };
+    let fx = zk::fixture().await;
+    let other = zk::other_fixture().await;
+
+    // The transplant: a version whose weights are the other model, registered with the
+    // fixture's verifying key (the other model's own ONNX, so its weights hash matches).
+    let license = app.license("weights", "ALLOWED").await;
+    let mut version = crate::helpers::version_input("transplant", "v1", &license, None, &[]);
+    version["weightsSha256"] = json!(other.circuit.onnx_sha256);
+    let transplant =
+        app.ok(crate::helpers::REGISTER_VERSION, json!({ "input": version })).await["registerModelVersion"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let mut input = zk::circuit_input(&transplant).await;
+    input["onnx"] = json!(b64(&std::fs::read(&other.model).unwrap()));
+    input["onnxSha256"] = json!(other.circuit.onnx_sha256);
+    let body = app.gql(REGISTER_CIRCUIT, json!({ "input": input.clone() })).await;
+    refused(&body, "/verifyingKey");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("another circuit"), "{body:#}");
+
+    // A junk key, a junk SRS, an SRS for other logrows, a system version the settings do not
+    // name: each refused at its field.
+    let honest = app.proven_version_without_circuit("bound").await;
+    let mut junk_key = zk::circuit_input(&honest).await;
+    junk_key["verifyingKey"] = json!(b64(b"not a verifying key at all"));
+    refused(&app.gql(REGISTER_CIRCUIT, json!({ "input": junk_key })).await, "/verifyingKey");
+    let srs = std::fs::read(fx.circuit.dir.join(provreg_prover_client::SRS_FILE)).unwrap();
+    let mut junk = srs.clone();
+    junk[4..].fill(0xff);
+    let mut junk_srs = zk::circuit_input(&honest).await;
+    junk_srs["srs"] = json!(b64(&junk));
+    refused(&app.gql(REGISTER_CIRCUIT, json!({ "input": junk_srs })).await, "/srs");
+    let mut small = vec![0u8; usize::try_from(provreg_prover_client::srs::srs_len(9).unwrap()).unwrap()];
+    small[0] = 9;
+    let mut other_logrows = zk::circuit_input(&honest).await;
+    other_logrows["srs"] = json!(b64(&small));
+    let body = app.gql(REGISTER_CIRCUIT, json!({ "input": other_logrows })).await;
+    refused(&body, "/srs");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("logrows"), "{body:#}");
+    let mut version_mismatch = zk::circuit_input(&honest).await;
+    version_mismatch["systemVersion"] = json!("23.0.4");
+    refused(&app.gql(REGISTER_CIRCUIT, json!({ "input": version_mismatch })).await, "/systemVersion");
+    assert_eq!((app.count("circuits").await, app.count("circuit_files").await), (0, 0), "nothing stored");
+
+    // The honest circuit, without a key of its own: the registry's key is the prover's.
+    let mut no_key = zk::circuit_input(&honest).await;
+    no_key.as_object_mut().unwrap().remove("verifyingKey");
+    let data = app
+        .ok(
+            "mutation($input: CircuitInput!) { registerCircuit(input: $input) { id vkSha256 commitment boundToWeights compiledSha256 } }",
+            json!({ "input": no_key }),
+        )
+        .await;
+    let circuit = &data["registerCircuit"];
+    assert_eq!(circuit["vkSha256"], fx.circuit.vk_sha256);
+    assert_eq!(circuit["commitment"], fx.circuit.commitment);
+    assert_eq!(circuit["boundToWeights"], true);
+    assert_eq!(circuit["compiledSha256"].as_str().map(str::len), Some(64));
+
+    // Its tokens register; a proof that names another proof system version does not.
+    let s1 = zk::seed(1);
+    let (traits, record) = zk::prove(s1).await;
+    let mut older = record.clone();
+    older.system_version = "23.0.4".into();
+    let body = app.gql(REGISTER_TOKEN, json!({ "input": zk::token_input(&honest, 1, s1, &traits, &older) })).await;
+    assert_eq!(code(&body), "PROOF_INVALID", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/proof/systemVersion");
+    app.ok(REGISTER_TOKEN, json!({ "input": zk::token_input(&honest, 1, s1, &traits, &record) })).await;
+    // A bound circuit is one per version.
+    let body = app.gql(REGISTER_CIRCUIT, json!({ "input": zk::circuit_input(&honest).await })).await;
+    assert_eq!(code(&body), "CONFLICT", "{body:#}");
+
+    // A circuit registered before circuits were bound (its key the registrant's word):
+    // shown as not bound, and the version may register a bound one, which it then uses.
+    use sea_orm::{ActiveModelTrait as _, EntityTrait as _};
+    let legacy_version = app.proven_version_without_circuit("legacy").await;
+    let bound_row = app.registry.circuit_of(honest.parse().unwrap()).await.unwrap().unwrap();
+    let legacy = provreg_entities::circuit::Model {
+        id: uuid::Uuid::now_v7(),
+        model_version_id: legacy_version.parse().unwrap(),
+        bound_to_weights: false,
+        compiled_sha256: None,
+        ..bound_row
+    };
+    provreg_entities::circuit::Entity::insert(provreg_entities::circuit::ActiveModel::from(legacy.clone()).reset_all())
+        .exec_without_returning(&app.registry.db)
+        .await
+        .unwrap();
+    const CIRCUIT_OF: &str = "query($id: String!) { modelVersion(id: $id) { circuit { id boundToWeights } } }";
+    let shown = app.ok(CIRCUIT_OF, json!({ "id": legacy_version })).await;
+    assert_eq!(shown["modelVersion"]["circuit"]["boundToWeights"], false, "{shown:#}");
+    let rebound = app.ok(REGISTER_CIRCUIT, json!({ "input": zk::circuit_input(&legacy_version).await })).await;
+    let shown = app.ok(CIRCUIT_OF, json!({ "id": legacy_version })).await;
+    assert_eq!(shown["modelVersion"]["circuit"]["boundToWeights"], true, "{shown:#}");
+    assert_eq!(shown["modelVersion"]["circuit"]["id"], rebound["registerCircuit"]["id"]);
 }
 
 async fn tokens_need_a_circuit_and_an_active_model_version(app: TestApp) {

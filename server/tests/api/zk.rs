@@ -30,6 +30,8 @@ pub fn python() -> PathBuf {
 #[derive(Clone)]
 pub struct Fixture {
     pub circuit: Circuit,
+    /// The ONNX model the circuit is of.
+    pub model: std::path::PathBuf,
 }
 
 type Proven = (Vec<f32>, ProofRecord);
@@ -67,7 +69,7 @@ fn prover() -> &'static Mutex<mpsc::Sender<Job>> {
                                     EzklBackend::new(EzklConfig::new(root.join("circuits")).with_python(&python))
                                 });
                                 let circuit = b.setup(&model).await.map_err(|e| e.to_string())?;
-                                Ok(Fixture { circuit })
+                                Ok(Fixture { circuit, model })
                             }
                             .await;
                             let _ = reply.send(result);
@@ -173,6 +175,7 @@ pub async fn circuit_input(version: &str) -> Value {
     json!({
         "modelVersion": version,
         "systemVersion": provreg_prover_client::EZKL_VERSION,
+        "onnx": b64(std::fs::read(&fx.model).expect("the fixture model")),
         "onnxSha256": fx.circuit.onnx_sha256,
         "settings": String::from_utf8(read(SETTINGS_FILE)).expect("settings are UTF-8"),
         "verifyingKey": b64(read(VK_FILE)),
