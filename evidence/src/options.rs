@@ -3,8 +3,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use provreg_prover_client::{
-    Circuit, CircuitFileBytes, EzklBackend, EzklConfig, ProofRecord, SETTINGS_FILE, SRS_FILE, Verifier,
-    write_circuit_files,
+    Circuit, CircuitFileBytes, EzklBackend, EzklConfig, ProofRecord, Verifier, write_circuit_files,
 };
 
 /// What to check beyond the bundle's own bytes.
@@ -62,23 +61,22 @@ impl ProofVerifier {
     /// Derives the verifying key of the ONNX model `onnx` with `settings` over `srs` in a
     /// fresh directory; returns its SHA-256.
     pub(crate) async fn derive(&self, settings: &[u8], srs: &[u8], onnx: &[u8]) -> Result<String, String> {
-        std::fs::create_dir_all(&self.work_dir).map_err(|e| format!("creating {}: {e}", self.work_dir.display()))?;
-        let dir = tempfile::Builder::new()
-            .prefix("derive-")
-            .tempdir_in(&self.work_dir)
-            .map_err(|e| format!("creating a directory in {}: {e}", self.work_dir.display()))?;
-        let model = dir.path().join("model.onnx");
-        for (path, bytes) in
-            [(dir.path().join(SETTINGS_FILE), settings), (dir.path().join(SRS_FILE), srs), (model.clone(), onnx)]
-        {
-            std::fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
-        }
+        let dir = self.fresh_dir("derive-")?;
         let key = self
             .backend
-            .derive_verifying_key(&model, dir.path())
+            .derive_verifying_key_of(dir.path(), onnx, settings, srs)
             .await
             .map_err(|e| format!("deriving the verifying key failed: {e}"))?;
         Ok(key.vk_sha256)
+    }
+
+    /// A new directory under the work directory, removed when dropped.
+    fn fresh_dir(&self, prefix: &str) -> Result<tempfile::TempDir, String> {
+        std::fs::create_dir_all(&self.work_dir).map_err(|e| format!("creating {}: {e}", self.work_dir.display()))?;
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(&self.work_dir)
+            .map_err(|e| format!("creating a directory in {}: {e}", self.work_dir.display()))
     }
 
     /// Writes the circuit's files into a fresh directory and asks EZKL.
@@ -88,11 +86,7 @@ impl ProofVerifier {
         circuit: Circuit,
         record: &ProofRecord,
     ) -> Result<bool, String> {
-        std::fs::create_dir_all(&self.work_dir).map_err(|e| format!("creating {}: {e}", self.work_dir.display()))?;
-        let dir = tempfile::Builder::new()
-            .prefix("circuit-")
-            .tempdir_in(&self.work_dir)
-            .map_err(|e| format!("creating a directory in {}: {e}", self.work_dir.display()))?;
+        let dir = self.fresh_dir("circuit-")?;
         let circuit = Circuit { dir: dir.path().to_path_buf(), ..circuit };
         write_circuit_files(&circuit, files).await.map_err(|e| e.to_string())?;
         self.backend.verify(&circuit, record).await.map_err(|e| format!("the EZKL verifier failed: {e}"))

@@ -20,6 +20,8 @@ pub const SETTINGS_FILE: &str = "settings.json";
 pub const VK_FILE: &str = "vk.key";
 /// The structured reference string file in a circuit directory.
 pub const SRS_FILE: &str = "kzg.srs";
+/// The ONNX model in a key derivation directory ([`EzklBackend::derive_verifying_key_of`]).
+pub const MODEL_FILE: &str = "model.onnx";
 
 /// The worker script, written into the work directory on first use.
 const WORKER_SCRIPT: &str = include_str!("../python/ezkl_worker.py");
@@ -161,6 +163,21 @@ impl EzklBackend {
             compiled_sha256: hex::encode(Sha256::digest(&compiled)),
             system_version: string_field(&answer, "ezkl_version")?,
         })
+    }
+
+    /// [`Self::derive_verifying_key`] from bytes: writes the ONNX model ([`MODEL_FILE`]), the
+    /// settings and the SRS into `dir` (made if missing), then derives the key there.
+    pub async fn derive_verifying_key_of(
+        &self,
+        dir: &Path,
+        onnx: &[u8],
+        settings: &[u8],
+        srs: &[u8],
+    ) -> Result<DerivedKey> {
+        for (name, bytes) in [(MODEL_FILE, onnx), (SETTINGS_FILE, settings), (SRS_FILE, srs)] {
+            write_atomically(&dir.join(name), bytes).await?;
+        }
+        self.derive_verifying_key(&dir.join(MODEL_FILE), dir).await
     }
 
     async fn call(&self, request: &Value) -> Result<Value> {

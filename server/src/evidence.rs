@@ -21,10 +21,6 @@ use provreg_evidence::bundle::{
     EvidenceRecord, LineageEdge, ProofEvidence, RecordRef,
 };
 
-/// The largest ONNX model a bundle carries, so a verifier can derive the circuit's key
-/// from it again (`zk.binding`); a bundle of a larger model says it was not re-derived.
-pub const MAX_BUNDLED_MODEL: usize = provreg_evidence::MAX_BUNDLED_MODEL;
-
 /// Most IDs one `IN (…)` list carries (SQLite allows 32,766 parameters in a statement).
 const CHUNK: usize = 500;
 
@@ -223,7 +219,11 @@ impl Registry {
                     settings,
                     verifying_key: B64.encode(&files.verifying_key),
                     srs: B64.encode(&files.srs),
-                    onnx: files.onnx.as_ref().filter(|m| m.len() <= MAX_BUNDLED_MODEL).map(|m| B64.encode(m)),
+                    onnx: files
+                        .onnx
+                        .as_ref()
+                        .filter(|m| m.len() <= provreg_evidence::MAX_BUNDLED_MODEL)
+                        .map(|m| B64.encode(m)),
                 },
             },
         })

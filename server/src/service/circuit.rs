@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::seal::{digest_bytes, ingredient};
 use super::token::{base64_field, sha256_hex};
-use super::{Registry, envelope, now, parse_id, record_claim};
+use super::{Registry, envelope, now, record_claim};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::CircuitInput;
 
@@ -88,14 +88,7 @@ impl Registry {
     /// record; nothing is stored when any check fails. A version has one bound circuit; one
     /// whose circuit was registered before circuits were bound may register it again.
     pub async fn register_circuit(&self, input: &CircuitInput) -> AppResult<circuit::Model> {
-        let version_id = parse_id("/modelVersion", &input.model_version)?;
-        let Some(version) = self.model_version(version_id).await? else {
-            return Err(AppError::bad_input(
-                "/modelVersion",
-                "exists",
-                format!("no model version with ID {version_id}"),
-            ));
-        };
+        let (version_id, version) = self.named_model_version(&input.model_version).await?;
         let onnx = base64_field("/onnx", &input.onnx)?;
         let onnx_sha256 = sha256_hex(&onnx);
         if onnx_sha256 != version.weights_sha256 {

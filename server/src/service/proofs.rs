@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use provreg_entities::{circuit, circuit_file};
 use provreg_prover_client::{
-    Circuit, CircuitFileBytes, DerivedKey, EzklBackend, ProofRecord, ProverError, SETTINGS_FILE, SRS_FILE, VK_FILE,
-    Verifier, write_circuit_files,
+    Circuit, CircuitFileBytes, DerivedKey, EzklBackend, ProofRecord, ProverError, VK_FILE, Verifier,
+    write_circuit_files,
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -60,10 +60,7 @@ impl ProofChecker {
         let work = parent.join(format!(".work-{}", uuid::Uuid::now_v7()));
         tokio::fs::create_dir_all(&work).await.map_err(|e| io("creating the key derivation directory", e))?;
         let result = async {
-            for (name, bytes) in [(MODEL_FILE, onnx), (SETTINGS_FILE, settings), (SRS_FILE, srs)] {
-                tokio::fs::write(work.join(name), bytes).await.map_err(|e| io("writing a circuit file", e))?;
-            }
-            let key = self.backend.derive_verifying_key(&work.join(MODEL_FILE), &work).await.map_err(|e| match e {
+            let key = self.backend.derive_verifying_key_of(&work, onnx, settings, srs).await.map_err(|e| match e {
                 ProverError::Worker(m) if m.contains("compile_circuit") => AppError::bad_input(
                     "/onnx",
                     "circuit",
@@ -134,8 +131,6 @@ impl ProofChecker {
     }
 }
 
-/// The name of the ONNX model in a key derivation directory.
-const MODEL_FILE: &str = "model.onnx";
 /// What a key derivation gave besides the key.
 const DERIVED_FILE: &str = "derived.json";
 

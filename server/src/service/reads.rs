@@ -4,7 +4,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::Registry;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// The current status of a record: its newest status event, or `active` when it has none.
 #[derive(Debug, Clone)]
@@ -24,6 +24,16 @@ impl Registry {
 
     pub async fn model_version(&self, id: Uuid) -> AppResult<Option<model_version::Model>> {
         Ok(model_version::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// The model version a payload's `/modelVersion` names: `BAD_USER_INPUT` at that
+    /// pointer when it is not an ID or no such version exists.
+    pub(crate) async fn named_model_version(&self, text: &str) -> AppResult<(Uuid, model_version::Model)> {
+        let id = super::parse_id("/modelVersion", text)?;
+        match self.model_version(id).await? {
+            Some(version) => Ok((id, version)),
+            None => Err(AppError::bad_input("/modelVersion", "exists", format!("no model version with ID {id}"))),
+        }
     }
 
     pub async fn model(&self, id: Uuid) -> AppResult<Option<model::Model>> {

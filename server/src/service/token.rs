@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::seal::{digest_bytes, ingredient};
-use super::{Registry, envelope, now, parse_id, record_claim};
+use super::{Registry, envelope, now, record_claim};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::TokenInput;
 use provreg_certs::{Action, CertificateRequest, IngredientRelation, Subject};
@@ -92,14 +92,7 @@ impl Registry {
                 format!("a {} seed needs the request that produced it", input.seed_source.kind.as_str()),
             ));
         }
-        let version_id = parse_id("/modelVersion", &input.model_version)?;
-        let Some(version) = self.model_version(version_id).await? else {
-            return Err(AppError::bad_input(
-                "/modelVersion",
-                "exists",
-                format!("no model version with ID {version_id}"),
-            ));
-        };
+        let (version_id, version) = self.named_model_version(&input.model_version).await?;
         let status = self.status_of(version_id).await?;
         if status.status == "revoked" {
             return Err(AppError::bad_input(
