@@ -9,6 +9,16 @@
 //! The contract accepts a range only at `nextSeq`, so a batch can never be anchored twice or
 //! out of order. Records keep being accepted while the chain is unreachable; their entries wait
 //! unbatched and are anchored when it returns.
+//!
+//! A chain can also lose anchors it had confirmed (a reorg, or a chain restarted from an older
+//! state). Every round first compares the contract's `nextSeq` with the confirmed anchors; those
+//! at or past it are marked pending again (the reason kept in `lastError`, a warning logged)
+//! and sent again in order, with the same ranges and roots, so the chain ends up holding
+//! exactly the registry's batches again.
+//!
+//! The background loop cuts a batch only when it is full (`max_batch` entries) or its oldest
+//! entry has waited one interval, so a steady write load gives full batches; `anchorNow`
+//! anchors everything waiting at once.
 pub mod cli;
 
 use std::sync::Arc;
@@ -22,7 +32,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
-use crate::service::log::{CONFIRMED, SENT};
+use crate::service::log::{CONFIRMED, PENDING, SENT};
 use crate::service::seal::digest_bytes;
 
 /// Key of the PostgreSQL advisory lock the anchoring leader holds.
@@ -109,7 +119,7 @@ impl AnchorWorker {
     /// Runs rounds every interval (or when woken) until the process ends.
     pub async fn run(self: Arc<Self>) {
         loop {
-            match self.round().await {
+            match self.round_with(Cut::WhenDue).await {
                 Ok(Round::Anchored(done)) => {
                     for a in done {
                         tracing::info!(
@@ -130,21 +140,37 @@ impl AnchorWorker {
         }
     }
 
-    /// One round: reconcile or send the unconfirmed anchor, then cut and anchor new batches
+    /// One round that anchors everything waiting (what `anchorNow` does): re-anchor what the
+    /// chain lost, reconcile or send the unconfirmed anchor, then cut and anchor new batches
     /// until nothing waits.
     pub async fn round(&self) -> AppResult<Round> {
+        self.round_with(Cut::All).await
+    }
+
+    /// One round cutting batches as `cut` says (the background loop uses [`Cut::WhenDue`]).
+    pub async fn round_with(&self, cut: Cut) -> AppResult<Round> {
         let mut leadership = self.round.lock().await;
         if !self.lead(&mut leadership).await? {
             return Ok(Round::NotLeader);
         }
+        self.reclaim_lost().await?;
         let mut done = Vec::new();
         loop {
             let anchor = match self.registry.unconfirmed_anchor(self.chain_id, &self.contract).await? {
                 Some(a) => a,
-                None => match self.registry.cut_batch(self.chain_id, &self.contract, self.max_batch).await? {
-                    Some(a) => a,
-                    None => break,
-                },
+                None => {
+                    if cut == Cut::WhenDue {
+                        let wait = chrono::Duration::from_std(self.interval).unwrap_or(chrono::Duration::MAX);
+                        let oldest_before = chrono::Utc::now() - wait;
+                        if !self.registry.batch_due(self.max_batch, oldest_before).await? {
+                            break;
+                        }
+                    }
+                    match self.registry.cut_batch(self.chain_id, &self.contract, self.max_batch).await? {
+                        Some(a) => a,
+                        None => break,
+                    }
+                }
             };
             match self.settle(anchor.clone()).await {
                 Ok(confirmed) => done.push(confirmed),
@@ -161,6 +187,47 @@ impl AnchorWorker {
             }
         }
         Ok(if done.is_empty() { Round::Idle } else { Round::Anchored(done) })
+    }
+
+    /// Finds confirmed anchors the chain no longer holds (the contract's `nextSeq` is behind
+    /// them: a reorg, or a chain restarted from an older state) and makes them pending again,
+    /// so this round sends them again in order, with the same ranges and roots. Returns how
+    /// many were lost.
+    async fn reclaim_lost(&self) -> AppResult<usize> {
+        let next = self.client.next_seq().await.map_err(chain_error)?;
+        let from = i64::try_from(next).map_err(AppError::from_display)?;
+        let lost = self.registry.confirmed_anchors_from(self.chain_id, &self.contract, from).await?;
+        let Some(first) = lost.first() else { return Ok(0) };
+        if first.first_seq != from {
+            return Err(AppError::Internal(format!(
+                "the contract expects seq {next} but this database's batches start at {} there: contract {} \
+                 does not match this database's log (run `provreg fsck`)",
+                first.first_seq, self.contract
+            )));
+        }
+        let count = lost.len();
+        let last = lost.last().map_or(from, |a| a.first_seq + a.size - 1);
+        tracing::warn!(
+            contract = %self.contract,
+            next_seq = next,
+            lost_anchors = count,
+            last_seq = last,
+            "the chain lost anchors this registry had confirmed; anchoring seq {from}..={last} again"
+        );
+        for mut anchor in lost {
+            anchor.status = PENDING.into();
+            anchor.last_error = Some(format!(
+                "lost from the chain (the contract's nextSeq went back to {next}); anchoring again, previously \
+                 in transaction {}",
+                anchor.tx_hash.as_deref().unwrap_or("?")
+            ));
+            anchor.tx_hash = None;
+            anchor.block_number = None;
+            anchor.batch_id = None;
+            anchor.confirmed_at = None;
+            self.registry.save_anchor(anchor).await?;
+        }
+        Ok(count)
     }
 
     /// Wakes the background loop for an early round.
@@ -270,6 +337,15 @@ impl AnchorWorker {
         anchor.confirmed_at = Some(chrono::Utc::now());
         self.registry.save_anchor(anchor).await
     }
+}
+
+/// Which batches a round cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Everything waiting (`anchorNow`).
+    All,
+    /// Only full batches, or what has waited an interval (the background loop).
+    WhenDue,
 }
 
 /// Chain failures are internal errors with the chain's message.

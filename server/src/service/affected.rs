@@ -24,8 +24,7 @@ use std::collections::HashMap;
 
 use provreg_entities::{metadata_update, status_event, token};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
-    TransactionTrait, Value,
+    ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -187,7 +186,7 @@ const IN_BATCH: usize = 500;
 impl Registry {
     /// Model versions reached from `start` at any depth (`start` itself when it is one).
     pub async fn downstream_model_versions(&self, start: NodeRef) -> AppResult<Vec<Uuid>> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let versions = model_versions_in(&txn, start).await?;
         txn.commit().await?;
         Ok(versions)
@@ -201,7 +200,7 @@ impl Registry {
         after: Option<Uuid>,
         limit: u64,
     ) -> AppResult<Vec<token::Model>> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let tokens = tokens_in(&txn, start, after, limit).await?;
         txn.commit().await?;
         Ok(tokens)

@@ -7,7 +7,7 @@ use provreg_entities::{circuit, circuit_file};
 use provreg_prover_client::model_commitment;
 use provreg_prover_client::srs::{CircuitFileError, check_srs, settings_logrows_and_version};
 use provreg_schema::RecordKind;
-use sea_orm::{ActiveModelTrait, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -223,7 +223,7 @@ impl Registry {
             created_at: at,
         };
         let duplicate = || format!("model version {version_id} already has a circuit");
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         circuit::Entity::insert(circuit::ActiveModel::from(row.clone()).reset_all())
             .exec_without_returning(&txn)
             .await

@@ -1,7 +1,7 @@
 //! Registering datasets and their derived-from edges.
 use provreg_entities::{dataset, dataset_derivation, license};
 use provreg_schema::RecordKind;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::seal::{dataset_ingredients, digest_bytes};
@@ -77,7 +77,7 @@ impl Registry {
             ingredients,
         };
         let cert = self.issue_certificate(RecordKind::Dataset, id, &request)?;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         dataset::Entity::insert(dataset::ActiveModel::from(model.clone()).reset_all())
             .exec_without_returning(&txn)
             .await

@@ -1,7 +1,7 @@
 //! Registering licences.
 use provreg_entities::license;
 use provreg_schema::RecordKind;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::seal::digest_bytes;
@@ -50,7 +50,7 @@ impl Registry {
             created_at: at,
         };
         let cert = self.issue_certificate(RecordKind::License, id, &request)?;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         license::Entity::insert(license::ActiveModel::from(model.clone()).reset_all())
             .exec_without_returning(&txn)
             .await

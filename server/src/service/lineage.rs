@@ -6,7 +6,7 @@
 //! and PostgreSQL), then walked breadth-first to give each node its depth.
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use super::Registry;
@@ -262,7 +262,7 @@ impl Registry {
             // PostgreSQL cannot estimate how small a recursive set is: it would hash-join it
             // against whole tables, and the inflated cost estimate would switch on JIT
             // compilation (about 200 ms). Every join here is an index probe from a small set.
-            let txn = self.db.begin().await?;
+            let txn = self.begin_write().await?;
             txn.execute_unprepared(
                 "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off",
             )

@@ -1,9 +1,10 @@
 //! The append-only log on the database side: batching entries into anchors, and proofs.
+use chrono::{DateTime, Utc};
 use provreg_anchor::{BatchTree, InclusionProof, proof_from_levels};
 use provreg_entities::{anchor, anchor_tree, log_entry};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, TransactionTrait, Value,
+    Statement, Value,
 };
 use uuid::Uuid;
 
@@ -47,6 +48,46 @@ impl Registry {
             .await?)
     }
 
+    /// Confirmed anchors on `contract` whose range starts at or after `first_seq`, oldest first.
+    pub async fn confirmed_anchors_from(
+        &self,
+        chain_id: i64,
+        contract: &str,
+        first_seq: i64,
+    ) -> AppResult<Vec<anchor::Model>> {
+        Ok(anchor::Entity::find()
+            .filter(anchor::Column::ChainId.eq(chain_id))
+            .filter(anchor::Column::Contract.eq(contract))
+            .filter(anchor::Column::Status.eq(CONFIRMED))
+            .filter(anchor::Column::FirstSeq.gte(first_seq))
+            .order_by_asc(anchor::Column::FirstSeq)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Whether a batch is due: at least `max_batch` entries wait, or the oldest waiting entry
+    /// was logged before `oldest_before`. A steady write load then fills batches instead of
+    /// anchoring each entry as it arrives.
+    pub async fn batch_due(&self, max_batch: u64, oldest_before: DateTime<Utc>) -> AppResult<bool> {
+        let waiting = log_entry::Entity::find().filter(log_entry::Column::Seq.is_null());
+        let full = waiting
+            .clone()
+            .select_only()
+            .column(log_entry::Column::Id)
+            .order_by_asc(log_entry::Column::CreatedAt)
+            .offset(max_batch.max(1) - 1)
+            .limit(1)
+            .into_tuple::<Uuid>()
+            .one(&self.db)
+            .await?
+            .is_some();
+        if full {
+            return Ok(true);
+        }
+        let old = waiting.filter(log_entry::Column::CreatedAt.lt(oldest_before)).one(&self.db).await?.is_some();
+        Ok(old)
+    }
+
     /// Log entries not yet in any batch.
     pub async fn unbatched_entries(&self) -> AppResult<u64> {
         use sea_orm::PaginatorTrait;
@@ -57,7 +98,7 @@ impl Registry {
     /// them the next gap-free sequence numbers and records them as one pending anchor on
     /// `contract`. `None` when nothing is waiting.
     pub async fn cut_batch(&self, chain_id: i64, contract: &str, max_batch: u64) -> AppResult<Option<anchor::Model>> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let backend = txn.get_database_backend();
         let next: Option<i64> = log_entry::Entity::find()
             .select_only()

@@ -63,6 +63,19 @@ impl Registry {
         self
     }
 
+    /// Starts a transaction that writes. On SQLite it takes the write lock at `BEGIN`
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later cannot
+    /// wait for a concurrent writer (SQLite answers "database is locked" at once instead of
+    /// using the busy timeout), so every write transaction starts this way.
+    pub(crate) async fn begin_write(&self) -> AppResult<sea_orm::DatabaseTransaction> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
+    }
+
     /// The signing identity, if configured.
     pub fn signing(&self) -> Option<&seal::Signing> {
         self.signing.as_deref()

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use provreg_entities::{dataset, license, model, model_version, training_input};
 use provreg_schema::RecordKind;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::seal::{dataset_ingredients, digest_bytes, ingredient};
@@ -115,7 +115,7 @@ impl Registry {
         };
         let cert = self.issue_certificate(RecordKind::ModelVersion, id, &request)?;
         // The first statement writes, so on SQLite the transaction holds the write lock from the start.
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let new_model = model::Model { id: Uuid::now_v7(), name: input.model.clone(), created_at: at };
         match model::Entity::insert(model::ActiveModel::from(new_model).reset_all())
             .on_conflict(OnConflict::column(model::Column::Name).do_nothing().to_owned())

@@ -2,8 +2,7 @@
 use provreg_entities::status_event;
 use provreg_schema::RecordKind;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
 };
 use uuid::Uuid;
 
@@ -90,13 +89,7 @@ impl Registry {
         // orders a record's events) only once it runs, so each sees the change before it:
         // SQLite takes the write lock at `BEGIN IMMEDIATE`; PostgreSQL locks the record's row
         // (`NO KEY UPDATE`, which registrations referring to the record do not wait for).
-        let txn = self
-            .db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?;
+        let txn = self.begin_write().await?;
         if txn.get_database_backend() == DbBackend::Postgres {
             let sql = format!("SELECT id FROM {} WHERE id = $1 FOR NO KEY UPDATE", kind.table());
             txn.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [subject.into()])).await?;

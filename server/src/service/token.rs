@@ -4,7 +4,7 @@ use base64::Engine as _;
 use provreg_entities::{circuit, circuit_file, model, proof_record, token, token_asset};
 use provreg_prover_client::{ProofRecord, field, seed};
 use provreg_schema::RecordKind;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -231,7 +231,7 @@ impl Registry {
         };
         let duplicate =
             || format!("token {token_id} of contract {contract} on chain {} is already registered", input.chain_id);
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         token::Entity::insert(token::ActiveModel::from(row.clone()).reset_all())
             .exec_without_returning(&txn)
             .await

@@ -1,7 +1,7 @@
 //! The log and its anchoring, on a real anvil chain with the real contract.
 use provreg_anchor::devchain::Anvil;
 use provreg_anchor::{ChainClient, InclusionProof};
-use provreg_server::anchoring::{AnchorWorker, Round};
+use provreg_server::anchoring::{AnchorWorker, Cut, Round};
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp};
@@ -161,8 +161,92 @@ async fn records_are_accepted_while_the_chain_is_down_and_anchored_after(backend
     assert_eq!(entries, 3);
 }
 
+/// One JSON-RPC call to the chain; its `result`.
+async fn rpc(endpoint: &str, method: &str, params: serde_json::Value) -> serde_json::Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let response = reqwest::Client::new()
+        .post(endpoint)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("chain answers");
+    let value: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    value["result"].clone()
+}
+
+async fn anchors_the_chain_lost_are_anchored_again_in_order(backend: Backend) {
+    let Some((anvil, key, client)) = chain(None, 0).await else { return };
+    let contract = client.contract_address().expect("deployed");
+    let app = TestApp::spawn_anchored(backend, &anvil.endpoint(), &key, contract).await;
+    let worker = app.worker.as_ref().unwrap();
+    let lic = app.license("open", "ALLOWED").await;
+    assert!(matches!(worker.round().await.unwrap(), Round::Anchored(_)));
+    // The chain as it was after the first anchor; then two more entries are anchored.
+    let snapshot = rpc(&anvil.endpoint(), "evm_snapshot", json!([])).await;
+    let ds = app.dataset("corpus", &lic, &[]).await;
+    let v1 = app.version("m", "v1", &lic, None, &[(&ds, "PRETRAIN")]).await;
+    let Round::Anchored(second) = worker.round().await.unwrap() else { panic!("not anchored") };
+    assert_eq!((second[0].first_seq, second[0].size), (1, 2));
+    assert_eq!(client.next_seq().await.unwrap(), 3);
+
+    // The chain goes back to the older state: it no longer holds seq 1..=2.
+    assert_eq!(rpc(&anvil.endpoint(), "evm_revert", json!([snapshot])).await, json!(true));
+    assert_eq!(client.next_seq().await.unwrap(), 1);
+    app.dataset("later", &lic, &[]).await;
+
+    // The next round anchors the lost batch again (same range, same root), then the new entry.
+    let Round::Anchored(done) = worker.round().await.unwrap() else { panic!("nothing anchored") };
+    let ranges: Vec<(i64, i64)> = done.iter().map(|a| (a.first_seq, a.size)).collect();
+    assert_eq!(ranges, vec![(1, 2), (3, 1)], "lost batch first, then the new one, no gap");
+    assert_eq!(done[0].id, second[0].id, "the same anchor row, confirmed again");
+    assert_eq!(done[0].root, second[0].root);
+    assert!(done[0].last_error.is_none(), "confirmed again: {:?}", done[0].last_error);
+    assert_eq!(client.next_seq().await.unwrap(), 4);
+    assert_eq!(client.batch_count().await.unwrap(), 3, "no duplicate on chain");
+    assert_eq!(app.count("anchors").await, 3);
+
+    // The version's proof verifies against the chain again, in its new batch.
+    let q = format!("query($id: String!) {{ modelVersion(id: $id) {{ {ENTRY} }} }}");
+    let entry = app.ok(&q, json!({"id": v1})).await["modelVersion"]["logEntry"].clone();
+    assert_eq!(entry["anchor"]["status"], "CONFIRMED");
+    let proof = InclusionProof::from_json(&entry["inclusionProof"].to_string()).expect("proof JSON");
+    let batch = entry["anchor"]["batchId"].as_u64().unwrap();
+    assert!(client.verify_inclusion(batch, &proof).await.unwrap(), "the contract holds the batch again");
+
+    // A later round finds nothing lost and nothing waiting.
+    assert_eq!(worker.round().await.unwrap(), Round::Idle);
+}
+
+async fn the_background_loop_cuts_full_batches_or_waits_an_interval(backend: Backend) {
+    let Some((anvil, key, client)) = chain(None, 0).await else { return };
+    let contract = client.contract_address().expect("deployed");
+    let app = TestApp::spawn_anchored(backend, &anvil.endpoint(), &key, contract).await;
+    let interval = std::time::Duration::from_secs(2);
+    let fresh = ChainClient::connect(&anvil.endpoint(), &key, Some(contract), 1).unwrap();
+    let worker = AnchorWorker::new(app.registry.clone(), fresh, &app.url, 3, interval).await.unwrap();
+    let lic = app.license("open", "ALLOWED").await;
+    app.dataset("a", &lic, &[]).await;
+    // Two young entries of a batch of three: not due yet.
+    assert_eq!(worker.round_with(Cut::WhenDue).await.unwrap(), Round::Idle);
+    assert_eq!(app.count("anchors").await, 0);
+    // A third fills the batch: anchored at once, as one batch.
+    app.dataset("b", &lic, &[]).await;
+    let Round::Anchored(done) = worker.round_with(Cut::WhenDue).await.unwrap() else { panic!("a full batch waits") };
+    assert_eq!(done.iter().map(|a| a.size).collect::<Vec<_>>(), vec![3]);
+    // One more entry waits until it is an interval old, then goes alone.
+    app.dataset("c", &lic, &[]).await;
+    assert_eq!(worker.round_with(Cut::WhenDue).await.unwrap(), Round::Idle);
+    tokio::time::sleep(interval + std::time::Duration::from_millis(200)).await;
+    let Round::Anchored(done) = worker.round_with(Cut::WhenDue).await.unwrap() else { panic!("an old entry waits") };
+    assert_eq!(done.iter().map(|a| (a.first_seq, a.size)).collect::<Vec<_>>(), vec![(3, 1)]);
+    assert_eq!(client.next_seq().await.unwrap(), 4);
+}
+
 crate::on_both_backends!(
     anchors_records_and_proofs_verify_on_and_off_chain,
+    the_background_loop_cuts_full_batches_or_waits_an_interval,
+    anchors_the_chain_lost_are_anchored_again_in_order,
     a_crash_between_send_and_confirm_leaves_no_duplicate_and_no_gap,
     records_are_accepted_while_the_chain_is_down_and_anchored_after,
 );
