@@ -277,11 +277,11 @@ async fn start_anchoring(
             (ChainClient::connect(rpc, key, Some(contract), a.confirmations)?, None)
         }
         (None, true) => {
-            // The usual local-chain port when it is free, so `cast --rpc-url` examples work as written.
+            // The usual local-chain port when it is free, so `cast --rpc-url` examples work as
+            // written; then the port recorded with the state file, so the chain comes back where
+            // it was. A chain an earlier crashed server left running is stopped first.
             let state = config.data_dir.join("anvil-state.json");
-            let spawned = provreg_anchor::devchain::Anvil::spawn_persistent_on(&state, DEV_CHAIN_PORT)
-                .or_else(|_| provreg_anchor::devchain::Anvil::spawn_persistent(&state));
-            let anvil = match spawned {
+            let anvil = match provreg_anchor::devchain::Anvil::spawn_persistent_on(&state, DEV_CHAIN_PORT) {
                 Ok(anvil) => anvil,
                 Err(e) => {
                     println!("anchoring is off: {e}");

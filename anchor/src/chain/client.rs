@@ -94,7 +94,17 @@ impl ChainClient {
             .parse()
             .map_err(|_| AnchorError::Config("the private key is not 32 bytes of hex".to_owned()))?;
         let sender = signer.address();
-        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url).erased();
+        // The nonce is asked of the node for every transaction, never cached: transactions go
+        // one at a time, and a chain that lost blocks (a reorg, a dev chain restarted from an
+        // older state) has a lower nonce than a cache would send, which it would never mine.
+        let provider = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(url)
+            .erased();
         Ok(Self {
             provider,
             sender,

@@ -4,6 +4,7 @@
 
 mod artifact;
 mod chain;
+mod kept_chain;
 mod proofs;
 mod reader;
 mod support;

@@ -9,6 +9,7 @@ mod auth;
 mod certificates;
 mod collection;
 mod compliance;
+mod dev_chain;
 mod evidence;
 mod impact;
 mod import;
