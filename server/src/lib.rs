@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod evidence;
+pub mod fsck;
 pub mod graphql;
 pub mod http;
 pub mod import;

@@ -77,6 +77,18 @@ enum Command {
         #[command(subcommand)]
         command: provreg_server::anchoring::cli::AnchorCommand,
     },
+    /// Check the stored log: re-derive every leaf and batch root from the stored records and
+    /// certificates, and compare the anchors with the contract on the configured chain (or
+    /// --rpc-url/--contract). Changes nothing; exits 1 when anything diverges. Run it after
+    /// restoring a backup.
+    Fsck {
+        /// JSON-RPC URL of the chain, instead of anchoring.rpc_url.
+        #[arg(long)]
+        rpc_url: Option<String>,
+        /// The ProvenanceAnchor contract, instead of anchoring.contract.
+        #[arg(long)]
+        contract: Option<String>,
+    },
     /// Print the GraphQL schema (SDL). Needs no database.
     Sdl {
         /// The read-only audit schema instead of the full one.
@@ -165,6 +177,7 @@ async fn main() -> Result<()> {
             }
         }
         Command::Anchor { command } => provreg_server::anchoring::cli::command(command, &config).await,
+        Command::Fsck { rpc_url, contract } => fsck(&config, rpc_url, contract).await,
         Command::Sdl { audit } => {
             print!("{}", graphql::sdl(audit));
             Ok(())
@@ -325,6 +338,49 @@ async fn start_anchoring(
     println!("anchoring the log every {}s on chain {} at {}", interval.as_secs(), worker.chain_id(), worker.contract());
     tokio::spawn(worker.clone().run());
     Ok((Some(worker), chain))
+}
+
+/// `provreg fsck`: prints what it checked and every divergence; exits 1 if there is one.
+async fn fsck(config: &Config, rpc_url: Option<String>, contract: Option<String>) -> Result<()> {
+    let registry = open(config).await?;
+    let rpc_url = rpc_url.or_else(|| config.anchoring.rpc_url.clone());
+    let contract = contract.or_else(|| config.anchoring.contract.clone());
+    let chain = match (rpc_url, contract) {
+        (Some(rpc), Some(contract)) => {
+            let reader = ChainReader::connect(&rpc, provreg_server::anchoring::parse_address(&contract)?)?;
+            let chain_id = reader.chain_id().await.with_context(|| format!("reading the chain at {rpc}"))?;
+            Some(provreg_server::fsck::Chain { reader, chain_id: i64::try_from(chain_id)? })
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            bail!(
+                "comparing with the chain needs both anchoring.rpc_url and anchoring.contract (or --rpc-url and --contract)"
+            )
+        }
+        (None, None) => {
+            println!("the chain is not checked: no anchoring.rpc_url/anchoring.contract (or --rpc-url/--contract)");
+            None
+        }
+    };
+    let report = provreg_server::fsck::check(&registry, chain.as_ref(), |n| {
+        if n % 10_000 == 0 {
+            eprintln!("checked {n} log entries…");
+        }
+    })
+    .await?;
+    for d in &report.divergences {
+        println!("DIVERGES: {d}");
+    }
+    println!(
+        "checked {} log entries, {} anchors, {} on chain: {}",
+        report.entries,
+        report.anchors,
+        report.on_chain,
+        if report.is_clean() { "all agree".to_owned() } else { format!("{} divergences", report.divergences.len()) }
+    );
+    if !report.is_clean() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// Loads the demo fixtures into an empty registry and makes sure a dev admin key exists.

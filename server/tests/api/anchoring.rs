@@ -35,10 +35,9 @@ pub async fn chain(state: Option<&std::path::Path>, port: u16) -> Option<(Anvil,
 const ENTRY: &str = "logEntry { seq leaf recordDigest certificateDigest inclusionProof \
      anchor { chainId contract txHash blockNumber root commitment firstSeq size status batchId } }";
 
-async fn anchors_records_and_proofs_verify_on_and_off_chain(backend: Backend) {
-    let Some((anvil, key, client)) = chain(None, 0).await else { return };
-    let contract = client.contract_address().expect("deployed");
-    let app = TestApp::spawn_anchored(backend, &anvil.endpoint(), &key, contract).await;
+/// A licence, a dataset under it, a version trained on it, and the version's deprecation:
+/// four log entries. Returns the IDs of the first three.
+pub async fn four_records(app: &TestApp) -> (String, String, String) {
     let lic = app.license("open", "ALLOWED").await;
     let ds = app.dataset("corpus", &lic, &[]).await;
     let v1 = app.version("m", "v1", &lic, None, &[(&ds, "PRETRAIN")]).await;
@@ -47,6 +46,14 @@ async fn anchors_records_and_proofs_verify_on_and_off_chain(backend: Backend) {
         json!({"id": v1}),
     )
     .await;
+    (lic, ds, v1)
+}
+
+async fn anchors_records_and_proofs_verify_on_and_off_chain(backend: Backend) {
+    let Some((anvil, key, client)) = chain(None, 0).await else { return };
+    let contract = client.contract_address().expect("deployed");
+    let app = TestApp::spawn_anchored(backend, &anvil.endpoint(), &key, contract).await;
+    let (lic, ds, v1) = four_records(&app).await;
     assert_eq!(app.count("log_entries").await, 4, "one entry per accepted record");
 
     // Before anchoring: entries exist, without sequence numbers or proofs.
@@ -162,7 +169,7 @@ async fn records_are_accepted_while_the_chain_is_down_and_anchored_after(backend
 }
 
 /// One JSON-RPC call to the chain; its `result`.
-async fn rpc(endpoint: &str, method: &str, params: serde_json::Value) -> serde_json::Value {
+pub async fn rpc(endpoint: &str, method: &str, params: serde_json::Value) -> serde_json::Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
     let response = reqwest::Client::new()
         .post(endpoint)

@@ -11,6 +11,7 @@ mod collection;
 mod compliance;
 mod dev_chain;
 mod evidence;
+mod fsck;
 mod impact;
 mod import;
 mod limits;
