@@ -48,7 +48,9 @@ fn token_input(version: &str, token_id: u64, seed: &[u8; 32], traits: &[f32], re
     let asset = json!({ "traits": traits }).to_string();
     serde_json::from_value(json!({
         "chainId": 31337,
-        "contract": "0x00000000000000000000000000000000000b3c4a",
+        // One contract per token: a seed makes one token per contract, and the proven seeds are
+        // reused across token IDs here.
+        "contract": format!("0x{token_id:040x}"),
         "tokenId": token_id.to_string(),
         "modelVersion": version,
         "assetSha256": hex::encode(Sha256::digest(asset.as_bytes())),

@@ -81,7 +81,7 @@ impl Registry {
         let mut payload = self.validated_payload(RecordKind::Token, input)?;
         let contract = input.contract.to_ascii_lowercase();
         let token_id = normalise_token_id(&input.token_id)?;
-        let seed_hex = input.input_seed.trim_start_matches("0x").to_owned();
+        let seed_hex = input.input_seed.trim_start_matches("0x").to_ascii_lowercase();
         let seed_bytes =
             seed::parse_seed(&seed_hex).map_err(|e| AppError::bad_input("/inputSeed", "pattern", e.to_string()))?;
         if input.seed_source.kind != crate::payload::SeedSourceKind::Operator && input.seed_source.request_id.is_none()
@@ -116,6 +116,17 @@ impl Registry {
                 ),
                 existing_id: Some(existing.id.to_string()),
             });
+        }
+        if let Some(other) = self.token_by_seed(input.chain_id, &contract, &seed_hex).await? {
+            return Err(AppError::bad_input(
+                "/inputSeed",
+                "unique",
+                format!(
+                    "seed 0x{seed_hex} already made token {} of this contract; each token needs its own seed (one \
+                     seed's proof cannot back a second token)",
+                    other.token_id
+                ),
+            ));
         }
         let asset = match &input.asset {
             Some(text) => {
@@ -340,6 +351,16 @@ impl Registry {
     }
 
     /// A token by chain, contract (any case) and token ID (decimal).
+    /// The token of `contract` on `chain_id` made from `seed_hex` (lower-case hex), if any.
+    async fn token_by_seed(&self, chain_id: i64, contract: &str, seed_hex: &str) -> AppResult<Option<token::Model>> {
+        Ok(token::Entity::find()
+            .filter(token::Column::ChainId.eq(chain_id))
+            .filter(token::Column::Contract.eq(contract))
+            .filter(token::Column::InputSeed.eq(seed_hex))
+            .one(&self.db)
+            .await?)
+    }
+
     pub async fn token_by_key(&self, chain_id: i64, contract: &str, token_id: &str) -> AppResult<Option<token::Model>> {
         let token_id = match normalise_token_id(token_id) {
             Ok(id) => id,

@@ -94,11 +94,12 @@ async fn token_on(app: &TestApp, version: &str, contract: &str, token_id: u64, s
 /// The child's tokens: 1, 2, 3, 7, 9 and 10 of [`CONTRACT`], 7 of [`OTHER_CONTRACT`]; and
 /// token 20 of [`CONTRACT`] by the unrelated generator.
 async fn mint(app: &TestApp, l: &Lineage) {
-    for (token, seed) in [(1, 1), (2, 2), (3, 1), (7, 2), (9, 1), (10, 2)] {
+    // One seed per token of a contract; token 7 of the other contract may share token 1's.
+    for (token, seed) in [(1, 1), (2, 2), (3, 3), (7, 4), (9, 5), (10, 6)] {
         app.proven_token(&l.child, token, seed).await;
     }
     token_on(app, &l.child, OTHER_CONTRACT, 7, 1).await;
-    app.proven_token(&l.unrelated, 20, 2).await;
+    app.proven_token(&l.unrelated, 20, 7).await;
 }
 
 /// The child's tokens as (contract, token ID).
@@ -363,7 +364,7 @@ async fn token_metadata_follows_erc7007_and_turns_affected(app: TestApp) {
     input["asset"] = json!(base64::engine::general_purpose::STANDARD.encode(&png));
     let token = app.ok(REGISTER_TOKEN, json!({ "input": input })).await["registerToken"].clone();
     app.proven_token(&l.child, 1, 2).await;
-    app.proven_token(&l.unrelated, 20, 2).await;
+    app.proven_token(&l.unrelated, 20, 3).await;
     let contract = CONTRACT.to_ascii_lowercase();
     let base = format!("http://{}", app.addr);
 

@@ -41,12 +41,12 @@ async fn revoking_upstream_data_reaches_tokens_at_any_depth(app: TestApp) {
     let data = app.ok(REGISTER_VERSION, json!({ "input": input })).await;
     let child = data["registerModelVersion"]["id"].as_str().unwrap().to_owned();
     app.ok(REGISTER_CIRCUIT, json!({ "input": zk::circuit_input(&child).await })).await;
-    for (token, seed) in [(1, 1), (2, 2), (3, 1), (7, 2)] {
+    for (token, seed) in [(1, 1), (2, 2), (3, 3), (7, 4)] {
         app.proven_token(&child, token, seed).await;
     }
     // An unrelated generator with one token.
     let other = app.proven_version("unrelated").await;
-    app.proven_token(&other, 20, 1).await;
+    app.proven_token(&other, 20, 5).await;
 
     let lineage_tokens = vec!["1", "2", "3", "7"];
     assert_eq!(affected(&app, json!({ "d": source })).await, lineage_tokens, "two derivations up");
@@ -65,7 +65,7 @@ async fn revoking_upstream_data_reaches_tokens_at_any_depth(app: TestApp) {
     // Metadata before: ERC-721 / ERC-7007 fields and the provenance, all active.
     let (status, doc) = metadata(&app, "7").await;
     assert_eq!(status, 200, "{doc:#}");
-    assert_eq!(doc["prompt"], format!("0x{}", hex::encode(zk::seed(2))));
+    assert_eq!(doc["prompt"], format!("0x{}", hex::encode(zk::seed(4))));
     assert_eq!(doc["proof_type"], "validity");
     assert_eq!(doc["aigc_type"], "data");
     assert!(doc["aigc_data"].as_str().unwrap().starts_with("sha256:"));

@@ -75,6 +75,20 @@ async fn a_proven_token_is_registered_with_its_proof_certificate_and_log_entry(a
     assert_eq!(again["errors"][0]["extensions"]["existingId"], token["id"]);
     assert_eq!(app.count("tokens").await, 1);
     assert_eq!(app.count("proof_records").await, 1);
+
+    // Token 7's seed and proof cannot make a second token of the contract (with or without 0x)...
+    let mut reused = zk::token_input(&version, 8, zk::seed(1), &traits, &record);
+    reused["inputSeed"] = json!(hex::encode(zk::seed(1)));
+    let body = app.gql(REGISTER_TOKEN, json!({ "input": reused })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/inputSeed", "{body:#}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("already made token 7"), "{body:#}");
+    assert_eq!(app.count("tokens").await, 1);
+    // ...but a token of another contract may come from the same seed.
+    let mut elsewhere = zk::token_input(&version, 8, zk::seed(1), &traits, &record);
+    elsewhere["contract"] = json!("0x00000000000000000000000000000000000BEEF0");
+    app.ok(REGISTER_TOKEN, json!({ "input": elsewhere })).await;
+    assert_eq!(app.count("tokens").await, 2);
 }
 
 async fn bad_proofs_are_rejected_and_nothing_is_stored(app: TestApp) {
