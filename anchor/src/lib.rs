@@ -3,6 +3,7 @@
 
 #[cfg(feature = "chain")]
 pub mod chain;
+pub mod collection_contract;
 pub mod contract;
 #[cfg(feature = "devchain")]
 pub mod devchain;
@@ -19,6 +20,9 @@ pub use chain::{AnchorReceipt, ChainClient, RetryPolicy};
 pub use chain::{AnchoredEvent, ChainReader};
 #[cfg(feature = "chain")]
 pub use contract::ProvenanceAnchor;
+pub use collection_contract::{COLLECTION_ARTIFACT_JSON, COLLECTION_SOLIDITY_SOURCE, SEED_VECTORS_JSON};
+#[cfg(feature = "chain")]
+pub use collection_contract::{Halo2Verifier, ProvregCollection};
 pub use contract::{ARTIFACT_JSON, SOLIDITY_SOURCE};
 #[cfg(feature = "chain")]
 pub use error::ContractRevert;
