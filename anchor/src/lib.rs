@@ -18,15 +18,19 @@ mod revert;
 pub use chain::{AnchorReceipt, ChainClient, RetryPolicy};
 #[cfg(feature = "chain")]
 pub use chain::{AnchoredEvent, ChainReader};
+#[cfg(feature = "chain-write")]
+pub use chain::{CollectionClient, CollectionDeployment, TxOutcome, VerifierDeployment};
 #[cfg(feature = "chain")]
-pub use contract::ProvenanceAnchor;
+pub use chain::{CollectionParams, CollectionReader, MetadataUpdateEvent, MintedToken, aigc_data_from_field_elements};
 pub use collection_contract::{COLLECTION_ARTIFACT_JSON, COLLECTION_SOLIDITY_SOURCE, SEED_VECTORS_JSON};
 #[cfg(feature = "chain")]
 pub use collection_contract::{Halo2Verifier, ProvregCollection};
-pub use contract::{ARTIFACT_JSON, SOLIDITY_SOURCE};
 #[cfg(feature = "chain")]
-pub use error::ContractRevert;
+pub use contract::ProvenanceAnchor;
+pub use contract::{ARTIFACT_JSON, SOLIDITY_SOURCE};
 pub use error::{AnchorError, Result};
+#[cfg(feature = "chain")]
+pub use error::{CollectionRevert, ContractRevert};
 pub use inclusion_proof::InclusionProof;
 pub use merkle::{BatchTree, Digest, NO_CERTIFICATE, batch_commitment, log_leaf, proof_from_levels};
 

@@ -28,7 +28,8 @@ fn artifacts_pin_the_compiler_of_package_json_and_the_pragma() {
     let package: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(contracts_dir().join("package.json")).unwrap()).unwrap();
     let solc = package["devDependencies"]["solc"].as_str().unwrap();
-    for (artifact, source) in [(ARTIFACT_JSON, SOLIDITY_SOURCE), (COLLECTION_ARTIFACT_JSON, COLLECTION_SOLIDITY_SOURCE)] {
+    for (artifact, source) in [(ARTIFACT_JSON, SOLIDITY_SOURCE), (COLLECTION_ARTIFACT_JSON, COLLECTION_SOLIDITY_SOURCE)]
+    {
         let artifact: serde_json::Value = serde_json::from_str(artifact).unwrap();
         let name = artifact["contractName"].as_str().unwrap();
         let version = artifact["compiler"]["version"].as_str().unwrap();
