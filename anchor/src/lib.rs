@@ -37,5 +37,5 @@ pub use merkle::{BatchTree, Digest, NO_CERTIFICATE, batch_commitment, log_leaf, 
 /// The chain types this crate's API uses.
 #[cfg(feature = "chain")]
 pub mod alloy_types {
-    pub use alloy::primitives::{Address, B256, TxHash};
+    pub use alloy::primitives::{Address, B256, TxHash, U256};
 }
