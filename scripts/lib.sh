@@ -21,13 +21,16 @@ ensure_postgres() {
   exit 1
 }
 
-# Installs the pinned npm packages (contract compiler, local chain) where a package.json asks.
+# Installs the pinned npm packages (contract compiler, OpenZeppelin Contracts, local chain)
+# where a package.json asks, again whenever package-lock.json changed since the last install.
 ensure_npm_packages() {
-  local dir
+  local dir marker
   for dir in anchor/contracts; do
-    if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+    marker="$dir/node_modules/.provreg-package-lock.json"
+    if [ -f "$dir/package-lock.json" ] && ! cmp -s "$dir/package-lock.json" "$marker"; then
       echo "installing npm packages in $dir…" >&2
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      cp "$dir/package-lock.json" "$marker"
     fi
   done
 }

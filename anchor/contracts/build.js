@@ -1,60 +1,70 @@
 #!/usr/bin/env node
-// Compiles ProvenanceAnchor.sol with the pinned solc-js (standard JSON, no network) into the
-// checked-in artifact ProvenanceAnchor.json.
+// Compiles the contracts with the pinned solc-js (standard JSON, no network) into their
+// checked-in artifacts: ProvenanceAnchor.sol into ProvenanceAnchor.json and
+// ProvregCollection.sol into ProvregCollection.json. Imports (`@openzeppelin/contracts/…`) are
+// read from node_modules.
 //
-//   node build.js          write the artifact
-//   node build.js --check  exit 1 when the artifact differs from a fresh compilation
+//   node build.js          write the artifacts
+//   node build.js --check  exit 1 when an artifact differs from a fresh compilation
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
 const solc = require('solc');
 
-const SOURCE = 'ProvenanceAnchor.sol';
-const CONTRACT = 'ProvenanceAnchor';
-const ARTIFACT = path.join(__dirname, `${CONTRACT}.json`);
+const CONTRACTS = ['ProvenanceAnchor', 'ProvregCollection'];
 
 const settings = {
   evmVersion: 'cancun',
   optimizer: { enabled: true, runs: 200 },
   metadata: { bytecodeHash: 'none' },
-  outputSelection: { [SOURCE]: { [CONTRACT]: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 };
 
-function compile() {
-  const content = fs.readFileSync(path.join(__dirname, SOURCE), 'utf8');
-  const input = { language: 'Solidity', sources: { [SOURCE]: { content } }, settings };
-  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+function readImport(importPath) {
+  try {
+    return { contents: fs.readFileSync(path.join(__dirname, 'node_modules', importPath), 'utf8') };
+  } catch (e) {
+    return { error: `cannot read ${importPath} from node_modules: ${e.message}` };
+  }
+}
+
+function compile(contract) {
+  const source = `${contract}.sol`;
+  const content = fs.readFileSync(path.join(__dirname, source), 'utf8');
+  const outputSelection = { [source]: { [contract]: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } };
+  const input = { language: 'Solidity', sources: { [source]: { content } }, settings: { ...settings, outputSelection } };
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: readImport }));
   const errors = (output.errors || []).filter((e) => e.severity === 'error');
   for (const e of output.errors || []) process.stderr.write(`${e.formattedMessage || e.message}\n`);
-  if (errors.length > 0) throw new Error(`${SOURCE} does not compile`);
-  const contract = output.contracts[SOURCE][CONTRACT];
+  if (errors.length > 0) throw new Error(`${source} does not compile`);
+  const compiled = output.contracts[source][contract];
   const artifact = {
-    contractName: CONTRACT,
-    sourceName: SOURCE,
+    contractName: contract,
+    sourceName: source,
     compiler: { name: 'solc', version: solc.version() },
-    settings: { evmVersion: settings.evmVersion, optimizer: settings.optimizer, metadata: settings.metadata },
-    abi: contract.abi,
-    bytecode: `0x${contract.evm.bytecode.object}`,
-    deployedBytecode: `0x${contract.evm.deployedBytecode.object}`,
+    settings,
+    abi: compiled.abi,
+    bytecode: `0x${compiled.evm.bytecode.object}`,
+    deployedBytecode: `0x${compiled.evm.deployedBytecode.object}`,
   };
   return `${JSON.stringify(artifact, null, 2)}\n`;
 }
 
 function main() {
-  const fresh = compile();
-  if (process.argv.includes('--check')) {
-    const current = fs.existsSync(ARTIFACT) ? fs.readFileSync(ARTIFACT, 'utf8') : '';
-    if (current !== fresh) {
-      process.stderr.write(`${path.basename(ARTIFACT)} is stale: run \`node build.js\` in ${__dirname}\n`);
+  const check = process.argv.includes('--check');
+  for (const contract of CONTRACTS) {
+    const artifact = path.join(__dirname, `${contract}.json`);
+    const fresh = compile(contract);
+    if (!check) {
+      fs.writeFileSync(artifact, fresh);
+      process.stdout.write(`wrote ${contract}.json (solc ${solc.version()})\n`);
+    } else if ((fs.existsSync(artifact) ? fs.readFileSync(artifact, 'utf8') : '') !== fresh) {
+      process.stderr.write(`${contract}.json is stale: run \`node build.js\` in ${__dirname}\n`);
       process.exitCode = 1;
-      return;
+    } else {
+      process.stdout.write(`${contract}.json matches ${contract}.sol (solc ${solc.version()})\n`);
     }
-    process.stdout.write(`${path.basename(ARTIFACT)} matches ${SOURCE} (solc ${solc.version()})\n`);
-    return;
   }
-  fs.writeFileSync(ARTIFACT, fresh);
-  process.stdout.write(`wrote ${path.basename(ARTIFACT)} (solc ${solc.version()})\n`);
 }
 
 main();

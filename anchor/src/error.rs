@@ -30,6 +30,27 @@ pub enum AnchorError {
     #[cfg(feature = "chain")]
     #[error("the contract rejected the call: {0}")]
     Reverted(ContractRevert),
+    /// The `ProvregCollection` contract refused the call (it reverted).
+    #[cfg(feature = "chain")]
+    #[error("the collection contract rejected the call: {0}")]
+    CollectionReverted(CollectionRevert),
+    /// The code at an address is not the expected contract (e.g. a recorded verifier
+    /// address whose code hash is not the circuit's verifier).
+    #[cfg(feature = "chain")]
+    #[error("the code at {address} has Keccak-256 {actual}, not the expected {expected}")]
+    CodeMismatch {
+        /// The account.
+        address: alloy::primitives::Address,
+        /// The expected runtime code hash.
+        expected: alloy::primitives::B256,
+        /// The hash of the code found there (that of empty code when there is none).
+        actual: alloy::primitives::B256,
+    },
+    /// A value that is not an element of the BN254 scalar field in EZKL's encoding
+    /// (32 little-endian bytes in hex, below the modulus).
+    #[cfg(feature = "chain")]
+    #[error("not a field element: {0}")]
+    FieldElement(String),
     /// The chain node could not be reached or answered with an error that is not a revert;
     /// retrying later may succeed.
     #[cfg(feature = "chain")]
@@ -84,6 +105,48 @@ pub enum ContractRevert {
     /// `firstSeq + size` does not fit in 64 bits.
     #[error("sequence number overflow")]
     SequenceOverflow,
+    /// A revert this crate does not know, with its raw message or data.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Why the `ProvregCollection` contract reverted.
+#[cfg(feature = "chain")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CollectionRevert {
+    /// The sender is not the collection's minter.
+    #[error("sender is not the minter")]
+    NotMinter,
+    /// The sender is not the collection's registry account.
+    #[error("sender is not the registry account")]
+    NotRegistry,
+    /// The token was minted before.
+    #[error("token {0} exists")]
+    TokenExists(alloy::primitives::U256),
+    /// The token does not exist.
+    #[error("token {0} does not exist")]
+    NonexistentToken(alloy::primitives::U256),
+    /// The prompt is not a 32-byte seed.
+    #[error("the prompt is not a 32-byte seed")]
+    InvalidPrompt,
+    /// The traits are not the circuit's number of words, each within half the field.
+    #[error("the traits (aigcData) are malformed")]
+    InvalidAigcData,
+    /// The verifier did not accept the proof for the seed and traits.
+    #[error("the verifier rejected the proof for this seed and these traits")]
+    ProofRejected,
+    /// A constructor argument is out of range (no verifier code, a scale above 20, a zero
+    /// role account, too many inputs or outputs).
+    #[error("invalid collection parameters")]
+    InvalidParameters,
+    /// A metadata update range whose first token is after its last.
+    #[error("invalid token range {from}..={to}")]
+    InvalidRange {
+        /// The first token.
+        from: alloy::primitives::U256,
+        /// The last token.
+        to: alloy::primitives::U256,
+    },
     /// A revert this crate does not know, with its raw message or data.
     #[error("{0}")]
     Other(String),

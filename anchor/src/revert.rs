@@ -7,28 +7,48 @@ use alloy::transports::{RpcError, TransportErrorKind};
 use crate::contract::ProvenanceAnchor::ProvenanceAnchorErrors;
 use crate::error::{AnchorError, ContractRevert};
 
-/// Maps an error of a contract call or deployment.
+/// Maps an error of a contract call or deployment of `ProvenanceAnchor`.
 pub(crate) fn classify(err: ContractError) -> AnchorError {
+    classify_with(err, anchor_revert)
+}
+
+/// Maps an error of a JSON-RPC request to the `ProvenanceAnchor` contract.
+pub(crate) fn classify_rpc(err: RpcError<TransportErrorKind>) -> AnchorError {
+    classify_rpc_with(err, anchor_revert)
+}
+
+/// Turns a revert into the contract's error: `Ok` with the revert data, `Err` with the node's
+/// message when it gave no data.
+pub(crate) type RevertDecoder = fn(std::result::Result<&[u8], String>) -> AnchorError;
+
+/// Maps an error of a contract call or deployment, decoding reverts with `revert`.
+pub(crate) fn classify_with(err: ContractError, revert: RevertDecoder) -> AnchorError {
     match err {
-        ContractError::TransportError(e) => classify_rpc(e),
+        ContractError::TransportError(e) => classify_rpc_with(e, revert),
         ContractError::PendingTransactionError(e) => AnchorError::Transport(e.to_string()),
         other => AnchorError::NodeRejected(other.to_string()),
     }
 }
 
-/// Maps an error of a JSON-RPC request.
-pub(crate) fn classify_rpc(err: RpcError<TransportErrorKind>) -> AnchorError {
+/// Maps an error of a JSON-RPC request, decoding reverts with `revert`.
+pub(crate) fn classify_rpc_with(err: RpcError<TransportErrorKind>, revert: RevertDecoder) -> AnchorError {
     let Some(payload) = err.as_error_resp() else {
         return AnchorError::Transport(err.to_string());
     };
     if let Some(data) = payload.as_revert_data() {
-        return AnchorError::Reverted(decode_revert(&data));
+        return revert(Ok(&data));
     }
-    let message = payload.message.to_lowercase();
-    if message.contains("revert") {
-        return AnchorError::Reverted(ContractRevert::Other(payload.message.to_string()));
+    if payload.message.to_lowercase().contains("revert") {
+        return revert(Err(payload.message.to_string()));
     }
     AnchorError::NodeRejected(payload.to_string())
+}
+
+fn anchor_revert(reason: std::result::Result<&[u8], String>) -> AnchorError {
+    AnchorError::Reverted(match reason {
+        Ok(data) => decode_revert(data),
+        Err(message) => ContractRevert::Other(message),
+    })
 }
 
 fn decode_revert(data: &[u8]) -> ContractRevert {

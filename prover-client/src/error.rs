@@ -67,6 +67,9 @@ pub enum ProverError {
     /// A token seed, or the model input asked of it, is invalid.
     #[error("invalid seed: {0}")]
     Seed(String),
+    /// Compiling a generated EVM verifier failed, or the compiler could not be run.
+    #[error("compiling the EVM verifier: {0}")]
+    EvmCompile(String),
     /// A generation job is unknown, not finished, or failed.
     #[error("{0}")]
     Job(String),

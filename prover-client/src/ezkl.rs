@@ -180,7 +180,7 @@ impl EzklBackend {
         self.derive_verifying_key(&dir.join(MODEL_FILE), dir).await
     }
 
-    async fn call(&self, request: &Value) -> Result<Value> {
+    pub(crate) async fn call(&self, request: &Value) -> Result<Value> {
         self.script_ready.get_or_try_init(|| self.install_worker_script()).await?;
         self.pool.call(request).await
     }

@@ -3,6 +3,7 @@
 
 mod circuit_files;
 mod error;
+pub mod evm;
 pub mod ezkl;
 pub mod field;
 pub mod jobs;
@@ -17,6 +18,7 @@ use std::path::Path;
 
 pub use circuit_files::{CircuitFileBytes, write_circuit_files};
 pub use error::{ProverError, Result};
+pub use evm::{EvmVerifier, SolcJs};
 pub use ezkl::{
     DerivedKey, EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
     build_fixture_model_variant,

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use provreg_prover_client::{
-    Circuit, EZKL_VERSION, EzklBackend, EzklConfig, ProofRecord, Prover, ProverError, SETTINGS_FILE, SRS_FILE, VK_FILE,
-    Verifier, build_fixture_model, default_venv_name, ensure_venv, seed,
+    Circuit, EZKL_VERSION, EzklBackend, EzklConfig, ProofRecord, Prover, ProverError, SETTINGS_FILE, SRS_FILE, SolcJs,
+    VK_FILE, Verifier, build_fixture_model, default_venv_name, ensure_venv, seed,
 };
 use tokio::sync::OnceCell;
 
@@ -183,17 +183,23 @@ async fn a_proof_of_the_input_derived_from_a_token_seed() {
     assert!(backend.verify(circuit, &record).await.unwrap());
 }
 
+/// Copies what a registry holds of `circuit` (settings, verifying key, SRS) into `root/circuit`.
+fn copy_registry_files(circuit: &Circuit, root: &Path) -> PathBuf {
+    let dir = root.join("circuit");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [SETTINGS_FILE, VK_FILE, SRS_FILE] {
+        std::fs::copy(circuit.dir.join(name), dir.join(name)).unwrap();
+    }
+    dir
+}
+
 /// A registry never holds the model or the proving key: the settings, the
 /// verifying key and the SRS are enough to rebuild the circuit and verify.
 #[tokio::test]
 async fn a_registry_verifies_with_settings_vk_and_srs_alone() {
     let Some(p) = prepared("a_registry_verifies_with_settings_vk_and_srs_alone").await else { return };
     let registry = tempfile::tempdir().unwrap();
-    let dir = registry.path().join("circuit");
-    std::fs::create_dir_all(&dir).unwrap();
-    for name in [SETTINGS_FILE, VK_FILE, SRS_FILE] {
-        std::fs::copy(p.circuit.dir.join(name), dir.join(name)).unwrap();
-    }
+    let dir = copy_registry_files(&p.circuit, registry.path());
     let circuit = Circuit::from_dir(&dir, &p.circuit.onnx_sha256).await.unwrap();
     assert_eq!(circuit, Circuit { dir: dir.clone(), ..p.circuit.clone() });
 
@@ -202,6 +208,46 @@ async fn a_registry_verifies_with_settings_vk_and_srs_alone() {
     let mut tampered = p.record.clone();
     tampered.proof[200] ^= 0x80;
     assert!(!backend.verify(&circuit, &tampered).await.unwrap());
+}
+
+/// The pinned npm `solc` package (`npm ci` in anchor/contracts, as scripts/test does).
+fn solc_js() -> SolcJs {
+    let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("../anchor/contracts/node_modules/solc");
+    assert!(
+        package.join("package.json").is_file(),
+        "no npm solc at {}: run `npm ci` in anchor/contracts",
+        package.display()
+    );
+    SolcJs::new(package)
+}
+
+/// The EVM verifier of a circuit is the same bytes wherever it is generated from the circuit's
+/// settings, verifying key and SRS, and a second call reads it from the circuit's cache.
+#[tokio::test]
+async fn the_evm_verifier_is_reproducible_and_cached() {
+    let Some(p) = prepared("the_evm_verifier_is_reproducible_and_cached").await else { return };
+    let solc = solc_js();
+    let here = backend(&p.python, &p.work_dir());
+    let started = Instant::now();
+    let first = here.evm_verifier(&p.circuit, &solc).await.unwrap();
+    eprintln!("EVM verifier generated and compiled: {:?}", started.elapsed());
+    assert!(first.source.contains("contract Halo2Verifier"), "the generated source is EZKL's verifier");
+    assert!(first.compiler.starts_with("solc 0.8.30+commit."), "{}", first.compiler);
+    assert!(first.runtime_code.len() > 10_000 && first.creation_code.len() > first.runtime_code.len());
+    assert_eq!(first.runtime_code_hash, provreg_prover_client::evm::keccak256(&first.runtime_code));
+    assert!(p.circuit.dir.join("evm/Halo2Verifier.sol").is_file());
+
+    let started = Instant::now();
+    let cached = here.evm_verifier(&p.circuit, &solc).await.unwrap();
+    assert!(started.elapsed().as_secs_f64() < 1.0, "a cached verifier is read, not made: {:?}", started.elapsed());
+    assert_eq!(cached, first);
+
+    // Elsewhere, from the three files a registry holds, with a fresh worker.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let dir = copy_registry_files(&p.circuit, elsewhere.path());
+    let circuit = Circuit::from_dir(&dir, &p.circuit.onnx_sha256).await.unwrap();
+    let again = backend(&p.python, &elsewhere.path().join("work")).evm_verifier(&circuit, &solc).await.unwrap();
+    assert_eq!(again, first, "same circuit, same verifier bytes");
 }
 
 #[tokio::test]

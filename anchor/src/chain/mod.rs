@@ -4,8 +4,16 @@
 
 #[cfg(feature = "chain-write")]
 mod client;
+mod collection;
+#[cfg(feature = "chain-write")]
+mod collection_client;
 mod reader;
 
 #[cfg(feature = "chain-write")]
 pub use client::{AnchorReceipt, ChainClient, RetryPolicy};
+pub use collection::{
+    CollectionParams, CollectionReader, MetadataUpdateEvent, MintedToken, aigc_data_from_field_elements,
+};
+#[cfg(feature = "chain-write")]
+pub use collection_client::{CollectionClient, CollectionDeployment, TxOutcome, VerifierDeployment};
 pub use reader::{AnchoredEvent, ChainReader};

@@ -1,0 +1,229 @@
+//! The writing side of a collection: deploys the circuit's verifier and the collection,
+//! mints (`addAigcData`) and emits ERC-4906 metadata updates, signed with a local key. Reads
+//! go through [`CollectionReader`].
+
+use std::time::Duration;
+
+use alloy::network::{EthereumWallet, TransactionBuilder as _};
+use alloy::primitives::{Address, B256, Bytes, TxHash, U256};
+use alloy::providers::{DynProvider, PendingTransactionBuilder, Provider, ProviderBuilder};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+
+use super::collection::{CollectionParams, CollectionReader, classify, code_hash};
+use super::reader::parse_rpc_url;
+use crate::collection_contract::ProvregCollection::{self, ProvregCollectionInstance};
+use crate::error::{AnchorError, Result};
+
+/// A mined, successful transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxOutcome {
+    /// The transaction.
+    pub tx_hash: TxHash,
+    /// The block that holds it.
+    pub block_number: u64,
+    /// Gas it used.
+    pub gas_used: u64,
+}
+
+/// A verifier contract on chain with the expected code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifierDeployment {
+    /// Its address.
+    pub address: Address,
+    /// Keccak-256 of its runtime code.
+    pub code_hash: B256,
+    /// The deployment transaction; `None` when the recorded address already held the code.
+    pub deployment: Option<TxOutcome>,
+}
+
+/// A deployed collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectionDeployment {
+    /// Its address.
+    pub address: Address,
+    /// The deployment transaction.
+    pub deployment: TxOutcome,
+}
+
+/// A signing client of one `ProvregCollection` (and deployer of verifiers).
+pub struct CollectionClient {
+    provider: DynProvider,
+    sender: Address,
+    collection: Option<Address>,
+    receipt_timeout: Duration,
+}
+
+impl std::fmt::Debug for CollectionClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CollectionClient")
+            .field("sender", &self.sender)
+            .field("collection", &self.collection)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CollectionClient {
+    /// A client of the node at `rpc_url` (HTTP) signing with `private_key_hex` (with or without
+    /// `0x`), of the collection at `collection` (`None` until [`deploy`](Self::deploy)). Does
+    /// not contact the node.
+    pub fn connect(rpc_url: &str, private_key_hex: &str, collection: Option<Address>) -> Result<Self> {
+        let url = parse_rpc_url(rpc_url)?;
+        let signer: PrivateKeySigner = private_key_hex
+            .trim()
+            .parse()
+            .map_err(|_| AnchorError::Config("the private key is not 32 bytes of hex".to_owned()))?;
+        let sender = signer.address();
+        // Nonces from the node for every transaction: the default cached nonces advance even
+        // when gas estimation finds a revert and nothing is sent, leaving a gap that stalls the
+        // next transaction (a refused mint is an everyday event here).
+        let provider = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(url)
+            .erased();
+        Ok(Self { provider, sender, collection, receipt_timeout: Duration::from_secs(120) })
+    }
+
+    /// How long to wait for a transaction's receipt (default two minutes).
+    pub fn with_receipt_timeout(mut self, timeout: Duration) -> Self {
+        self.receipt_timeout = timeout;
+        self
+    }
+
+    /// The signing account.
+    pub fn sender(&self) -> Address {
+        self.sender
+    }
+
+    /// The collection, once known.
+    pub fn address(&self) -> Option<Address> {
+        self.collection
+    }
+
+    fn collection(&self) -> Result<Address> {
+        self.collection.ok_or_else(|| AnchorError::Config("no collection address".to_owned()))
+    }
+
+    /// The read side: the same node and collection, no signing.
+    pub fn reader(&self) -> Result<CollectionReader> {
+        Ok(CollectionReader::with_provider(self.provider.clone(), self.collection()?))
+    }
+
+    fn instance(&self) -> Result<ProvregCollectionInstance<&DynProvider>> {
+        Ok(ProvregCollection::new(self.collection()?, &self.provider))
+    }
+
+    /// Makes sure a verifier whose runtime code hashes to `runtime_code_hash` is on chain.
+    /// With a `recorded` address (from an earlier deployment), checks the code there and
+    /// sends nothing: [`AnchorError::CodeMismatch`] when it is other code or none. Without,
+    /// deploys `creation_code` and checks the code it leaves.
+    pub async fn deploy_verifier(
+        &self,
+        creation_code: &[u8],
+        runtime_code_hash: B256,
+        recorded: Option<Address>,
+    ) -> Result<VerifierDeployment> {
+        let checked = |address: Address, actual: B256| {
+            if actual == runtime_code_hash {
+                Ok(())
+            } else {
+                Err(AnchorError::CodeMismatch { address, expected: runtime_code_hash, actual })
+            }
+        };
+        if let Some(address) = recorded {
+            checked(address, code_hash(&self.provider, address).await?)?;
+            return Ok(VerifierDeployment { address, code_hash: runtime_code_hash, deployment: None });
+        }
+        let request = TransactionRequest::default().with_deploy_code(Bytes::copy_from_slice(creation_code));
+        let pending = self.provider.send_transaction(request).await.map_err(|e| classify(e.into()))?;
+        let (outcome, receipt) = self.confirm(pending).await?;
+        let address = receipt.contract_address.ok_or_else(|| AnchorError::TransactionFailed {
+            tx_hash: outcome.tx_hash,
+            reason: "no contract address in the receipt".to_owned(),
+        })?;
+        checked(address, code_hash(&self.provider, address).await?)?;
+        Ok(VerifierDeployment { address, code_hash: runtime_code_hash, deployment: Some(outcome) })
+    }
+
+    /// Deploys a collection with `params` and uses it from now on.
+    pub async fn deploy(&mut self, params: &CollectionParams) -> Result<CollectionDeployment> {
+        let builder = ProvregCollection::deploy_builder(
+            &self.provider,
+            params.name.clone(),
+            params.symbol.clone(),
+            params.verifier,
+            params.circuit_commitment,
+            U256::from(params.input_len),
+            U256::from(params.input_scale),
+            U256::from(params.output_len),
+            params.registry_url.trim_end_matches('/').to_owned(),
+            params.minter,
+            params.registry,
+        );
+        let pending = builder.send().await.map_err(classify)?;
+        let (deployment, receipt) = self.confirm(pending).await?;
+        let address = receipt.contract_address.ok_or_else(|| AnchorError::TransactionFailed {
+            tx_hash: deployment.tx_hash,
+            reason: "no contract address in the receipt".to_owned(),
+        })?;
+        self.collection = Some(address);
+        Ok(CollectionDeployment { address, deployment })
+    }
+
+    /// Mints `token_id` to the signing account (the minter) with its seed, traits (in the
+    /// collection's `aigcData` encoding) and proof. The contract verifies the proof first: a
+    /// proof it does not accept is [`CollectionRevert::ProofRejected`], found while
+    /// estimating gas, so nothing is sent.
+    ///
+    /// [`CollectionRevert::ProofRejected`]: crate::CollectionRevert::ProofRejected
+    pub async fn add_aigc_data(
+        &self,
+        token_id: U256,
+        seed: &[u8; 32],
+        aigc_data: &[u8],
+        proof: &[u8],
+    ) -> Result<TxOutcome> {
+        let prompt = Bytes::copy_from_slice(seed);
+        let c = self.instance()?;
+        let call = c.addAigcData(token_id, prompt, aigc_data.to_vec().into(), proof.to_vec().into());
+        let pending = call.send().await.map_err(classify)?;
+        Ok(self.confirm(pending).await?.0)
+    }
+
+    /// Emits `MetadataUpdate(token_id)` (the signing account must be the registry account).
+    pub async fn update_metadata(&self, token_id: U256) -> Result<TxOutcome> {
+        let pending = self.instance()?.updateMetadata(token_id).send().await.map_err(classify)?;
+        Ok(self.confirm(pending).await?.0)
+    }
+
+    /// Emits `BatchMetadataUpdate(from_token, to_token)` (the signing account must be the
+    /// registry account).
+    pub async fn batch_update_metadata(&self, from_token: U256, to_token: U256) -> Result<TxOutcome> {
+        let pending = self.instance()?.batchUpdateMetadata(from_token, to_token).send().await.map_err(classify)?;
+        Ok(self.confirm(pending).await?.0)
+    }
+
+    /// Waits for the receipt; a transaction that failed on chain is
+    /// [`AnchorError::TransactionFailed`].
+    async fn confirm(
+        &self,
+        pending: PendingTransactionBuilder<alloy::network::Ethereum>,
+    ) -> Result<(TxOutcome, TransactionReceipt)> {
+        let tx_hash = *pending.tx_hash();
+        let receipt = pending
+            .with_timeout(Some(self.receipt_timeout))
+            .get_receipt()
+            .await
+            .map_err(|e| AnchorError::Transport(format!("waiting for {tx_hash}: {e}")))?;
+        if !receipt.status() {
+            return Err(AnchorError::TransactionFailed { tx_hash, reason: "reverted on chain".to_owned() });
+        }
+        let outcome =
+            TxOutcome { tx_hash, block_number: receipt.block_number.unwrap_or_default(), gas_used: receipt.gas_used };
+        Ok((outcome, receipt))
+    }
+}
