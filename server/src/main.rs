@@ -177,7 +177,14 @@ async fn main() -> Result<()> {
             }
         }
         Command::Anchor { command } => provreg_server::anchoring::cli::command(command, &config).await,
-        Command::Fsck { rpc_url, contract } => fsck(&config, rpc_url, contract).await,
+        // Exit 1 means "diverges"; a check that could not run exits 2.
+        Command::Fsck { rpc_url, contract } => match fsck(&config, rpc_url, contract).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::exit(2)
+            }
+        },
         Command::Sdl { audit } => {
             print!("{}", graphql::sdl(audit));
             Ok(())
