@@ -15,6 +15,7 @@ mod import;
 mod limits;
 mod lineage;
 mod pagination;
+mod rate_limits;
 mod registration;
 mod sdl;
 mod tokens;
