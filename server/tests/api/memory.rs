@@ -56,7 +56,10 @@ async fn alias_attacks_and_huge_bodies_leave_memory_flat() {
     .await;
     assert_eq!(body["data"]["license"]["name"], "Open", "{body:#}\n{}", server.log());
     let end = server.rss_kib().expect("VmRSS");
-    eprintln!("server VmRSS: {start} KiB at the start, {peak} KiB at most, {end} KiB at the end");
+    eprintln!(
+        "server (pid {}) VmRSS: {start} KiB at the start, {peak} KiB at most, {end} KiB at the end",
+        server.pid()
+    );
     assert!(
         peak < start + 64 * MIB && end < start + 64 * MIB,
         "VmRSS {start} KiB at the start, {peak} KiB at most, {end} KiB at the end"

@@ -61,6 +61,10 @@ impl ServerProcess {
         Ok(Self { child, addr, registrar, auditor, dir })
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's resident memory (`VmRSS`), in KiB.
     pub fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
