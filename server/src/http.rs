@@ -94,6 +94,8 @@ fn too_many_requests(refusal: Refusal) -> Response {
         error_response(AppError::RateLimited { limit: refusal.limit, retry_after_secs: secs }).into_response();
     resp.set_status(StatusCode::TOO_MANY_REQUESTS);
     resp.headers_mut().insert(poem::http::header::RETRY_AFTER, poem::http::HeaderValue::from(secs));
+    // As after a 413: whatever body the request has stays unread, and the connection closes.
+    resp.headers_mut().insert(poem::http::header::CONNECTION, poem::http::HeaderValue::from_static("close"));
     resp
 }
 

@@ -80,6 +80,7 @@ async fn a_burst_over_the_address_limit_gets_429_with_retry_after(backend: Backe
         .await
         .unwrap();
     assert_eq!(huge.status(), 429, "refused before the body's size is even looked at");
+    assert_eq!(huge.headers()["connection"], "close", "and the unread body is not waited for");
     assert_eq!(hammer(&app, "/healthz", 20).await, (20, 0));
     assert_eq!(hammer(&app, "/readyz", 20).await, (20, 0));
 }
