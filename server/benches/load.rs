@@ -4,8 +4,9 @@
 //! bounded time. Reports throughput, p50 / p99 latency per kind, errors, and the server's
 //! resident memory at the start, at its highest and at the end.
 //!
-//! `cargo bench -p provreg-server --bench load -- [--duration 60] [--clients 4]`
-//! (`--duration` in seconds; the long run is `--duration 600`)
+//! `cargo bench -p provreg-server --bench load -- [--duration 60] [--clients 4] [--reads-only]`
+//! (`--duration` in seconds; the long run is `--duration 600`; `--reads-only` sends
+//! no registrations after the seed, so the data the reads walk stays the same size)
 //!
 //! A separate process, not a server in the bench's own: the server's memory is then its
 //! own, read from /proc/<pid>/status, and the clients' work does not share its runtime.
@@ -30,19 +31,25 @@ use process::ServerProcess;
 struct Args {
     duration: Duration,
     clients: usize,
+    /// Reads only (after the seed): the data, and so the answers, stay the same size.
+    reads_only: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args { duration: Duration::from_secs(60), clients: 4 };
+    let mut a = Args { duration: Duration::from_secs(60), clients: 4, reads_only: false };
     let argv: Vec<String> = std::env::args().skip(1).filter(|s| s != "--bench").collect();
     let mut it = argv.iter();
     while let Some(flag) = it.next() {
+        if flag == "--reads-only" {
+            a.reads_only = true;
+            continue;
+        }
         let value = it.next().map(String::as_str).unwrap_or_default();
         let n = || value.parse::<u64>().unwrap_or_else(|_| panic!("{flag} takes a whole number, not {value:?}"));
         match flag.as_str() {
             "--duration" => a.duration = Duration::from_secs(n().max(1)),
             "--clients" => a.clients = n().max(1) as usize,
-            other => panic!("unknown flag {other} (use --duration SECONDS, --clients N)"),
+            other => panic!("unknown flag {other} (use --duration SECONDS, --clients N, --reads-only)"),
         }
     }
     a
@@ -71,9 +78,10 @@ const MIX: [Kind; 10] = {
     [Record, Lineage, Audit, Record, Token, RegisterDataset, Record, Lineage, Audit, RegisterModelVersion]
 };
 
-/// The `n`th request's kind.
-fn kind(n: usize) -> Kind {
+/// The `n`th request's kind; with `reads_only`, a record read stands for each registration.
+fn kind(n: usize, reads_only: bool) -> Kind {
     match MIX[n % MIX.len()] {
+        Kind::RegisterDataset | Kind::RegisterModelVersion if reads_only => Kind::Record,
         Kind::RegisterModelVersion if (n / MIX.len()) % 2 == 1 => Kind::RegisterLicense,
         k => k,
     }
@@ -272,12 +280,13 @@ async fn main() {
     let seed = Arc::new(seed(&client).await);
     let client = Arc::new(client);
     println!(
-        "provreg serve (pid {}) on {}: {} clients for {} s, mix {:?}",
+        "provreg serve (pid {}) on {}: {} clients for {} s, mix {:?}{}",
         server.pid(),
         server.addr,
         a.clients,
         a.duration.as_secs(),
-        MIX
+        MIX,
+        if a.reads_only { ", registrations read records instead" } else { "" }
     );
 
     let start_rss = server.rss_kib().expect("VmRSS");
@@ -287,13 +296,14 @@ async fn main() {
     let errors: Arc<Mutex<Vec<(Kind, String)>>> = Arc::default();
     let began = Instant::now();
     let mut tasks = Vec::new();
+    let reads_only = a.reads_only;
     for who in 0..a.clients {
         let (client, seed, stop, samples, errors) =
             (client.clone(), seed.clone(), stop.clone(), samples.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
             let mut n = who; // clients start at different places in the mix
             while !stop.load(Ordering::Relaxed) {
-                let kind = kind(n);
+                let kind = kind(n, reads_only);
                 let t = Instant::now();
                 let result = client.one(kind, &seed, who, n).await;
                 let took = t.elapsed();
