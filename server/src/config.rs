@@ -5,6 +5,7 @@
 //! (`PROVREG_DATABASE_URL`, `PROVREG_LISTEN`, `PROVREG_AUTH__ANONYMOUS_READS`, …:
 //! a double underscore separates nested keys). See `provreg.sample.toml`.
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -149,6 +150,54 @@ pub struct LimitsConfig {
     /// Largest request body (bytes) of a registrar's or admin's request on `/graphql` (a
     /// circuit carries its SRS, a token its image).
     pub max_upload_bytes: usize,
+    /// Requests a minute from one client address (every route but the health checks),
+    /// before anything else is done with them; beyond it, 429 with `Retry-After`. 0: no
+    /// limit. Unset: [`DEFAULT_PER_ADDRESS`], or no limit under `serve --dev`.
+    pub requests_per_minute_per_address: Option<u32>,
+    /// Requests a minute with one API key, counted after the address's limit. 0: no limit.
+    /// Unset: [`DEFAULT_PER_KEY`], or no limit under `serve --dev`.
+    pub requests_per_minute_per_key: Option<u32>,
+    /// Requests one address may send at once above its steady rate. Unset: ten seconds' worth.
+    pub burst_per_address: Option<NonZeroU32>,
+    /// Requests one key may send at once above its steady rate. Unset: ten seconds' worth.
+    pub burst_per_key: Option<NonZeroU32>,
+    /// Take the client address from the last `X-Forwarded-For` entry (the one the proxy in
+    /// front appended) instead of the connection's peer. Only behind a proxy that sets it:
+    /// otherwise any client can claim any address.
+    pub trust_forwarded_for: bool,
+}
+
+/// Requests a minute per client address when `limits.requests_per_minute_per_address` is unset.
+pub const DEFAULT_PER_ADDRESS: u32 = 1200;
+/// Requests a minute per API key when `limits.requests_per_minute_per_key` is unset.
+pub const DEFAULT_PER_KEY: u32 = 600;
+
+/// One rate limit as configured: a steady rate and a burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
+impl RateLimit {
+    /// `per_minute` (unset: `default`; 0: none) with `burst` (unset: ten seconds' worth).
+    fn resolve(per_minute: Option<u32>, default: u32, burst: Option<NonZeroU32>) -> Option<Self> {
+        let per_minute = NonZeroU32::new(per_minute.unwrap_or(default))?;
+        let burst = burst.unwrap_or_else(|| NonZeroU32::new(per_minute.get() / 6).unwrap_or(NonZeroU32::MIN));
+        Some(Self { per_minute, burst })
+    }
+}
+
+impl LimitsConfig {
+    /// The per-address limit in force, if any.
+    pub fn per_address(&self) -> Option<RateLimit> {
+        RateLimit::resolve(self.requests_per_minute_per_address, DEFAULT_PER_ADDRESS, self.burst_per_address)
+    }
+
+    /// The per-key limit in force, if any.
+    pub fn per_key(&self) -> Option<RateLimit> {
+        RateLimit::resolve(self.requests_per_minute_per_key, DEFAULT_PER_KEY, self.burst_per_key)
+    }
 }
 
 impl Default for Config {
@@ -169,6 +218,11 @@ impl Default for Config {
                 max_response_bytes: 32 * 1024 * 1024,
                 max_query_bytes: 256 * 1024,
                 max_upload_bytes: 256 * 1024 * 1024,
+                requests_per_minute_per_address: None,
+                requests_per_minute_per_key: None,
+                burst_per_address: None,
+                burst_per_key: None,
+                trust_forwarded_for: false,
             },
             signing: SigningConfig::default(),
             anchoring: AnchoringConfig::default(),
@@ -196,10 +250,13 @@ impl Config {
             .map_err(Box::new)
     }
 
-    /// The settings `serve --dev` uses unless told otherwise: anonymous reads and a public audit API.
+    /// The settings `serve --dev` uses unless told otherwise: anonymous reads, a public audit
+    /// API, and no rate limits unless they are set.
     pub fn apply_dev_defaults(&mut self) {
         self.auth.anonymous_reads = true;
         self.auth.public_audit = true;
+        self.limits.requests_per_minute_per_address.get_or_insert(0);
+        self.limits.requests_per_minute_per_key.get_or_insert(0);
     }
 }
 
@@ -224,5 +281,34 @@ mod tests {
         assert_eq!(cfg.anchoring.max_batch, def.anchoring.max_batch);
         assert_eq!(cfg.anchoring.confirmations, def.anchoring.confirmations);
         assert_eq!(cfg.prover.workers, def.prover.workers);
+        // The sample leaves the rate limits unset (so `--dev` keeps them off): the defaults.
+        assert_eq!(cfg.limits.per_address(), def.limits.per_address());
+        assert_eq!(cfg.limits.per_key(), def.limits.per_key());
+        assert_eq!(cfg.limits.trust_forwarded_for, def.limits.trust_forwarded_for);
+    }
+
+    #[test]
+    fn rate_limits_default_on_and_off_under_dev_unless_set() {
+        let mut cfg = Config::default();
+        let on = cfg.limits.per_address().unwrap();
+        assert_eq!((on.per_minute.get(), on.burst.get()), (DEFAULT_PER_ADDRESS, DEFAULT_PER_ADDRESS / 6));
+        assert_eq!(cfg.limits.per_key().unwrap().per_minute.get(), DEFAULT_PER_KEY);
+        cfg.apply_dev_defaults();
+        assert_eq!((cfg.limits.per_address(), cfg.limits.per_key()), (None, None));
+
+        let mut set = Config::default();
+        set.limits.requests_per_minute_per_key = Some(30);
+        set.apply_dev_defaults();
+        assert_eq!(set.limits.per_key().unwrap().per_minute.get(), 30);
+        assert_eq!(set.limits.per_address(), None);
+    }
+
+    #[test]
+    fn a_zero_burst_is_refused_by_name() {
+        let err = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("[limits]\nburst_per_key = 0"))
+            .extract::<Config>()
+            .unwrap_err();
+        assert!(err.to_string().contains("burst_per_key"), "{err}");
     }
 }

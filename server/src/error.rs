@@ -35,6 +35,9 @@ pub enum AppError {
     /// The request body is larger than this caller may send.
     #[error("the request body exceeds {limit} bytes{hint}")]
     PayloadTooLarge { limit: usize, hint: &'static str },
+    /// The caller sent more requests than `limit` allows; the next passes in `retry_after_secs`.
+    #[error("too many requests ({limit}); retry in {retry_after_secs} s")]
+    RateLimited { limit: &'static str, retry_after_secs: u64 },
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("internal error: {0}")]
@@ -73,6 +76,7 @@ impl AppError {
             Self::TooExpensive(_) => "TOO_EXPENSIVE",
             Self::ResponseTooLarge { .. } => "RESPONSE_TOO_LARGE",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Database(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -119,6 +123,7 @@ impl AppError {
             }
             AppError::ProofInvalid { pointer, .. } => ext.set("pointer", pointer.as_str()),
             AppError::Conflict { existing_id: Some(id), .. } => ext.set("existingId", id.as_str()),
+            AppError::RateLimited { retry_after_secs, .. } => ext.set("retryAfter", *retry_after_secs),
             AppError::NotFound { kind, id } => {
                 ext.set("kind", *kind);
                 ext.set("id", id.as_str());

@@ -13,6 +13,7 @@ use crate::auth::{self, Principal, Role};
 use crate::error::{AppError, publish_errors};
 use crate::graphql::cost::RequestBudget;
 use crate::graphql::{AnonymousReads, AuditSchema, FullSchema};
+use crate::rate_limit::{RateLimits, Refusal};
 use crate::service::Registry;
 
 /// What the handlers share.
@@ -25,6 +26,8 @@ pub struct AppState {
     pub body: BodyLimits,
     /// Largest GraphQL response body, in bytes.
     pub max_response_bytes: usize,
+    /// Requests per client address and per API key.
+    pub rate: RateLimits,
 }
 
 /// How large a GraphQL request body may be.
@@ -36,9 +39,9 @@ pub struct BodyLimits {
     pub upload_bytes: usize,
 }
 
-/// Every route of the server.
+/// Every route of the server: the health checks, and the rest behind the rate limits.
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
-    Route::new()
+    let limited = Route::new()
         .at("/graphql", get(graphiql_full).post(body_limited(graphql_full, state.clone(), true)))
         .at("/audit/graphql", get(graphiql_audit).post(body_limited(graphql_audit, state.clone(), false)))
         .at("/schemas/:name", get(json_schema))
@@ -46,10 +49,54 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/tokens/:chain/:contract/:token", get(token_metadata))
         .at("/tokens/:chain/:contract/:token/asset", get(token_asset))
         .at("/tokens/:chain/:contract/:token/evidence", get(token_evidence))
-        .at("/tokens/*rest", no_such_token_path)
+        .at("/tokens/*rest", no_such_token_path);
+    Route::new()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .nest("/", rate_limited(limited, state.clone()))
         .data(state)
+}
+
+/// The caller `rate_limited` authenticated, kept so the handler does not look the key up again.
+#[derive(Clone, Copy)]
+struct KnownCaller(Principal);
+
+/// `ep` behind the rate limits: each request counts against its client address, then (once
+/// its key is known) against its API key, before its body is read or anything runs. A refused
+/// request gets 429, `Retry-After` and a `RATE_LIMITED` error.
+fn rate_limited(ep: impl Endpoint + 'static, state: Arc<AppState>) -> impl Endpoint {
+    ep.around(move |ep, mut req| {
+        let state = state.clone();
+        async move {
+            if let Err(refusal) = state.rate.check_address(req.remote_addr().as_socket_addr(), req.headers()) {
+                return Ok(too_many_requests(refusal));
+            }
+            if state.rate.limits_keys() && bearer(req.headers()).is_some() {
+                // A key that does not authenticate counts against its address only; the
+                // handler refuses it as usual.
+                if let Ok(who) = caller(&state, &req).await {
+                    if let Some(id) = who.key_id()
+                        && let Err(refusal) = state.rate.check_key(id)
+                    {
+                        return Ok(too_many_requests(refusal));
+                    }
+                    req.extensions_mut().insert(KnownCaller(who));
+                }
+            }
+            ep.call(req).await.map(IntoResponse::into_response)
+        }
+    })
+}
+
+fn too_many_requests(refusal: Refusal) -> Response {
+    let secs = refusal.retry_after_secs();
+    let mut resp =
+        error_response(AppError::RateLimited { limit: refusal.limit, retry_after_secs: secs }).into_response();
+    resp.set_status(StatusCode::TOO_MANY_REQUESTS);
+    resp.headers_mut().insert(poem::http::header::RETRY_AFTER, poem::http::HeaderValue::from(secs));
+    // As after a 413: whatever body the request has stays unread, and the connection closes.
+    resp.headers_mut().insert(poem::http::header::CONNECTION, poem::http::HeaderValue::from_static("close"));
+    resp
 }
 
 /// `ep` behind the body limits: a body may be `query_bytes` long, or with `uploads` and a
@@ -77,8 +124,7 @@ async fn body_allowed(state: &AppState, uploads: bool, req: &Request) -> Result<
     if fits(limits.query_bytes) {
         return Ok(());
     }
-    let registrar =
-        uploads && caller(state, req.headers()).await.is_ok_and(|who| who.require(Role::Registrar, "upload").is_ok());
+    let registrar = uploads && caller(state, req).await.is_ok_and(|who| who.require(Role::Registrar, "upload").is_ok());
     let refusal = match (registrar, fits(limits.upload_bytes)) {
         (true, true) => return Ok(()),
         (true, false) => AppError::PayloadTooLarge { limit: limits.upload_bytes, hint: " (limits.max_upload_bytes)" },
@@ -100,8 +146,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim)
 }
 
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
-    match bearer(headers) {
+async fn caller(state: &AppState, req: &Request) -> Result<Principal, AppError> {
+    if let Some(KnownCaller(who)) = req.extensions().get::<KnownCaller>() {
+        return Ok(*who);
+    }
+    match bearer(req.headers()) {
         None => Ok(Principal::Anonymous),
         Some(secret) => auth::authenticate(&state.registry.db, secret).await,
     }
@@ -136,8 +185,8 @@ fn answer(mut resp: async_graphql::Response, max_bytes: usize) -> Response {
 }
 
 #[handler]
-async fn graphql_full(state: Data<&Arc<AppState>>, headers: &HeaderMap, req: GraphQLRequest) -> Response {
-    let who = match caller(&state, headers).await {
+async fn graphql_full(state: Data<&Arc<AppState>>, http: &Request, req: GraphQLRequest) -> Response {
+    let who = match caller(&state, http).await {
         Ok(p) => p,
         Err(e) => return error_response(e).into_response(),
     };
@@ -146,8 +195,8 @@ async fn graphql_full(state: Data<&Arc<AppState>>, headers: &HeaderMap, req: Gra
 }
 
 #[handler]
-async fn graphql_audit(state: Data<&Arc<AppState>>, headers: &HeaderMap, req: GraphQLRequest) -> Response {
-    let who = match caller(&state, headers).await {
+async fn graphql_audit(state: Data<&Arc<AppState>>, http: &Request, req: GraphQLRequest) -> Response {
+    let who = match caller(&state, http).await {
         Ok(p) => p,
         Err(e) => return error_response(e).into_response(),
     };
@@ -321,11 +370,11 @@ async fn token_asset(
 #[handler]
 async fn token_evidence(
     state: Data<&Arc<AppState>>,
-    headers: &HeaderMap,
+    http: &Request,
     Path((chain, contract, token)): Path<(String, String, String)>,
 ) -> Response {
     if !state.public_audit && !state.anonymous_reads {
-        let allowed = match caller(&state, headers).await {
+        let allowed = match caller(&state, http).await {
             Ok(who) => who.require(Role::Auditor, "read evidence bundles"),
             Err(e) => Err(e),
         };

@@ -12,6 +12,7 @@ pub mod http;
 pub mod import;
 pub mod metadata;
 pub mod payload;
+pub mod rate_limit;
 pub mod service;
 
 use std::net::SocketAddr;
@@ -99,6 +100,7 @@ pub fn app_with(
             upload_bytes: config.limits.max_upload_bytes,
         },
         max_response_bytes: config.limits.max_response_bytes,
+        rate: rate_limit::RateLimits::new(&config.limits),
     };
     http::routes(Arc::new(state))
 }

@@ -156,6 +156,9 @@ impl TestApp {
         };
         let mut config =
             Config { database_url: url, max_connections: 4, data_dir: test_data_dir(), ..Config::default() };
+        // Tests send many requests from one address; the rate-limit tests turn the limits on.
+        config.limits.requests_per_minute_per_address = Some(0);
+        config.limits.requests_per_minute_per_key = Some(0);
         tweak(&mut config);
         let conn = db::connect(&config.database_url, config.max_connections).await.expect("connect");
         db::migrate(&conn).await.expect("migrations run");

@@ -1,5 +1,6 @@
 //! Hostile load: queries whose cost is far above their size, bodies far above what a caller
 //! may send, and values echoed back in errors.
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -17,15 +18,20 @@ on_both!(
 on_both_backends!(expensive_resolutions_are_capped_per_request, answers_are_capped_in_size);
 
 /// `count` aliases of `field`, as one query.
-fn aliases(count: usize, field: &str) -> String {
+pub(crate) fn aliases(count: usize, field: &str) -> String {
     let body: Vec<String> = (0..count).map(|i| format!("a{i}: {}", field.replace("{i}", &i.to_string()))).collect();
     format!("query($id: String!) {{ {} }}", body.join(" "))
 }
 
 /// POSTs `query` with `key` and returns the body, its size and how long the answer took.
 async fn timed(app: &TestApp, key: Option<&str>, query: &str, vars: Value) -> (Value, usize, Duration) {
+    timed_at(&app.url("/graphql"), key, query, vars).await
+}
+
+/// `timed`, on the GraphQL endpoint at `url`.
+pub(crate) async fn timed_at(url: &str, key: Option<&str>, query: &str, vars: Value) -> (Value, usize, Duration) {
     let start = Instant::now();
-    let mut req = reqwest::Client::new().post(app.url("/graphql")).json(&json!({"query": query, "variables": vars}));
+    let mut req = reqwest::Client::new().post(url).json(&json!({"query": query, "variables": vars}));
     if let Some(key) = key {
         req = req.bearer_auth(key);
     }
@@ -133,9 +139,9 @@ async fn a_short_read_answers_beside_expensive_queries(app: TestApp) {
 
 /// Sends `head` (request line and headers) and then up to `body_bytes` of body while it
 /// reads the answer; returns the status, the answer's body and how long it took.
-async fn raw_post(app: &TestApp, head: String, body_bytes: usize) -> (u16, String, Duration) {
+pub(crate) async fn raw_post(addr: SocketAddr, head: String, body_bytes: usize) -> (u16, String, Duration) {
     let start = Instant::now();
-    let stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut rd, mut wr) = stream.into_split();
     let writer = tokio::spawn(async move {
         wr.write_all(head.as_bytes()).await?;
@@ -177,7 +183,7 @@ async fn raw_post(app: &TestApp, head: String, body_bytes: usize) -> (u16, Strin
     (status, body, took)
 }
 
-fn head(path: &str, key: Option<&str>, length: Option<usize>) -> String {
+pub(crate) fn head(path: &str, key: Option<&str>, length: Option<usize>) -> String {
     let mut h = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n");
     if let Some(key) = key {
         h.push_str(&format!("Authorization: Bearer {key}\r\n"));
@@ -195,7 +201,7 @@ async fn oversized_bodies_are_refused_from_their_headers(app: TestApp) {
     // registrar's key: refused at the headers, long before the body could arrive.
     for (path, key) in [("/graphql", None), ("/graphql", Some(&app.auditor)), ("/audit/graphql", Some(&app.registrar))]
     {
-        let (status, body, took) = raw_post(&app, head(path, key.map(String::as_str), Some(MIB_32)), MIB_32).await;
+        let (status, body, took) = raw_post(app.addr, head(path, key.map(String::as_str), Some(MIB_32)), MIB_32).await;
         assert_eq!(status, 413, "{path}: {body}");
         let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(code(&body), "PAYLOAD_TOO_LARGE", "{body:#}");
@@ -203,7 +209,7 @@ async fn oversized_bodies_are_refused_from_their_headers(app: TestApp) {
     }
     // Just over the query limit is too much without a registrar key, and fine with one.
     let big = format!("{{\"query\": \"{{ licenses {{ totalCount: __typename }} }}\"{}}}", " ".repeat(300 * 1024));
-    let (status, body, _) = raw_post(&app, head("/graphql", Some(&app.auditor), Some(big.len())), big.len()).await;
+    let (status, body, _) = raw_post(app.addr, head("/graphql", Some(&app.auditor), Some(big.len())), big.len()).await;
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("max_query_bytes"), "{body}");
     let resp = reqwest::Client::new()
@@ -218,7 +224,7 @@ async fn oversized_bodies_are_refused_from_their_headers(app: TestApp) {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["data"]["licenses"]["totalCount"], "LicenseConnection", "{body:#}");
     // A body of unknown length is not read at all.
-    let (status, _, _) = raw_post(&app, head("/graphql", None, None), 0).await;
+    let (status, _, _) = raw_post(app.addr, head("/graphql", None, None), 0).await;
     assert_eq!(status, 411);
 }
 
