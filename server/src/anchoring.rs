@@ -206,6 +206,7 @@ impl AnchorWorker {
             )));
         }
         let count = lost.len();
+        crate::metrics::metrics().anchors_lost(count as u64);
         let last = lost.last().map_or(from, |a| a.first_seq + a.size - 1);
         tracing::warn!(
             contract = %self.contract,

@@ -53,8 +53,29 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
     Route::new()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics_text))
         .nest("/", rate_limited(limited, state.clone()))
         .data(state)
+        .around(|ep, req| async move {
+            let path = req.uri().path().to_owned();
+            let response = ep.call(req).await?.into_response();
+            crate::metrics::metrics().http_request(&path, response.status().as_u16());
+            Ok(response)
+        })
+}
+
+/// `GET /metrics`: the Prometheus text exposition (public, like the health checks).
+#[handler]
+async fn metrics_text(Data(state): Data<&Arc<AppState>>) -> Response {
+    match crate::metrics::metrics().render(&state.registry).await {
+        Ok(text) => {
+            Response::builder().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(text)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics could not be read");
+            Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).body("metrics unavailable\n")
+        }
+    }
 }
 
 /// The caller `rate_limited` authenticated, kept so the handler does not look the key up again.

@@ -11,6 +11,7 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod metadata;
+pub mod metrics;
 pub mod payload;
 pub mod rate_limit;
 pub mod service;

@@ -35,6 +35,7 @@ impl ProofChecker {
 
     /// Whether `record` is a valid proof for circuit `row`.
     pub async fn verify(&self, db: &DatabaseConnection, row: &circuit::Model, record: &ProofRecord) -> AppResult<bool> {
+        let _timer = crate::metrics::metrics().proof_check();
         let circuit = self.materialise(db, row).await?;
         self.backend.verify(&circuit, record).await.map_err(unavailable)
     }

@@ -17,6 +17,7 @@ mod import;
 mod limits;
 mod lineage;
 mod memory;
+mod metrics;
 mod pagination;
 mod process;
 mod rate_limits;
