@@ -150,6 +150,14 @@ impl Payload {
             RecordKind::Dataset => Self::Dataset(typed(kind, value)?),
             RecordKind::License => Self::License,
             RecordKind::StatusEvent => Self::StatusEvent(typed(kind, value)?),
+            // A token's bundle holds its lineage, circuit and status events; collections are
+            // not part of it yet, so one here is refused rather than passed unchecked.
+            RecordKind::Collection => {
+                return Err(CheckError::BadPayload {
+                    kind,
+                    reason: "evidence bundles do not carry collection records; this verifier cannot check one".into(),
+                });
+            }
         })
     }
 }
