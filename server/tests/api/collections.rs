@@ -175,3 +175,44 @@ async fn bad_requests_store_nothing(backend: Backend) {
     let denied = app.post("/graphql", Some(&app.auditor), DEPLOY, input(&version, "Name", "SYM", None)).await;
     refused(&denied, "FORBIDDEN", None);
 }
+
+/// Runs `provreg collection deploy` against `app` with its registrar key.
+async fn cli_deploy(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_provreg"))
+        .args(["collection", "deploy", "--server", &format!("http://{}", app.addr)])
+        .args(args)
+        .env("PROVREG_API_KEY", &app.registrar)
+        .env_remove("PROVREG_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .await
+        .expect("provreg runs")
+}
+
+/// The command line names the version `model@label` and prints what it deployed; its
+/// refusals name the field. On SQLite only: the command is a client of the API, which the
+/// tests above cover on both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_deploys_a_collection_by_model_and_label() {
+    let (anvil, key, client) = chain(None, 0).await.expect("CI has anvil");
+    let app =
+        TestApp::spawn_anchored(Backend::Sqlite, &anvil.endpoint(), &key, client.contract_address().unwrap()).await;
+    app.proven_version("cli-maker").await;
+
+    let refused = cli_deploy(&app, &["--model-version", "cli-maker@v1", "--name", "CLI", "--symbol", "C L I"]).await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("/symbol"), "{refused:?}");
+    let unknown = cli_deploy(&app, &["--model-version", "cli-maker@v9", "--name", "CLI", "--symbol", "CLI"]).await;
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no version \"v9\""), "{unknown:?}");
+    assert_eq!(app.count("collections").await, 0);
+
+    let out = cli_deploy(&app, &["--model-version", "cli-maker@v1", "--name", "CLI Traits", "--symbol", "CLI"]).await;
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let address = stdout.split_whitespace().nth(1).unwrap().to_owned();
+    let recorded = app.ok(ANCHORED, json!({"chain": 31337, "address": address})).await;
+    assert_eq!(recorded["collection"]["address"], address.as_str(), "{stdout}");
+    assert!(stdout.contains(&format!("cast call {address} \"tokenURI(uint256)(string)\" 1")), "{stdout}");
+    assert!(stdout.contains("verifier:"), "{stdout}");
+}
