@@ -253,3 +253,15 @@ impl<'a> ParsedBundle<'a> {
         map
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_collection_record_is_refused_not_passed_unchecked() {
+        let e = Payload::parse(RecordKind::Collection, &serde_json::json!({ "address": "0x00" })).unwrap_err();
+        assert!(matches!(e, CheckError::BadPayload { kind: RecordKind::Collection, .. }), "{e:?}");
+    }
+}
