@@ -29,6 +29,12 @@ pub fn bundled_anvil_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 }
 
+/// The npm `solc` package installed by `npm ci` in this crate's `contracts/` folder (what EVM
+/// verifiers and the contract artifacts are compiled with).
+pub fn bundled_solc_package() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts/node_modules/solc")
+}
+
 /// The anvil to run: `$PROVREG_ANVIL` if set, else the bundled one if installed.
 pub fn locate_anvil() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(ANVIL_ENV).filter(|p| !p.is_empty()) {

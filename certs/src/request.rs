@@ -13,6 +13,8 @@ pub enum Subject {
     License,
     /// A model version's zkML circuit (settings and verifying key).
     Circuit,
+    /// A model version's on-chain collection contract.
+    Collection,
 }
 
 impl Subject {
@@ -24,6 +26,7 @@ impl Subject {
             Subject::Token => RecordKind::Token,
             Subject::License => RecordKind::License,
             Subject::Circuit => RecordKind::Circuit,
+            Subject::Collection => RecordKind::Collection,
         }
     }
 
@@ -39,7 +42,8 @@ impl Subject {
     ///   produced algorithmically from sampled training data);
     /// - token: IPTC `trainedAlgorithmicMedia`;
     /// - licence: IPTC `digitalCreation` (a document written with digital tools);
-    /// - circuit: IPTC `algorithmicMedia` (made by an algorithm, a compiler, from the model).
+    /// - circuit: IPTC `algorithmicMedia` (made by an algorithm, a compiler, from the model);
+    /// - collection: IPTC `digitalCreation` (a contract deployed with digital tools).
     pub(crate) fn created_source_type(self) -> &'static str {
         match self {
             Subject::Dataset => "http://cv.iptc.org/newscodes/digitalsourcetype/composite",
@@ -47,6 +51,7 @@ impl Subject {
             Subject::Token => TRAINED_ALGORITHMIC_MEDIA,
             Subject::License => "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation",
             Subject::Circuit => "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia",
+            Subject::Collection => "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation",
         }
     }
 }

@@ -4,6 +4,7 @@ mod anchors;
 mod api_key;
 mod circuit;
 pub mod client;
+mod deploy;
 mod error;
 mod model_version;
 mod progress;
@@ -18,6 +19,7 @@ mod token;
 
 pub use api_key::{API_KEY_ENV, DEV_KEY_FILE, api_key};
 pub use client::Client;
+pub use deploy::{DeployRequest, Deployed, deploy};
 pub use error::{CollectionError, Result};
 pub use registry_error::{ErrorDetail, RegistryError};
 pub use render::render_png;

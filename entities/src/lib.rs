@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod certificate;
 pub mod circuit;
 pub mod circuit_file;
+pub mod collection;
 pub mod dataset;
 pub mod dataset_derivation;
 pub mod license;

@@ -150,6 +150,14 @@ impl Payload {
             RecordKind::Dataset => Self::Dataset(typed(kind, value)?),
             RecordKind::License => Self::License,
             RecordKind::StatusEvent => Self::StatusEvent(typed(kind, value)?),
+            // A token's bundle holds its lineage, circuit and status events; collections are
+            // not part of it yet, so one here is refused rather than passed unchecked.
+            RecordKind::Collection => {
+                return Err(CheckError::BadPayload {
+                    kind,
+                    reason: "evidence bundles do not carry collection records; this verifier cannot check one".into(),
+                });
+            }
         })
     }
 }
@@ -243,5 +251,17 @@ impl<'a> ParsedBundle<'a> {
             map.entry(&r.reference).or_insert(r);
         }
         map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_collection_record_is_refused_not_passed_unchecked() {
+        let e = Payload::parse(RecordKind::Collection, &serde_json::json!({ "address": "0x00" })).unwrap_err();
+        assert!(matches!(e, CheckError::BadPayload { kind: RecordKind::Collection, .. }), "{e:?}");
     }
 }

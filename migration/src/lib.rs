@@ -7,6 +7,7 @@ mod m20261125_000001_create_certificates_and_log;
 mod m20261126_000001_create_tokens_and_proofs;
 mod m20261201_000001_bind_circuits_to_weights;
 mod m20261201_000002_one_token_per_seed;
+mod m20261201_000003_create_collections;
 
 /// An index on `table`'s `cols`.
 fn index(name: &str, table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_tokens_and_proofs::Migration),
             Box::new(m20261201_000001_bind_circuits_to_weights::Migration),
             Box::new(m20261201_000002_one_token_per_seed::Migration),
+            Box::new(m20261201_000003_create_collections::Migration),
         ]
     }
 }

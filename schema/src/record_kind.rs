@@ -16,14 +16,24 @@ pub enum RecordKind {
     StatusEvent,
     Circuit,
     Token,
+    /// A deployed on-chain collection (ERC-721 + ERC-7007 contract) of a model version.
+    Collection,
 }
 
 impl RecordKind {
     /// Every record kind.
-    pub const ALL: [RecordKind; 6] =
-        [Self::License, Self::Dataset, Self::ModelVersion, Self::StatusEvent, Self::Circuit, Self::Token];
+    pub const ALL: [RecordKind; 7] = [
+        Self::License,
+        Self::Dataset,
+        Self::ModelVersion,
+        Self::StatusEvent,
+        Self::Circuit,
+        Self::Token,
+        Self::Collection,
+    ];
 
-    /// The string form: `license`, `dataset`, `modelVersion`, `statusEvent`, `circuit`, `token`.
+    /// The string form: `license`, `dataset`, `modelVersion`, `statusEvent`, `circuit`, `token`,
+    /// `collection`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::License => "license",
@@ -32,6 +42,7 @@ impl RecordKind {
             Self::StatusEvent => "statusEvent",
             Self::Circuit => "circuit",
             Self::Token => "token",
+            Self::Collection => "collection",
         }
     }
 }
@@ -56,7 +67,9 @@ impl PartialEq<&str> for RecordKind {
 
 /// A string that names no record kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown record kind {0:?} (expected license, dataset, modelVersion, statusEvent, circuit or token)")]
+#[error(
+    "unknown record kind {0:?} (expected license, dataset, modelVersion, statusEvent, circuit, token or collection)"
+)]
 pub struct UnknownRecordKind(pub String);
 
 impl FromStr for RecordKind {

@@ -14,6 +14,7 @@ impl RecordKind {
             Self::StatusEvent => "status-event.schema.json",
             Self::Circuit => "circuit.schema.json",
             Self::Token => "token.schema.json",
+            Self::Collection => "collection.schema.json",
         }
     }
 
@@ -26,6 +27,7 @@ impl RecordKind {
             Self::StatusEvent => include_str!("../json/status-event.schema.json"),
             Self::Circuit => include_str!("../json/circuit.schema.json"),
             Self::Token => include_str!("../json/token.schema.json"),
+            Self::Collection => include_str!("../json/collection.schema.json"),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use provreg_collection::{API_KEY_ENV, RunOptions, Spec, api_key, run};
+use provreg_collection::{API_KEY_ENV, Client, DeployRequest, RunOptions, Spec, api_key, deploy, run};
 use provreg_server::config::Config;
 
 /// `provreg collection …`
@@ -17,6 +17,36 @@ pub enum CollectionCommand {
     /// a PNG drawn from its traits), wait for the anchors, and print a summary. Exits
     /// non-zero when a token failed. See fixtures/demo-collection.toml for the spec format.
     Run(RunArgs),
+    /// Deploy a model version's on-chain collection through the registry: the registry
+    /// deploys its circuit's EZKL verifier (once per circuit) and a ProvregCollection
+    /// (ERC-721 + ERC-7007) on its chain, then records, certifies and logs it. Prints the
+    /// collection's address, its verifier, and a `cast call` that reads a token's URI.
+    Deploy(DeployArgs),
+}
+
+/// Options of `provreg collection deploy`.
+#[derive(Debug, clap::Args)]
+pub struct DeployArgs {
+    /// The model version: its ID, or `model@label` (e.g. `trait-generator@v1`). It needs a
+    /// registered circuit.
+    #[arg(long)]
+    pub model_version: String,
+    /// The collection's ERC-721 name.
+    #[arg(long)]
+    pub name: String,
+    /// The collection's ERC-721 symbol (1 to 16 letters and digits).
+    #[arg(long)]
+    pub symbol: String,
+    /// The only account that may mint (default: the registry's account).
+    #[arg(long)]
+    pub minter: Option<String>,
+    /// The registry's base URL (default http://<listen> of the configuration).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// A file holding the API key (registrar or admin). Without it the key comes from
+    /// PROVREG_API_KEY, else from DATA_DIR/dev-admin.key (which `serve --dev` writes).
+    #[arg(long)]
+    pub api_key_file: Option<PathBuf>,
 }
 
 /// Options of `provreg collection run`.
@@ -70,6 +100,28 @@ pub async fn command(command: CollectionCommand, config: &Config) -> Result<()> 
             if !summary.succeeded() {
                 bail!("{} of {} tokens failed (see above)", summary.failed, summary.tokens.len());
             }
+            Ok(())
+        }
+        CollectionCommand::Deploy(args) => {
+            let key = api_key(args.api_key_file.as_deref(), std::env::var(API_KEY_ENV).ok(), &config.data_dir)?;
+            let server = args.server.unwrap_or_else(|| format!("http://{}", config.listen));
+            let client = Client::new(&server, &key)?;
+            let request = DeployRequest {
+                model_version: args.model_version,
+                name: args.name,
+                symbol: args.symbol,
+                minter: args.minter,
+            };
+            let deployed = deploy(&client, &request).await?;
+            println!("collection {} on chain {} (record {})", deployed.address, deployed.chain_id, deployed.id);
+            println!("  deployed in:  {}", deployed.deploy_tx);
+            println!("  minter:       {}", deployed.minter);
+            println!("  verifier:     {} (code hash {})", deployed.verifier, deployed.verifier_code_hash);
+            // Without a configured chain the registry runs the local one (`serve --dev`), which
+            // is where `cast` looks by default.
+            let rpc = config.anchoring.rpc_url.as_deref().map(|url| format!(" --rpc-url {url}")).unwrap_or_default();
+            println!("token URIs, once minted:");
+            println!("  cast call {} \"tokenURI(uint256)(string)\" 1{rpc}", deployed.address);
             Ok(())
         }
     }

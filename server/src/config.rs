@@ -29,6 +29,23 @@ pub struct Config {
     pub signing: SigningConfig,
     pub anchoring: AnchoringConfig,
     pub prover: ProverConfig,
+    pub collections: CollectionsConfig,
+}
+
+/// Deploying on-chain collections (`deployCollection`), on the anchoring chain with the
+/// anchoring key (`anchoring.rpc_url`, `anchoring.private_key`; `serve --dev`: the local chain).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionsConfig {
+    /// The registry's public base URL, e.g. `https://registry.example`: a collection's
+    /// `tokenURI(id)` is `<public_url>/tokens/<chain id>/<collection>/<id>`. Unset:
+    /// `http://<listen>`.
+    pub public_url: Option<String>,
+    /// The npm `solc` package EVM verifiers are compiled with (`…/node_modules/solc`). Unset:
+    /// the one `npm ci` installs in `anchor/contracts` of the source tree.
+    pub solc_package: Option<PathBuf>,
+    /// The Node.js interpreter that runs it. Unset: `node` from `PATH`.
+    pub node: Option<PathBuf>,
 }
 
 /// Checking tokens' zero-knowledge proofs at registration.
@@ -227,6 +244,7 @@ impl Default for Config {
             signing: SigningConfig::default(),
             anchoring: AnchoringConfig::default(),
             prover: ProverConfig::default(),
+            collections: CollectionsConfig::default(),
         }
     }
 }

@@ -176,6 +176,7 @@ fn table(kind: RecordKind) -> &'static str {
         RecordKind::StatusEvent => "status_events",
         RecordKind::Circuit => "circuits",
         RecordKind::Token => "tokens",
+        RecordKind::Collection => "collections",
     }
 }
 

@@ -54,7 +54,17 @@ pub async fn proof_checker(config: &Config, dev: bool) -> anyhow::Result<service
     let backend = EzklBackend::new(
         EzklConfig::new(work_dir.join("prover")).with_python(python).with_workers(config.prover.workers.max(1)),
     );
-    Ok(service::proofs::ProofChecker::new(backend, work_dir.join("registered")))
+    let mut checker = service::proofs::ProofChecker::new(backend, work_dir.join("registered"));
+    let c = &config.collections;
+    if c.solc_package.is_some() || c.node.is_some() {
+        let package = c.solc_package.clone().unwrap_or_else(provreg_anchor::devchain::bundled_solc_package);
+        let solc = provreg_prover_client::SolcJs::new(package);
+        checker = checker.with_solc(match &c.node {
+            Some(node) => solc.with_node(node),
+            None => solc,
+        });
+    }
+    Ok(checker)
 }
 
 /// The schema dependencies `config` asks for.

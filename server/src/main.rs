@@ -14,6 +14,7 @@ use provreg_server::anchoring::AnchorWorker;
 use provreg_server::auth::{self, Role};
 use provreg_server::config::Config;
 use provreg_server::service::Registry;
+use provreg_server::service::collection::ChainAccess;
 use provreg_server::{BoundServer, db, graphql, import};
 
 /// provreg: a provenance registry and lineage database for generative-AI assets.
@@ -265,9 +266,14 @@ async fn serve(config: Config, dev: bool) -> Result<()> {
     if dev {
         dev_setup(&registry, &config).await?;
     }
-    let (worker, _chain) = start_anchoring(&registry, &config, dev).await?;
+    let (worker, _chain, access) = start_anchoring(&registry, &config, dev).await?;
     let server = BoundServer::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let base = format!("http://{}", server.addr);
+    // Collections are deployed on the anchoring chain with the anchoring key.
+    let registry = match access {
+        Some(access) => registry.with_chain(access, config.collections.public_url.clone().unwrap_or(base.clone())),
+        None => registry,
+    };
     tracing::info!(database = db::backend_name(&registry.db), "provreg listening on {base}");
     println!("provreg is serving on {base}");
     println!("  GraphiQL:        {base}/graphql");
@@ -279,22 +285,22 @@ async fn serve(config: Config, dev: bool) -> Result<()> {
 
 /// Starts the anchor worker when a chain is configured; `--dev` starts a local chain (kept
 /// in DATA_DIR/anvil-state.json) and deploys the contract on it once. The returned chain
-/// handle must live as long as the server.
+/// handle must live as long as the server; the returned access is the chain and key.
 async fn start_anchoring(
     registry: &Registry,
     config: &Config,
     dev: bool,
-) -> Result<(Option<Arc<AnchorWorker>>, Option<provreg_anchor::devchain::Anvil>)> {
+) -> Result<(Option<Arc<AnchorWorker>>, Option<provreg_anchor::devchain::Anvil>, Option<ChainAccess>)> {
     let a = &config.anchoring;
     let interval = Duration::from_secs(a.interval_secs.max(1));
-    let (client, chain) = match (&a.rpc_url, dev) {
+    let (client, chain, rpc_url, private_key) = match (&a.rpc_url, dev) {
         (Some(rpc), _) => {
             let key = a.private_key.as_deref().context("anchoring.rpc_url is set but anchoring.private_key is not")?;
             let contract = a.contract.as_deref().context(
                 "anchoring.rpc_url is set but anchoring.contract is not (deploy one with `provreg anchor deploy`)",
             )?;
             let contract = provreg_server::anchoring::parse_address(contract)?;
-            (ChainClient::connect(rpc, key, Some(contract), a.confirmations)?, None)
+            (ChainClient::connect(rpc, key, Some(contract), a.confirmations)?, None, rpc.clone(), key.to_owned())
         }
         (None, true) => {
             // The usual local-chain port when it is free, so `cast --rpc-url` examples work as
@@ -305,7 +311,7 @@ async fn start_anchoring(
                 Ok(anvil) => anvil,
                 Err(e) => {
                     println!("anchoring is off: {e}");
-                    return Ok((None, None));
+                    return Ok((None, None, None));
                 }
             };
             let key = anvil.private_key_hex(0).context("the local chain has no dev account")?;
@@ -330,11 +336,12 @@ async fn start_anchoring(
             };
             println!("local chain {} (chain id {}), ProvenanceAnchor at {address}", anvil.endpoint(), anvil.chain_id());
             let client = ChainClient::connect(&anvil.endpoint(), &key, Some(address), 1)?;
-            (client, Some(anvil))
+            let endpoint = anvil.endpoint();
+            (client, Some(anvil), endpoint, key)
         }
         (None, false) => {
             println!("anchoring is off (no anchoring.rpc_url); records are logged and wait to be anchored");
-            return Ok((None, None));
+            return Ok((None, None, None));
         }
     };
     let worker = Arc::new(
@@ -343,8 +350,10 @@ async fn start_anchoring(
             .context("starting the anchor worker")?,
     );
     println!("anchoring the log every {}s on chain {} at {}", interval.as_secs(), worker.chain_id(), worker.contract());
+    let chain_id = u64::try_from(worker.chain_id()).context("the chain ID is negative")?;
+    let access = ChainAccess { rpc_url, private_key, chain_id };
     tokio::spawn(worker.clone().run());
-    Ok((Some(worker), chain))
+    Ok((Some(worker), chain, Some(access)))
 }
 
 /// `provreg fsck`: prints what it checked and every divergence; exits 1 if there is one.

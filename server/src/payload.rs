@@ -250,6 +250,20 @@ pub struct CircuitInput {
     pub srs: String,
 }
 
+/// A model version's on-chain collection to deploy.
+#[derive(Debug, Clone, InputObject)]
+#[graphql(name = "CollectionInput")]
+pub struct CollectionInput {
+    /// ID of the model version; it must have a circuit bound to its weights and not be revoked.
+    pub model_version: String,
+    /// The ERC-721 name: 1 to 100 characters, no control characters (trimmed).
+    pub name: String,
+    /// The ERC-721 symbol: 1 to 16 ASCII letters and digits.
+    pub symbol: String,
+    /// The only account that may mint (`0x` address). Default: the registry's account.
+    pub minter: Option<String>,
+}
+
 /// Where a token's seed came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

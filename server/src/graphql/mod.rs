@@ -5,6 +5,7 @@ use crate::auth::{Principal, Role};
 use crate::error::{AppError, AppResult};
 use crate::service::{Registry, parse_id};
 
+mod collections;
 mod compliance;
 pub mod cost;
 mod evidence;
@@ -19,7 +20,13 @@ pub use mutation::Mutation;
 
 /// Reads: the query root of both schemas.
 #[derive(MergedObject, Default)]
-pub struct Query(query::CoreQuery, tokens::TokenQuery, compliance::ComplianceQuery, evidence::EvidenceQuery);
+pub struct Query(
+    query::CoreQuery,
+    tokens::TokenQuery,
+    collections::CollectionQuery,
+    compliance::ComplianceQuery,
+    evidence::EvidenceQuery,
+);
 
 /// The full schema (`/graphql`).
 pub type FullSchema = Schema<Query, Mutation, EmptySubscription>;

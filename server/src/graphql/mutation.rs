@@ -6,11 +6,14 @@ use super::records::{Dataset, License, ModelVersion, StatusEvent};
 use super::{id_arg, principal, registry};
 use std::sync::Arc;
 
+use super::collections::Collection;
 use super::tokens::{Circuit, Token};
 use crate::anchoring::{AnchorWorker, Round};
 use crate::auth::Role;
 use crate::error::AppError;
-use crate::payload::{CircuitInput, DatasetInput, LicenseInput, ModelVersionInput, RecordStatus, TokenInput};
+use crate::payload::{
+    CircuitInput, CollectionInput, DatasetInput, LicenseInput, ModelVersionInput, RecordStatus, TokenInput,
+};
 use crate::service::status::SubjectKind;
 
 /// Registrations and status changes.
@@ -63,6 +66,15 @@ impl Mutation {
     async fn register_token(&self, ctx: &Context<'_>, input: TokenInput) -> Result<Token> {
         principal(ctx).require(Role::Registrar, "register")?;
         Ok(Token(registry(ctx)?.register_token(&input).await?))
+    }
+
+    /// Deploys a model version's collection on the registry's chain: the circuit's EZKL
+    /// verifier contract (once per circuit and chain) and a `ProvregCollection` calling it,
+    /// whose `tokenURI` is this registry's metadata URL. Recorded, certified and logged once
+    /// both are on chain. `UNAVAILABLE` when the registry has no chain.
+    async fn deploy_collection(&self, ctx: &Context<'_>, input: CollectionInput) -> Result<Collection> {
+        principal(ctx).require(Role::Registrar, "deploy a collection")?;
+        Ok(Collection(registry(ctx)?.deploy_collection(&input).await?))
     }
 
     /// Deprecates, revokes or reactivates a model version. A revoked version stays revoked.

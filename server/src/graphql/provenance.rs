@@ -107,7 +107,7 @@ impl LogEntry {
     async fn seq(&self) -> Option<i64> {
         self.0.seq
     }
-    /// `license`, `dataset`, `modelVersion`, `statusEvent` or `token`.
+    /// `license`, `dataset`, `modelVersion`, `statusEvent`, `circuit`, `token` or `collection`.
     async fn record_kind(&self) -> &str {
         &self.0.record_kind
     }

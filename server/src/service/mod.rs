@@ -11,6 +11,7 @@ use crate::error::{AppError, AppResult};
 
 pub mod affected;
 mod circuit;
+pub mod collection;
 mod dataset;
 pub mod impact;
 mod license;
@@ -33,13 +34,14 @@ pub struct Registry {
     validators: Arc<Validators>,
     signing: Option<Arc<seal::Signing>>,
     proofs: Option<Arc<proofs::ProofChecker>>,
+    chain: Option<Arc<collection::CollectionChain>>,
 }
 
 impl Registry {
     /// Wraps a connected, migrated database.
     pub fn new(db: DatabaseConnection) -> AppResult<Self> {
         let validators = Validators::new().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { db, validators: Arc::new(validators), signing: None, proofs: None })
+        Ok(Self { db, validators: Arc::new(validators), signing: None, proofs: None, chain: None })
     }
 
     /// Signs records' birth certificates with `signing`. Without it, registrations fail with

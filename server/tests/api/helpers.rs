@@ -9,6 +9,7 @@ use provreg_server::anchoring::AnchorWorker;
 use provreg_server::auth::{self, Role};
 use provreg_server::config::Config;
 use provreg_server::service::Registry;
+use provreg_server::service::collection::ChainAccess;
 use provreg_server::{BoundServer, db};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
@@ -178,7 +179,7 @@ impl TestApp {
             (key(Role::Admin).await, key(Role::Registrar).await, key(Role::Auditor).await);
         let server = BoundServer::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
         let addr = server.addr;
-        let worker = match chain {
+        let worker = match chain.clone() {
             Some((rpc, key, contract)) => {
                 let client = ChainClient::connect(&rpc, &key, Some(contract), 1)
                     .expect("chain client")
@@ -195,6 +196,14 @@ impl TestApp {
                 Some(Arc::new(worker))
             }
             None => None,
+        };
+        // Collections are deployed on the anchoring chain with the anchoring key, as in `serve`.
+        let registry = match (chain, &worker) {
+            (Some((rpc_url, private_key, _)), Some(worker)) => {
+                let chain_id = u64::try_from(worker.chain_id()).expect("chain ID");
+                registry.with_chain(ChainAccess { rpc_url, private_key, chain_id }, format!("http://{addr}"))
+            }
+            _ => registry,
         };
         let serving = registry.clone();
         let served_worker = worker.clone();

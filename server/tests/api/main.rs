@@ -8,6 +8,7 @@ mod anchoring;
 mod auth;
 mod certificates;
 mod collection;
+mod collections;
 mod compliance;
 mod dev_chain;
 mod evidence;
