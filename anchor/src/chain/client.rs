@@ -161,7 +161,10 @@ impl ChainClient {
 
     /// Deploys a new `ProvenanceAnchor` owned by the signing account and uses it from now on.
     pub async fn deploy(&mut self) -> Result<Address> {
+        // Deploying waits for the receipt inside; the turn covers it (deployments are rare).
+        let turn = super::sender::turn(self.sender).await;
         let instance = ProvenanceAnchor::deploy(self.provider.clone()).await.map_err(classify)?;
+        drop(turn);
         let address = *instance.address();
         self.contract = Some(address);
         Ok(address)
@@ -176,7 +179,9 @@ impl ChainClient {
     /// returns its hash without waiting. A revert found while estimating gas (not the owner,
     /// a gap or a replay) is [`AnchorError::Reverted`].
     pub async fn send_anchor(&self, root: B256, first_seq: u64, size: u64) -> Result<TxHash> {
+        let turn = super::sender::turn(self.sender).await;
         let pending = self.instance()?.anchor(root, first_seq, size).send().await.map_err(classify)?;
+        drop(turn);
         Ok(*pending.tx_hash())
     }
 

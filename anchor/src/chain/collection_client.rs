@@ -12,6 +12,7 @@ use alloy::signers::local::PrivateKeySigner;
 
 use super::collection::{CollectionParams, CollectionReader, classify, code_hash};
 use super::reader::parse_rpc_url;
+use super::sender;
 use crate::collection_contract::ProvregCollection::{self, ProvregCollectionInstance};
 use crate::error::{AnchorError, Result};
 
@@ -139,7 +140,9 @@ impl CollectionClient {
             return Ok(VerifierDeployment { address, code_hash: runtime_code_hash, deployment: None });
         }
         let request = TransactionRequest::default().with_deploy_code(Bytes::copy_from_slice(creation_code));
+        let turn = sender::turn(self.sender).await;
         let pending = self.provider.send_transaction(request).await.map_err(|e| classify(e.into()))?;
+        drop(turn);
         let (outcome, receipt) = self.confirm(pending).await?;
         let address = receipt.contract_address.ok_or_else(|| AnchorError::TransactionFailed {
             tx_hash: outcome.tx_hash,
@@ -164,7 +167,9 @@ impl CollectionClient {
             params.minter,
             params.registry,
         );
+        let turn = sender::turn(self.sender).await;
         let pending = builder.send().await.map_err(classify)?;
+        drop(turn);
         let (deployment, receipt) = self.confirm(pending).await?;
         let address = receipt.contract_address.ok_or_else(|| AnchorError::TransactionFailed {
             tx_hash: deployment.tx_hash,
@@ -190,20 +195,26 @@ impl CollectionClient {
         let prompt = Bytes::copy_from_slice(seed);
         let c = self.instance()?;
         let call = c.addAigcData(token_id, prompt, aigc_data.to_vec().into(), proof.to_vec().into());
+        let turn = sender::turn(self.sender).await;
         let pending = call.send().await.map_err(classify)?;
+        drop(turn);
         Ok(self.confirm(pending).await?.0)
     }
 
     /// Emits `MetadataUpdate(token_id)` (the signing account must be the registry account).
     pub async fn update_metadata(&self, token_id: U256) -> Result<TxOutcome> {
+        let turn = sender::turn(self.sender).await;
         let pending = self.instance()?.updateMetadata(token_id).send().await.map_err(classify)?;
+        drop(turn);
         Ok(self.confirm(pending).await?.0)
     }
 
     /// Emits `BatchMetadataUpdate(from_token, to_token)` (the signing account must be the
     /// registry account).
     pub async fn batch_update_metadata(&self, from_token: U256, to_token: U256) -> Result<TxOutcome> {
+        let turn = sender::turn(self.sender).await;
         let pending = self.instance()?.batchUpdateMetadata(from_token, to_token).send().await.map_err(classify)?;
+        drop(turn);
         Ok(self.confirm(pending).await?.0)
     }
 

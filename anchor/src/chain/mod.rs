@@ -8,6 +8,8 @@ mod collection;
 #[cfg(feature = "chain-write")]
 mod collection_client;
 mod reader;
+#[cfg(feature = "chain-write")]
+mod sender;
 
 #[cfg(feature = "chain-write")]
 pub use client::{AnchorReceipt, ChainClient, RetryPolicy};

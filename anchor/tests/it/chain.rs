@@ -168,3 +168,22 @@ async fn anchor_gas_is_flat_and_below_60000() {
     }
     assert!(execution.iter().all(|g| *g == execution[0]), "contract gas depends on the batch: {execution:?}");
 }
+
+/// Two clients signing with one account (as the anchor worker and collection deployments do)
+/// send side by side: every transaction gets its own nonce and is mined.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_of_one_account_send_side_by_side() {
+    let Some(anvil) = crate::support::anvil() else { return };
+    let mut a = client(&anvil, 0, None);
+    let mut b = client(&anvil, 0, None);
+    a.deploy().await.unwrap();
+    b.deploy().await.unwrap();
+    let send = |client: ChainClient| async move {
+        for seq in 0..8u64 {
+            client.anchor(B256::repeat_byte(seq as u8 + 1), seq, 1).await.expect("every anchor is mined");
+        }
+        client.next_seq().await.unwrap()
+    };
+    let (na, nb) = tokio::join!(send(a), send(b));
+    assert_eq!((na, nb), (8, 8));
+}
