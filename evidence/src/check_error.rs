@@ -154,6 +154,14 @@ pub enum CheckError {
     #[error("the bundle states an edge more than once")]
     DuplicateEdge,
 
+    // collection
+    #[error("more than one collection record names the token's contract")]
+    CollectionTwice,
+    #[error("the collection record's {field} is {collection}, but the token's is {token}")]
+    CollectionField { field: &'static str, collection: String, token: String },
+    #[error("the collection at {address}: {problem}")]
+    CollectionOnChain { address: String, problem: String },
+
     // zk
     #[error("the token record is missing or unreadable")]
     TokenUnreadable,

@@ -124,6 +124,26 @@ pub(crate) struct StatusEventPayload {
     pub reason: String,
 }
 
+/// What the checks read of a collection's payload.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CollectionPayload {
+    pub model_version: String,
+    pub circuit: String,
+    pub chain_id: i64,
+    pub address: String,
+    pub verifier: CollectionVerifier,
+    pub deploy_block: u64,
+}
+
+/// The verifier contract a collection calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CollectionVerifier {
+    pub address: String,
+    pub code_hash: String,
+}
+
 /// A record's payload, typed by its kind.
 #[derive(Debug, Clone)]
 pub(crate) enum Payload {
@@ -133,6 +153,7 @@ pub(crate) enum Payload {
     Dataset(DatasetPayload),
     License,
     StatusEvent(StatusEventPayload),
+    Collection(Box<CollectionPayload>),
 }
 
 impl Payload {
@@ -150,14 +171,7 @@ impl Payload {
             RecordKind::Dataset => Self::Dataset(typed(kind, value)?),
             RecordKind::License => Self::License,
             RecordKind::StatusEvent => Self::StatusEvent(typed(kind, value)?),
-            // A token's bundle holds its lineage, circuit and status events; collections are
-            // not part of it yet, so one here is refused rather than passed unchecked.
-            RecordKind::Collection => {
-                return Err(CheckError::BadPayload {
-                    kind,
-                    reason: "evidence bundles do not carry collection records; this verifier cannot check one".into(),
-                });
-            }
+            RecordKind::Collection => Self::Collection(Box::new(typed(kind, value)?)),
         })
     }
 }
@@ -200,6 +214,13 @@ impl<'a> ParsedRecord<'a> {
     pub fn token(&self) -> Option<&TokenPayload> {
         match self.payload() {
             Some(Payload::Token(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn collection(&self) -> Option<&CollectionPayload> {
+        match self.payload() {
+            Some(Payload::Collection(c)) => Some(c),
             _ => None,
         }
     }
@@ -260,7 +281,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_collection_record_is_refused_not_passed_unchecked() {
+    fn a_collection_record_without_its_fields_is_refused() {
         let e = Payload::parse(RecordKind::Collection, &serde_json::json!({ "address": "0x00" })).unwrap_err();
         assert!(matches!(e, CheckError::BadPayload { kind: RecordKind::Collection, .. }), "{e:?}");
     }

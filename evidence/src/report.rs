@@ -37,6 +37,10 @@ pub enum CheckName {
     LineageEdges,
     #[serde(rename = "status")]
     Status,
+    #[serde(rename = "collection")]
+    Collection,
+    #[serde(rename = "collection.chain")]
+    CollectionChain,
     #[serde(rename = "zk.record")]
     ZkRecord,
     #[serde(rename = "zk.circuit")]
@@ -71,6 +75,8 @@ impl CheckName {
             Self::Lineage => "lineage",
             Self::LineageEdges => "lineage.edges",
             Self::Status => "status",
+            Self::Collection => "collection",
+            Self::CollectionChain => "collection.chain",
             Self::ZkRecord => "zk.record",
             Self::ZkCircuit => "zk.circuit",
             Self::ZkFiles => "zk.files",

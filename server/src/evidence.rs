@@ -94,6 +94,24 @@ impl Registry {
             },
             Source { kind: RecordKind::Circuit, id: circuit.id, canonical: circuit.canonical, digest: circuit.digest },
         ];
+        // A token of a collection the registry deployed: the collection record too, upstream
+        // of the token by its chain and contract.
+        let collection = provreg_entities::collection::Entity::find()
+            .filter(provreg_entities::collection::Column::ChainId.eq(token.chain_id))
+            .filter(provreg_entities::collection::Column::Address.eq(token.contract.to_ascii_lowercase()))
+            .one(&self.db)
+            .await?;
+        if let Some(c) = collection {
+            let collection_ref = RecordRef::new(RecordKind::Collection, c.id);
+            edges.insert(edge(&token_ref, &collection_ref, "mintedIn"));
+            edges.insert(edge(
+                &collection_ref,
+                &RecordRef::new(RecordKind::ModelVersion, c.model_version_id),
+                "collectionOf",
+            ));
+            edges.insert(edge(&collection_ref, &RecordRef::new(RecordKind::Circuit, c.circuit_id), "verifiedBy"));
+            sources.push(Source { kind: RecordKind::Collection, id: c.id, canonical: c.canonical, digest: c.digest });
+        }
         let mut versions = Vec::new();
         let mut datasets = Vec::new();
         let mut licenses = Vec::new();

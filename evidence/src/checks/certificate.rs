@@ -145,7 +145,7 @@ fn expected_binding(payload: &Payload, record_digest: &str) -> Result<String, Ch
         Payload::ModelVersion(v) => v.weights_sha256.clone(),
         Payload::Dataset(d) => d.content_sha256.clone(),
         Payload::Circuit(c) => c.vk_sha256.clone(),
-        Payload::License => record_digest.to_owned(),
+        Payload::License | Payload::Collection(_) => record_digest.to_owned(),
         Payload::StatusEvent(_) => return Err(CheckError::NoBinding(RecordKind::StatusEvent)),
     })
 }

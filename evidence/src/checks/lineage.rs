@@ -43,17 +43,34 @@ fn references(payload: &Payload) -> Vec<Reference> {
         }
         Payload::License => Vec::new(),
         Payload::StatusEvent(e) => vec![(to(e.subject_kind, &e.subject), "statusOf", None)],
+        Payload::Collection(c) => vec![
+            (to(RecordKind::ModelVersion, &c.model_version), "collectionOf", None),
+            (to(RecordKind::Circuit, &c.circuit), "verifiedBy", None),
+        ],
     }
 }
 
 pub(super) fn check(checks: &mut Checks, parsed: &ParsedBundle<'_>, index: &HashMap<&RecordRef, &ParsedRecord<'_>>) {
     let token_ref = &parsed.token_ref;
     // What each record refers to, and the records reachable from the token.
-    let refs: HashMap<&RecordRef, Result<Vec<Reference>, CheckError>> = parsed
+    let mut refs: HashMap<&RecordRef, Result<Vec<Reference>, CheckError>> = parsed
         .records
         .iter()
         .map(|r| (&r.reference, r.payload.as_ref().map(references).map_err(|_| CheckError::RecordUnreadable)))
         .collect();
+    // A token refers to its collection by chain and address, not by ID: the collection record
+    // of the token's contract is upstream of it.
+    if let Some(token) = index.get(token_ref).and_then(|r| r.token()) {
+        for r in &parsed.records {
+            if let Some(c) = r.collection()
+                && c.chain_id == token.chain_id
+                && c.address.eq_ignore_ascii_case(&token.contract)
+                && let Some(Ok(list)) = refs.get_mut(token_ref)
+            {
+                list.push((r.reference.clone(), "mintedIn", None));
+            }
+        }
+    }
     let mut upstream: HashSet<RecordRef> = HashSet::from([token_ref.clone()]);
     let mut queue = vec![token_ref.clone()];
     while let Some(next) = queue.pop() {

@@ -2,6 +2,7 @@
 mod anchor;
 mod bundle;
 mod certificate;
+mod collection;
 mod lineage;
 mod log;
 mod record;
@@ -71,6 +72,7 @@ pub async fn verify_bundle(bundle: &Bundle, opts: &VerifyOptions) -> Report {
     let (provenance_status, detail) = lineage::status(&parsed);
     checks.push(CheckName::Status, token_ref, Ok(detail));
     zk::check(&mut checks, &parsed, &index, opts).await;
+    collection::check(&mut checks, &parsed, opts).await;
     let mut report = Report::from_checks(bundle.subject.clone(), checks.list);
     report.provenance_status = provenance_status.to_owned();
     report

@@ -14,7 +14,7 @@ use crate::zk::{CHAIN, CONTRACT, REGISTER_CIRCUIT, circuit_input, fixture};
 
 const EVIDENCE: &str = "query($c: Int!, $k: String!, $t: String!) { evidence(chainId: $c, contract: $k, tokenId: $t) }";
 
-fn trust_anchors() -> String {
+pub fn trust_anchors() -> String {
     std::fs::read_to_string(test_data_dir().join("ca").join("ca.pem")).expect("dev CA certificate")
 }
 
@@ -25,7 +25,7 @@ fn zk_verifier() -> ZkCheck {
 
 /// Trust the dev CA; read the anchors back from the chain (RPC URL, the registry's contract)
 /// when given; no zk verifier.
-fn options(chain: Option<(&str, &str)>) -> VerifyOptions {
+pub fn options(chain: Option<(&str, &str)>) -> VerifyOptions {
     VerifyOptions {
         trust_anchors: Some(trust_anchors()),
         allow_untrusted: false,

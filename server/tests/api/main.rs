@@ -8,6 +8,7 @@ mod anchoring;
 mod auth;
 mod certificates;
 mod collection;
+mod collection_evidence;
 mod collections;
 mod compliance;
 mod dev_chain;
