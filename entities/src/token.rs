@@ -31,6 +31,13 @@ pub struct Model {
     /// RFC 8785 canonical bytes of the token record.
     pub canonical: Vec<u8>,
     pub created_at: DateTimeUtc,
+    /// For a token of a recorded collection: the `0x` hash of the transaction that minted
+    /// it, as read from the chain at registration. `None` for a token off chain.
+    pub mint_tx: Option<String>,
+    /// The block of `mint_tx`.
+    pub mint_block: Option<i64>,
+    /// Lower-case `0x` address that owned the token when it was registered.
+    pub owner: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

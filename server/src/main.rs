@@ -351,7 +351,9 @@ async fn start_anchoring(
     );
     println!("anchoring the log every {}s on chain {} at {}", interval.as_secs(), worker.chain_id(), worker.contract());
     let chain_id = u64::try_from(worker.chain_id()).context("the chain ID is negative")?;
-    let access = ChainAccess { rpc_url, private_key, chain_id };
+    // The dev chain's client waits for one block, as the anchor worker there does.
+    let confirmations = if a.rpc_url.is_some() { a.confirmations.max(1) } else { 1 };
+    let access = ChainAccess { rpc_url, private_key, chain_id, confirmations };
     tokio::spawn(worker.clone().run());
     Ok((Some(worker), chain, Some(access)))
 }

@@ -8,7 +8,9 @@
 //! URL, or `sha256:` and its hash when none was uploaded) and `proof_type` (`validity`: the
 //! token was accepted with a verified zkML proof).
 //!
-//! `provenance`: the registry's token record, the model version, the whole upstream lineage
+//! `provenance`: `onChain` (whether the token is of a recorded collection and the registry
+//! read its mint from the chain) and `mint` (the minting transaction, its block and the
+//! owner at registration; null off chain), the registry's token record, the model version, the whole upstream lineage
 //! (parent versions, datasets at any derivation depth, the licences of all of them), the
 //! birth certificate, the proof record, the transparency-log entry and its anchor, and
 //! `status`: `active`, or `affected` with `affectedBy` naming each record of the upstream
@@ -154,6 +156,11 @@ pub async fn token_metadata(registry: &Registry, token: &token::Model, base: &st
         "provenance": {
             "registry": { "tokenRecordId": token.id.to_string(), "chainId": token.chain_id, "contract": token.contract,
                 "tokenId": token.token_id, "digest": token.digest, "metadataUrl": path },
+            "onChain": token.mint_tx.is_some(),
+            "mint": token.mint_tx.as_ref().map(|tx| json!({
+                "chainId": token.chain_id, "collection": token.contract, "txHash": tx,
+                "blockNumber": token.mint_block, "owner": token.owner,
+            })),
             "status": status,
             "affectedBy": affecting.iter().map(|a| json!({
                 "kind": a.kind, "id": a.id.to_string(), "status": a.event.status,

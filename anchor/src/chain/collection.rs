@@ -44,7 +44,22 @@ impl MintedToken {
     /// Whether the event is of exactly this seed, these traits and this proof (by the event's
     /// hashes and proof, not by the calldata).
     pub fn matches(&self, seed: &[u8; 32], aigc_data: &[u8], proof: &[u8]) -> bool {
-        self.prompt_hash == keccak256(seed) && self.aigc_data_hash == keccak256(aigc_data) && self.proof[..] == *proof
+        self.is_of_seed(seed) && self.is_of_aigc_data(aigc_data) && self.is_of_proof(proof)
+    }
+
+    /// Whether the event's prompt hash is that of `seed`.
+    pub fn is_of_seed(&self, seed: &[u8; 32]) -> bool {
+        self.prompt_hash == keccak256(seed)
+    }
+
+    /// Whether the event's traits hash is that of `aigc_data`.
+    pub fn is_of_aigc_data(&self, aigc_data: &[u8]) -> bool {
+        self.aigc_data_hash == keccak256(aigc_data)
+    }
+
+    /// Whether the event's proof is `proof`.
+    pub fn is_of_proof(&self, proof: &[u8]) -> bool {
+        self.proof[..] == *proof
     }
 }
 
@@ -170,6 +185,11 @@ impl CollectionReader {
         let verifier = Halo2Verifier::new(verifier, &self.provider);
         let call = verifier.verifyProof(proof.to_vec().into(), instances);
         call.estimate_gas().await.map_err(classify)
+    }
+
+    /// The number of the chain's latest block.
+    pub async fn block_number(&self) -> Result<u64> {
+        self.provider.get_block_number().await.map_err(|e| classify_rpc_with(e, collection_revert))
     }
 
     /// The owner of `token_id`, or `None` when it was never minted.

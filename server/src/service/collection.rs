@@ -31,6 +31,9 @@ pub struct ChainAccess {
     pub private_key: String,
     /// EIP-155 chain ID of `rpc_url`.
     pub chain_id: u64,
+    /// Blocks, the minting block included, a token's mint needs before the token is
+    /// registered (`anchoring.confirmations`; at least 1: mined).
+    pub confirmations: u64,
 }
 
 impl std::fmt::Debug for ChainAccess {
@@ -38,6 +41,7 @@ impl std::fmt::Debug for ChainAccess {
         f.debug_struct("ChainAccess")
             .field("rpc_url", &self.rpc_url)
             .field("chain_id", &self.chain_id)
+            .field("confirmations", &self.confirmations)
             .finish_non_exhaustive()
     }
 }
@@ -112,7 +116,7 @@ impl Registry {
         self
     }
 
-    fn collection_chain(&self) -> AppResult<&CollectionChain> {
+    pub(super) fn collection_chain(&self) -> AppResult<&CollectionChain> {
         self.chain.as_deref().ok_or_else(|| {
             AppError::Unavailable(
                 "no chain is configured for collections: set anchoring.rpc_url and anchoring.private_key (or run \

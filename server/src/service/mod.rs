@@ -18,6 +18,7 @@ mod license;
 pub mod lineage;
 pub mod lists;
 pub mod log;
+mod mint;
 mod model_version;
 pub mod proofs;
 mod reads;

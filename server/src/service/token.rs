@@ -9,6 +9,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::mint::Minted;
 use super::seal::{digest_bytes, ingredient};
 use super::{Registry, envelope, now, record_claim};
 use crate::error::{AppError, AppResult, map_unique};
@@ -77,6 +78,11 @@ impl Registry {
     /// and nothing is stored. The token, its proof record, its certificate (the model
     /// version's certificate as `inputTo` ingredient) and its log entry are written in one
     /// transaction. A PNG or JPEG `asset` gets the certificate embedded.
+    ///
+    /// When the token's contract is a recorded collection, the token must be minted there as
+    /// registered (see [`Registry::check_mint`]), checked before the proof; the minting
+    /// transaction, its block, the owner and the collection go into the stored record as
+    /// `onChain`.
     pub async fn register_token(&self, input: &TokenInput) -> AppResult<token::Model> {
         let mut payload = self.validated_payload(RecordKind::Token, input)?;
         let contract = input.contract.to_ascii_lowercase();
@@ -157,6 +163,21 @@ impl Registry {
             proof: hex::decode(&input.proof.proof)
                 .map_err(|e| AppError::bad_input("/proof/proof", "pattern", format!("not hex: {e}")))?,
         };
+        // A token of a recorded collection is registered as the chain minted it.
+        let mint = match self.collection_at(input.chain_id, &contract).await? {
+            Some(collection) => {
+                let token = Minted {
+                    version_id,
+                    circuit: &circuit,
+                    token_id: &token_id,
+                    seed: &seed_bytes,
+                    traits: &input.traits,
+                    proof: &record.proof,
+                };
+                Some(self.check_mint(collection, &token).await?)
+            }
+            None => None,
+        };
         self.check_proof(&circuit, &record, &seed_bytes, &input.traits).await?;
         let proof_digest = proof_record_digest(&record)?;
 
@@ -171,6 +192,9 @@ impl Registry {
             "systemVersion": record.system_version,
             "modelCommitment": record.model_commitment,
         });
+        if let Some(mint) = &mint {
+            payload["onChain"] = mint.payload();
+        }
         let id = Uuid::now_v7();
         let at = now();
         let canonical = envelope(RecordKind::Token, id, at, &payload)?;
@@ -182,6 +206,16 @@ impl Registry {
         if let Some(cert) = &version_cert {
             ingredients.push(ingredient(version_title.clone(), IngredientRelation::InputTo, cert)?);
         }
+        let mut lineage = json!({
+            "modelVersion": { "id": version_id.to_string(), "digest": version.digest },
+            "circuit": { "id": circuit.id.to_string(), "commitment": circuit.commitment },
+            "proof": { "digest": proof_digest, "system": record.system },
+            "inputSeed": seed_hex,
+            "seedSource": input.seed_source,
+        });
+        if let Some(mint) = &mint {
+            lineage["onChain"] = mint.payload();
+        }
         let request = CertificateRequest {
             subject: Subject::Token,
             title: input.name.clone().unwrap_or_else(|| format!("{version_title} token {token_id}")),
@@ -189,13 +223,7 @@ impl Registry {
             bound_sha256: digest_bytes(&input.asset_sha256)?,
             action: Action::Generated,
             record: record_claim(&canonical)?,
-            lineage: Some(json!({
-                "modelVersion": { "id": version_id.to_string(), "digest": version.digest },
-                "circuit": { "id": circuit.id.to_string(), "commitment": circuit.commitment },
-                "proof": { "digest": proof_digest, "system": record.system },
-                "inputSeed": seed_hex,
-                "seedSource": input.seed_source,
-            })),
+            lineage: Some(lineage),
             license_terms: None,
             ingredients,
         };
@@ -225,6 +253,13 @@ impl Registry {
             digest: canonical.digest_hex(),
             canonical: canonical.bytes,
             created_at: at,
+            mint_tx: mint.as_ref().map(|m| m.tx_hash.clone()),
+            mint_block: mint
+                .as_ref()
+                .map(|m| i64::try_from(m.block_number))
+                .transpose()
+                .map_err(AppError::from_display)?,
+            owner: mint.map(|m| m.owner),
         };
         let proof_row = proof_record::Model {
             id: Uuid::now_v7(),

@@ -335,7 +335,7 @@ async fn get(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {
     (status, ty, resp.bytes().await.unwrap().to_vec())
 }
 
-async fn metadata(app: &TestApp, contract: &str, token: &str) -> Value {
+pub async fn metadata(app: &TestApp, contract: &str, token: &str) -> Value {
     let (status, ty, body) = get(app, &format!("/tokens/{CHAIN}/{contract}/{token}")).await;
     let text = String::from_utf8_lossy(&body);
     assert_eq!(status, 200, "{text}");

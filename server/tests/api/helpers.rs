@@ -130,7 +130,18 @@ impl TestApp {
     /// Spawns with an anchor worker on the chain at `rpc` (contract `contract`, owner `key`),
     /// served behind `anchorNow`; rounds run only when a test asks.
     pub async fn spawn_anchored(backend: Backend, rpc: &str, key: &str, contract: Address) -> Self {
-        Self::spawn_inner(backend, |_| {}, Some((rpc.to_owned(), key.to_owned(), contract))).await
+        Self::spawn_anchored_with(backend, rpc, key, contract, |_| {}).await
+    }
+
+    /// [`spawn_anchored`](Self::spawn_anchored) with a configuration adjusted by `tweak`.
+    pub async fn spawn_anchored_with(
+        backend: Backend,
+        rpc: &str,
+        key: &str,
+        contract: Address,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        Self::spawn_inner(backend, tweak, Some((rpc.to_owned(), key.to_owned(), contract))).await
     }
 
     async fn spawn_inner(
@@ -201,7 +212,9 @@ impl TestApp {
         let registry = match (chain, &worker) {
             (Some((rpc_url, private_key, _)), Some(worker)) => {
                 let chain_id = u64::try_from(worker.chain_id()).expect("chain ID");
-                registry.with_chain(ChainAccess { rpc_url, private_key, chain_id }, format!("http://{addr}"))
+                let confirmations = config.anchoring.confirmations.max(1);
+                registry
+                    .with_chain(ChainAccess { rpc_url, private_key, chain_id, confirmations }, format!("http://{addr}"))
             }
             _ => registry,
         };

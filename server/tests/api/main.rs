@@ -20,6 +20,7 @@ mod limits;
 mod lineage;
 mod memory;
 mod metrics;
+mod mints;
 mod pagination;
 mod process;
 mod rate_limits;
