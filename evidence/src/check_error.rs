@@ -157,6 +157,8 @@ pub enum CheckError {
     // collection
     #[error("more than one collection record names the token's contract")]
     CollectionTwice,
+    #[error("the token record says it was minted in collection {0}, which the bundle does not carry")]
+    CollectionMissing(String),
     #[error("the collection record's {field} is {collection}, but the token's is {token}")]
     CollectionField { field: &'static str, collection: String, token: String },
     #[error("the collection at {address}: {problem}")]

@@ -37,6 +37,16 @@ pub(crate) struct TokenPayload {
     pub traits: Vec<f64>,
     pub circuit: TokenCircuit,
     pub proof: TokenProof,
+    /// The mint the registry checked on chain, for a token of a collection it deployed.
+    #[serde(default)]
+    pub on_chain: Option<TokenOnChain>,
+}
+
+/// The signed statement that a token was minted in a recorded collection.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct TokenOnChain {
+    /// The collection record's ID.
+    pub collection: String,
 }
 
 /// The circuit a token names.

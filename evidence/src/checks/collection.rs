@@ -21,12 +21,18 @@ pub(super) async fn check(checks: &mut Checks, parsed: &ParsedBundle<'_>, opts: 
         return; // the bundle and zk checks report an unreadable token
     };
     let collections: Vec<_> = parsed.records.iter().filter(|r| r.reference.kind == RecordKind::Collection).collect();
-    let mine: Vec<&CollectionPayload> = collections
+    let mine: Vec<(&str, &CollectionPayload)> = collections
         .iter()
-        .filter_map(|r| r.collection())
-        .filter(|c| c.chain_id == token.chain_id && c.address.eq_ignore_ascii_case(&token.contract))
+        .filter_map(|r| r.collection().map(|c| (r.reference.id.as_str(), c)))
+        .filter(|(_, c)| c.chain_id == token.chain_id && c.address.eq_ignore_ascii_case(&token.contract))
         .collect();
     let collection = match mine.as_slice() {
+        [] if token.on_chain.is_some() => {
+            let stated = token.on_chain.as_ref().map(|m| m.collection.clone()).unwrap_or_default();
+            let err = CheckError::CollectionMissing(stated);
+            checks.push(CheckName::Collection, token_ref, Err(err));
+            return;
+        }
         [] if collections.is_empty() => {
             let detail = "the token's contract is not a collection the registry deployed: minted off chain";
             checks.with(CheckName::Collection, token_ref, Status::Skipped, detail);
@@ -39,13 +45,15 @@ pub(super) async fn check(checks: &mut Checks, parsed: &ParsedBundle<'_>, opts: 
             checks.push(CheckName::Collection, token_ref, Err(err));
             return;
         }
-        [one] => *one,
+        [(id, one)] => {
+            checks.push(CheckName::Collection, token_ref, matches_token(id, one, token));
+            *one
+        }
         _ => {
             checks.push(CheckName::Collection, token_ref, Err(CheckError::CollectionTwice));
             return;
         }
     };
-    checks.push(CheckName::Collection, token_ref, matches_token(collection, token));
     match &opts.rpc_url {
         None => checks.with(
             CheckName::CollectionChain,
@@ -60,7 +68,7 @@ pub(super) async fn check(checks: &mut Checks, parsed: &ParsedBundle<'_>, opts: 
     }
 }
 
-fn matches_token(c: &CollectionPayload, t: &TokenPayload) -> Result<String, CheckError> {
+fn matches_token(id: &str, c: &CollectionPayload, t: &TokenPayload) -> Result<String, CheckError> {
     let field = |field, collection: &str, token: &str| {
         if collection == token {
             Ok(())
@@ -69,6 +77,9 @@ fn matches_token(c: &CollectionPayload, t: &TokenPayload) -> Result<String, Chec
         }
     };
     field("modelVersion", &c.model_version, &t.model_version)?;
+    if let Some(mint) = &t.on_chain {
+        field("id", id, &mint.collection)?;
+    }
     field("circuit", &c.circuit, &t.circuit.id)?;
     Ok(format!(
         "minted in collection {} of model version {}, verified by {}",

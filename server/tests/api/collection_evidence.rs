@@ -69,6 +69,13 @@ async fn a_minted_tokens_bundle_proves_the_chain_checked_its_proof(backend: Back
     dropped.records.retain(|r| r.kind != "collection");
     let report = verify_bundle(&dropped, &options(Some((&rpc, &anchor_contract)))).await;
     assert_eq!(report.outcome, Outcome::Invalid, "{}", report.to_text());
+    // Dropping its edge too does not pass it off as a token minted off chain: the signed
+    // token record names its collection.
+    dropped.lineage.retain(|e| e.relation != "mintedIn" && e.from.kind != "collection");
+    let report = verify_bundle(&dropped, &options(Some((&rpc, &anchor_contract)))).await;
+    let c = report.check("collection", "token", &bundle.subject.id).unwrap();
+    assert_eq!(c.status, Status::Failed, "{}", report.to_text());
+    assert!(c.detail.contains("does not carry"), "{}", c.detail);
 }
 
 crate::on_both_backends!(a_minted_tokens_bundle_proves_the_chain_checked_its_proof);
