@@ -8,6 +8,7 @@ mod m20261126_000001_create_tokens_and_proofs;
 mod m20261201_000001_bind_circuits_to_weights;
 mod m20261201_000002_one_token_per_seed;
 mod m20261201_000003_create_collections;
+mod m20261201_000004_metadata_update_outbox;
 
 /// An index on `table`'s `cols`.
 fn index(name: &str, table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_bind_circuits_to_weights::Migration),
             Box::new(m20261201_000002_one_token_per_seed::Migration),
             Box::new(m20261201_000003_create_collections::Migration),
+            Box::new(m20261201_000004_metadata_update_outbox::Migration),
         ]
     }
 }

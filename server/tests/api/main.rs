@@ -19,6 +19,7 @@ mod limits;
 mod lineage;
 mod memory;
 mod metrics;
+mod outbox;
 mod pagination;
 mod process;
 mod rate_limits;
