@@ -9,7 +9,7 @@
 //!    in the node's pool, it waits for it; unknown to the node (dropped), the hash is cleared
 //!    and the row is sent as below;
 //! 2. otherwise records the intent (the chain's newest block, once), then looks in the
-//!    contract's logs (from that block, or from the collection's deploy block) for a
+//!    contract's logs (after that block, or from the collection's deploy block) for a
 //!    `BatchMetadataUpdate(from, to)` no other row claims: a transaction sent before a crash
 //!    that stopped its hash being saved. Only the registry's account may emit the event, so
 //!    such a log is the registry's. Found, it is adopted; else the transaction is sent and
@@ -224,11 +224,12 @@ impl MetadataOutbox {
                 .await?;
         }
 
-        // The intent, before anything is sent: from this block on, a transaction of this row
-        // may be on chain. A row whose intent was never recorded was never sent by a round;
-        // its logs are searched from the collection's deploy block.
+        // The intent, before anything is sent: the newest block, already mined, so a
+        // transaction of this row can only be in a later one. A row whose intent was never
+        // recorded was never sent by a round; its logs are searched from the collection's
+        // deploy block.
         let search_from = match row.intent_block {
-            Some(block) => block,
+            Some(block) => block.saturating_add(1),
             None => {
                 let head = client.block_number().await.map_err(chain_error)?;
                 let head = i64::try_from(head).map_err(AppError::from_display)?;
@@ -276,6 +277,10 @@ impl MetadataOutbox {
         from_block: i64,
     ) -> AppResult<Option<TxHash>> {
         let start = u64::try_from(from_block.max(0)).map_err(AppError::from_display)?;
+        if start > client.block_number().await.map_err(chain_error)? {
+            // No block since the intent (a node refuses a log query from a future block).
+            return Ok(None);
+        }
         let events = client.reader().map_err(chain_error)?.metadata_updates(start).await.map_err(chain_error)?;
         let claimed: std::collections::HashSet<String> = metadata_update::Entity::find()
             .filter(metadata_update::Column::ChainId.eq(row.chain_id))

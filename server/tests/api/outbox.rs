@@ -144,4 +144,46 @@ async fn status_changes_reach_the_chain_once(backend: Backend) {
     assert_eq!(rows(&all, "modelVersionRevoked", &off_chain)[0]["status"], "OFF_CHAIN");
     assert_eq!(settled(up.round().await.unwrap()), Vec::<i64>::new());
     assert_eq!(events_after(&reader, deploy_block, before).await.len(), 4);
+
+    // A saved hash whose receipt was not seen yet is settled from the chain, not sent again.
+    let first = revoked[0]["seq"].as_i64().unwrap();
+    let row = set_sent(&app, first, revoked[0]["txHash"].as_str().unwrap(), None).await;
+    assert_eq!(settled(up.round().await.unwrap()), vec![first]);
+    let again = provreg_entities::metadata_update::Entity::find_by_id(first).one(&app.registry.db).await.unwrap();
+    assert_eq!(again.unwrap().confirmed_block, row.confirmed_block);
+    assert_eq!(events_after(&reader, deploy_block, before).await.len(), 4, "nothing was sent");
+
+    // A saved hash the chain lost (a node restarted without it) is sent again, once.
+    let second = revoked[1]["seq"].as_i64().unwrap();
+    let head = minter.block_number().await.unwrap();
+    let lost = format!("0x{}", "ab".repeat(32));
+    set_sent(&app, second, &lost, Some(i64::try_from(head).unwrap())).await;
+    assert_eq!(settled(up.round().await.unwrap()), vec![second]);
+    let resent = events_after(&reader, deploy_block, before + 4).await;
+    assert_eq!(resent.iter().map(|e| (e.from_token, e.to_token)).collect::<Vec<_>>(), [ranges[1]]);
+    let row = provreg_entities::metadata_update::Entity::find_by_id(second).one(&app.registry.db).await.unwrap();
+    assert_eq!(row.unwrap().tx_hash, resent[0].tx_hash.map(|h| format!("{h:#x}")));
+    assert_eq!(settled(up.round().await.unwrap()), Vec::<i64>::new());
+}
+
+/// Puts feed row `seq` back to `sent` with `tx_hash` (and `intent_block`), as a crash after
+/// saving the hash leaves it; returns the row as it was.
+async fn set_sent(
+    app: &TestApp,
+    seq: i64,
+    tx_hash: &str,
+    intent_block: Option<i64>,
+) -> provreg_entities::metadata_update::Model {
+    use provreg_entities::metadata_update;
+    use sea_orm::{ActiveModelTrait as _, ActiveValue, EntityTrait as _, IntoActiveModel as _};
+    let row = metadata_update::Entity::find_by_id(seq).one(&app.registry.db).await.unwrap().unwrap();
+    let mut active = row.clone().into_active_model();
+    active.status = ActiveValue::Set("sent".to_owned());
+    active.tx_hash = ActiveValue::Set(Some(tx_hash.to_owned()));
+    active.confirmed_block = ActiveValue::Set(None);
+    if intent_block.is_some() {
+        active.intent_block = ActiveValue::Set(intent_block);
+    }
+    active.update(&app.registry.db).await.unwrap();
+    row
 }
