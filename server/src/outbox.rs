@@ -351,3 +351,49 @@ fn token(decimal: &str) -> AppResult<U256> {
 fn chain_error(e: AnchorError) -> AppError {
     AppError::Unavailable(format!("sending a metadata update: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use provreg_migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, EntityTrait};
+
+    /// Feed rows written before the outbox existed: those of recorded collections are still
+    /// to send, the others are never sent.
+    #[tokio::test]
+    async fn the_migration_makes_earlier_rows_of_collections_pending() {
+        let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
+        Migrator::up(&db, Some(6)).await.unwrap();
+        let exec = |sql: String| {
+            let db = db.clone();
+            async move { db.execute_unprepared(&sql).await.unwrap() }
+        };
+        exec("PRAGMA foreign_keys = OFF".into()).await;
+        let (collection, other) =
+            ("0x00000000000000000000000000000000000000aa", "0x00000000000000000000000000000000000000bb");
+        let now = "'2026-01-01T00:00:00Z'";
+        exec(format!(
+            "INSERT INTO collections (id, model_version_id, circuit_id, chain_id, address, name, symbol, minter, \
+             registry_account, verifier_address, verifier_code_hash, verifier_compiler, deploy_tx, deploy_block, \
+             canonical, digest, created_at) VALUES (X'01', X'02', X'03', 31337, '{collection}', 'n', 'S', 'm', 'r', \
+             'v', 'h', 'c', 't', 1, X'', 'd', {now})"
+        ))
+        .await;
+        let event = uuid::Uuid::now_v7().simple();
+        for (chain, contract) in [(31337, collection), (31337, other), (1, collection)] {
+            exec(format!(
+                "INSERT INTO metadata_updates (chain_id, contract, from_token_id, to_token_id, token_count, reason, \
+                 status_event_id, created_at) VALUES ({chain}, '{contract}', '1', '2', 2, 'modelVersionRevoked', X'{event}', {now})"
+            ))
+            .await;
+        }
+        Migrator::up(&db, None).await.unwrap();
+        let rows = provreg_entities::metadata_update::Entity::find().all(&db).await.unwrap();
+        let statuses: Vec<(&str, i32, Option<&str>)> =
+            rows.iter().map(|r| (r.status.as_str(), r.attempts, r.tx_hash.as_deref())).collect();
+        assert_eq!(
+            statuses,
+            [(super::PENDING, 0, None), (super::OFF_CHAIN, 0, None), (super::OFF_CHAIN, 0, None)],
+            "only the recorded collection's row on its own chain is to send"
+        );
+    }
+}
