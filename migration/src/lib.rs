@@ -8,6 +8,7 @@ mod m20261126_000001_create_tokens_and_proofs;
 mod m20261201_000001_bind_circuits_to_weights;
 mod m20261201_000002_one_token_per_seed;
 mod m20261201_000003_create_collections;
+mod m20261201_000004_metadata_update_outbox;
 mod m20261201_000005_add_token_mints;
 
 /// An index on `table`'s `cols`.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_bind_circuits_to_weights::Migration),
             Box::new(m20261201_000002_one_token_per_seed::Migration),
             Box::new(m20261201_000003_create_collections::Migration),
+            Box::new(m20261201_000004_metadata_update_outbox::Migration),
             Box::new(m20261201_000005_add_token_mints::Migration),
         ]
     }

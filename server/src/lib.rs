@@ -12,6 +12,7 @@ pub mod http;
 pub mod import;
 pub mod metadata;
 pub mod metrics;
+pub mod outbox;
 pub mod payload;
 pub mod rate_limit;
 pub mod service;

@@ -13,6 +13,7 @@ use provreg_certs as certs;
 use provreg_server::anchoring::AnchorWorker;
 use provreg_server::auth::{self, Role};
 use provreg_server::config::Config;
+use provreg_server::outbox::MetadataOutbox;
 use provreg_server::service::Registry;
 use provreg_server::service::collection::ChainAccess;
 use provreg_server::{BoundServer, db, graphql, import};
@@ -270,8 +271,14 @@ async fn serve(config: Config, dev: bool) -> Result<()> {
     let server = BoundServer::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let base = format!("http://{}", server.addr);
     // Collections are deployed on the anchoring chain with the anchoring key.
+    // The metadata-update outbox sends ERC-4906 updates of deployed collections with that key.
     let registry = match access {
-        Some(access) => registry.with_chain(access, config.collections.public_url.clone().unwrap_or(base.clone())),
+        Some(access) => {
+            let interval = Duration::from_secs(config.anchoring.interval_secs.max(1));
+            let outbox = MetadataOutbox::new(registry.clone(), access.clone(), &config.database_url, interval);
+            tokio::spawn(Arc::new(outbox).run());
+            registry.with_chain(access, config.collections.public_url.clone().unwrap_or(base.clone()))
+        }
         None => registry,
     };
     tracing::info!(database = db::backend_name(&registry.db), "provreg listening on {base}");

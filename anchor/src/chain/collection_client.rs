@@ -15,6 +15,7 @@ use super::reader::parse_rpc_url;
 use super::sender;
 use crate::collection_contract::ProvregCollection::{self, ProvregCollectionInstance};
 use crate::error::{AnchorError, Result};
+use crate::revert::classify_rpc;
 
 /// A mined, successful transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +217,46 @@ impl CollectionClient {
         let pending = self.instance()?.batchUpdateMetadata(from_token, to_token).send().await.map_err(classify)?;
         drop(turn);
         Ok(self.confirm(pending).await?.0)
+    }
+
+    /// Sends `batchUpdateMetadata(from_token, to_token)` and returns its hash without waiting
+    /// for it: a caller that must not send twice saves the hash first, then calls
+    /// [`wait_for`](Self::wait_for).
+    pub async fn send_batch_update_metadata(&self, from_token: U256, to_token: U256) -> Result<TxHash> {
+        let pending = self.instance()?.batchUpdateMetadata(from_token, to_token).send().await.map_err(classify)?;
+        Ok(*pending.tx_hash())
+    }
+
+    /// Waits (up to the receipt timeout) for the receipt of `tx_hash`, sent earlier; a
+    /// transaction that failed on chain is [`AnchorError::TransactionFailed`].
+    pub async fn wait_for(&self, tx_hash: TxHash) -> Result<TxOutcome> {
+        let pending = PendingTransactionBuilder::new(self.provider.root().clone(), tx_hash);
+        Ok(self.confirm(pending).await?.0)
+    }
+
+    /// What the node says of `tx_hash` now: its outcome once mined (a revert is
+    /// [`AnchorError::TransactionFailed`]), `Ok(None)` while it is not mined;
+    /// [`known`](Self::known) tells a pending transaction from
+    /// one the node never saw or dropped.
+    pub async fn receipt(&self, tx_hash: TxHash) -> Result<Option<TxOutcome>> {
+        let Some(receipt) = self.provider.get_transaction_receipt(tx_hash).await.map_err(classify_rpc)? else {
+            return Ok(None);
+        };
+        if !receipt.status() {
+            return Err(AnchorError::TransactionFailed { tx_hash, reason: "reverted on chain".to_owned() });
+        }
+        let Some(block_number) = receipt.block_number else { return Ok(None) };
+        Ok(Some(TxOutcome { tx_hash, block_number, gas_used: receipt.gas_used }))
+    }
+
+    /// Whether the node knows `tx_hash`, mined or waiting in its pool.
+    pub async fn known(&self, tx_hash: TxHash) -> Result<bool> {
+        Ok(self.provider.get_transaction_by_hash(tx_hash).await.map_err(classify_rpc)?.is_some())
+    }
+
+    /// The number of the newest block.
+    pub async fn block_number(&self) -> Result<u64> {
+        self.provider.get_block_number().await.map_err(classify_rpc)
     }
 
     /// Waits for the receipt; a transaction that failed on chain is

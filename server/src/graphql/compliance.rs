@@ -8,6 +8,7 @@ use super::records::StatusEvent;
 use super::tokens::Token;
 use super::{Limits, id_arg, reader, registry};
 use crate::error::AppError;
+use crate::outbox;
 use crate::service::lineage::NodeRef;
 
 /// Token ranges whose metadata changed because a record in their lineage changed status.
@@ -53,6 +54,34 @@ impl MetadataUpdate {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// Where the entry stands toward the chain: `PENDING` (to send as ERC-4906
+    /// `BatchMetadataUpdate`), `SENT`, `CONFIRMED`, or `OFF_CHAIN` (its contract is not a
+    /// collection the registry deployed; never sent).
+    async fn status(&self) -> MetadataUpdateStatus {
+        match self.0.status.as_str() {
+            outbox::SENT => MetadataUpdateStatus::Sent,
+            outbox::CONFIRMED => MetadataUpdateStatus::Confirmed,
+            outbox::OFF_CHAIN => MetadataUpdateStatus::OffChain,
+            _ => MetadataUpdateStatus::Pending,
+        }
+    }
+    /// The `BatchMetadataUpdate` transaction, once sent.
+    async fn tx_hash(&self) -> Option<&str> {
+        self.0.tx_hash.as_deref()
+    }
+}
+
+/// Where a metadata update stands toward the chain.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MetadataUpdateStatus {
+    /// Waiting for the outbox to send it.
+    Pending,
+    /// Sent; its receipt is not seen yet.
+    Sent,
+    /// Mined and successful.
+    Confirmed,
+    /// Not a deployed collection's: never sent.
+    OffChain,
 }
 
 fn page_size(ctx: &Context<'_>, first: i32) -> Result<u64, AppError> {

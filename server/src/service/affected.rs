@@ -20,9 +20,9 @@
 //! `tokens(model_version_id)`). The functions read through any connection, so a status
 //! change walks inside its own transaction and the updates it writes match what that
 //! transaction saw.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use provreg_entities::{metadata_update, status_event, token};
+use provreg_entities::{collection, metadata_update, status_event, token};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
 };
@@ -32,6 +32,7 @@ use super::Registry;
 use super::impact::{Affecting, TokenRange, token_ranges};
 use super::lineage::NodeRef;
 use crate::error::AppResult;
+use crate::outbox::{OFF_CHAIN, PENDING};
 
 /// The recursive part of every walk: `walk(id)`, the datasets reached, and `versions(id)`,
 /// the model versions reached, from the start `$1`. Joins are written `cte CROSS JOIN table
@@ -151,7 +152,7 @@ pub fn update_reason(kind: &str, status: &str) -> String {
     format!("{kind}{change}")
 }
 
-/// Rows per multi-row insert (8 parameters each; well under both databases' limits).
+/// Rows per multi-row insert (17 parameters each; well under both databases' limits).
 const INSERT_BATCH: usize = 1_000;
 
 /// Inside status event `event`'s transaction `conn`: writes one metadata update per run of
@@ -163,6 +164,7 @@ pub(crate) async fn record_status_change(
 ) -> AppResult<usize> {
     let ranges = token_ranges_in(conn, start).await?;
     let reason = update_reason(&event.subject_kind, &event.status);
+    let collections = recorded_collections(conn, &ranges).await?;
     for batch in ranges.chunks(INSERT_BATCH) {
         let rows = batch.iter().map(|r| metadata_update::ActiveModel {
             seq: ActiveValue::NotSet,
@@ -174,10 +176,37 @@ pub(crate) async fn record_status_change(
             reason: ActiveValue::Set(reason.clone()),
             status_event_id: ActiveValue::Set(event.id),
             created_at: ActiveValue::Set(event.created_at),
+            status: ActiveValue::Set(
+                if collections.contains(&(r.chain_id, r.contract.clone())) { PENDING } else { OFF_CHAIN }.to_owned(),
+            ),
+            tx_hash: ActiveValue::Set(None),
+            intent_block: ActiveValue::Set(None),
+            sent_at: ActiveValue::Set(None),
+            confirmed_block: ActiveValue::Set(None),
+            attempts: ActiveValue::Set(0),
+            last_error: ActiveValue::Set(None),
+            last_attempt_at: ActiveValue::Set(None),
         });
         metadata_update::Entity::insert_many(rows).exec_without_returning(conn).await?;
     }
     Ok(ranges.len())
+}
+
+/// Of the contracts of `ranges`, those that are recorded collections on their chain (whose
+/// feed rows the outbox sends on chain), read through `conn`.
+async fn recorded_collections(conn: &impl ConnectionTrait, ranges: &[TokenRange]) -> AppResult<HashSet<(i64, String)>> {
+    let wanted: HashSet<(i64, String)> = ranges.iter().map(|r| (r.chain_id, r.contract.clone())).collect();
+    let addresses: HashSet<&str> = wanted.iter().map(|(_, a)| a.as_str()).collect();
+    let mut found = HashSet::new();
+    let addresses: Vec<&str> = addresses.into_iter().collect();
+    for chunk in addresses.chunks(IN_BATCH) {
+        let rows = collection::Entity::find()
+            .filter(collection::Column::Address.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
+        found.extend(rows.into_iter().map(|c| (c.chain_id, c.address)).filter(|key| wanted.contains(key)));
+    }
+    Ok(found)
 }
 
 /// IDs per `IN (…)` list.
