@@ -223,7 +223,9 @@ impl CollectionClient {
     /// for it: a caller that must not send twice saves the hash first, then calls
     /// [`wait_for`](Self::wait_for).
     pub async fn send_batch_update_metadata(&self, from_token: U256, to_token: U256) -> Result<TxHash> {
+        let turn = sender::turn(self.sender).await;
         let pending = self.instance()?.batchUpdateMetadata(from_token, to_token).send().await.map_err(classify)?;
+        drop(turn);
         Ok(*pending.tx_hash())
     }
 

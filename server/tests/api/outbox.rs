@@ -22,7 +22,8 @@ const SET_VERSION: &str = "mutation($id: String!, $s: RecordStatus!, $r: String!
     setModelVersionStatus(id: $id, status: $s, reason: $r) { id } }";
 
 fn outbox(app: &TestApp, rpc: &str, key: &str) -> MetadataOutbox {
-    let access = ChainAccess { rpc_url: rpc.to_owned(), private_key: key.to_owned(), chain_id: 31337 };
+    let access =
+        ChainAccess { rpc_url: rpc.to_owned(), private_key: key.to_owned(), chain_id: 31337, confirmations: 1 };
     MetadataOutbox::new(app.registry.clone(), access, &app.url, Duration::from_secs(3600))
         .with_receipt_timeout(Duration::from_secs(10))
 }
