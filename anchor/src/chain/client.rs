@@ -7,13 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, TxHash};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionReceipt;
-use alloy::signers::local::PrivateKeySigner;
 
-use super::reader::{AnchoredEvent, ChainReader, batch_id_u64, node_chain_id, parse_rpc_url};
+use super::reader::{AnchoredEvent, ChainReader, batch_id_u64, node_chain_id};
 use crate::contract::ProvenanceAnchor::{self, ProvenanceAnchorInstance};
 use crate::error::{AnchorError, ContractRevert, Result};
 use crate::inclusion_proof::InclusionProof;
@@ -88,23 +86,7 @@ impl ChainClient {
         contract: Option<Address>,
         confirmations: u64,
     ) -> Result<Self> {
-        let url = parse_rpc_url(rpc_url)?;
-        let signer: PrivateKeySigner = private_key_hex
-            .trim()
-            .parse()
-            .map_err(|_| AnchorError::Config("the private key is not 32 bytes of hex".to_owned()))?;
-        let sender = signer.address();
-        // The nonce is asked of the node for every transaction, never cached: transactions go
-        // one at a time, and a chain that lost blocks (a reorg, a dev chain restarted from an
-        // older state) has a lower nonce than a cache would send, which it would never mine.
-        let provider = ProviderBuilder::new()
-            .disable_recommended_fillers()
-            .with_gas_estimation()
-            .with_simple_nonce_management()
-            .fetch_chain_id()
-            .wallet(EthereumWallet::from(signer))
-            .connect_http(url)
-            .erased();
+        let (provider, sender) = super::sender::signing_provider(rpc_url, private_key_hex)?;
         Ok(Self {
             provider,
             sender,
@@ -162,9 +144,9 @@ impl ChainClient {
     /// Deploys a new `ProvenanceAnchor` owned by the signing account and uses it from now on.
     pub async fn deploy(&mut self) -> Result<Address> {
         // Deploying waits for the receipt inside; the turn covers it (deployments are rare).
-        let turn = super::sender::turn(self.sender).await;
-        let instance = ProvenanceAnchor::deploy(self.provider.clone()).await.map_err(classify)?;
-        drop(turn);
+        let instance = super::sender::in_turn(self.sender, ProvenanceAnchor::deploy(self.provider.clone()))
+            .await
+            .map_err(classify)?;
         let address = *instance.address();
         self.contract = Some(address);
         Ok(address)
@@ -179,9 +161,9 @@ impl ChainClient {
     /// returns its hash without waiting. A revert found while estimating gas (not the owner,
     /// a gap or a replay) is [`AnchorError::Reverted`].
     pub async fn send_anchor(&self, root: B256, first_seq: u64, size: u64) -> Result<TxHash> {
-        let turn = super::sender::turn(self.sender).await;
-        let pending = self.instance()?.anchor(root, first_seq, size).send().await.map_err(classify)?;
-        drop(turn);
+        let pending = super::sender::in_turn(self.sender, self.instance()?.anchor(root, first_seq, size).send())
+            .await
+            .map_err(classify)?;
         Ok(*pending.tx_hash())
     }
 

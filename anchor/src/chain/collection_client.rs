@@ -4,14 +4,12 @@
 
 use std::time::Duration;
 
-use alloy::network::{EthereumWallet, TransactionBuilder as _};
+use alloy::network::TransactionBuilder as _;
 use alloy::primitives::{Address, B256, Bytes, TxHash, U256};
-use alloy::providers::{DynProvider, PendingTransactionBuilder, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, PendingTransactionBuilder, Provider};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use alloy::signers::local::PrivateKeySigner;
 
 use super::collection::{CollectionParams, CollectionReader, classify, code_hash};
-use super::reader::parse_rpc_url;
 use super::sender;
 use crate::collection_contract::ProvregCollection::{self, ProvregCollectionInstance};
 use crate::error::{AnchorError, Result};
@@ -70,23 +68,7 @@ impl CollectionClient {
     /// `0x`), of the collection at `collection` (`None` until [`deploy`](Self::deploy)). Does
     /// not contact the node.
     pub fn connect(rpc_url: &str, private_key_hex: &str, collection: Option<Address>) -> Result<Self> {
-        let url = parse_rpc_url(rpc_url)?;
-        let signer: PrivateKeySigner = private_key_hex
-            .trim()
-            .parse()
-            .map_err(|_| AnchorError::Config("the private key is not 32 bytes of hex".to_owned()))?;
-        let sender = signer.address();
-        // Nonces from the node for every transaction: the default cached nonces advance even
-        // when gas estimation finds a revert and nothing is sent, leaving a gap that stalls the
-        // next transaction (a refused mint is an everyday event here).
-        let provider = ProviderBuilder::new()
-            .disable_recommended_fillers()
-            .with_gas_estimation()
-            .with_simple_nonce_management()
-            .fetch_chain_id()
-            .wallet(EthereumWallet::from(signer))
-            .connect_http(url)
-            .erased();
+        let (provider, sender) = sender::signing_provider(rpc_url, private_key_hex)?;
         Ok(Self { provider, sender, collection, receipt_timeout: Duration::from_secs(120) })
     }
 
@@ -141,9 +123,9 @@ impl CollectionClient {
             return Ok(VerifierDeployment { address, code_hash: runtime_code_hash, deployment: None });
         }
         let request = TransactionRequest::default().with_deploy_code(Bytes::copy_from_slice(creation_code));
-        let turn = sender::turn(self.sender).await;
-        let pending = self.provider.send_transaction(request).await.map_err(|e| classify(e.into()))?;
-        drop(turn);
+        let pending = sender::in_turn(self.sender, self.provider.send_transaction(request))
+            .await
+            .map_err(|e| classify(e.into()))?;
         let (outcome, receipt) = self.confirm(pending).await?;
         let address = receipt.contract_address.ok_or_else(|| AnchorError::TransactionFailed {
             tx_hash: outcome.tx_hash,
@@ -168,9 +150,7 @@ impl CollectionClient {
             params.minter,
             params.registry,
         );
-        let turn = sender::turn(self.sender).await;
-        let pending = builder.send().await.map_err(classify)?;
-        drop(turn);
+        let pending = sender::in_turn(self.sender, builder.send()).await.map_err(classify)?;
         let (deployment, receipt) = self.confirm(pending).await?;
         let address = receipt.contract_address.ok_or_else(|| AnchorError::TransactionFailed {
             tx_hash: deployment.tx_hash,
@@ -196,36 +176,31 @@ impl CollectionClient {
         let prompt = Bytes::copy_from_slice(seed);
         let c = self.instance()?;
         let call = c.addAigcData(token_id, prompt, aigc_data.to_vec().into(), proof.to_vec().into());
-        let turn = sender::turn(self.sender).await;
-        let pending = call.send().await.map_err(classify)?;
-        drop(turn);
+        let pending = sender::in_turn(self.sender, call.send()).await.map_err(classify)?;
         Ok(self.confirm(pending).await?.0)
     }
 
     /// Emits `MetadataUpdate(token_id)` (the signing account must be the registry account).
     pub async fn update_metadata(&self, token_id: U256) -> Result<TxOutcome> {
-        let turn = sender::turn(self.sender).await;
-        let pending = self.instance()?.updateMetadata(token_id).send().await.map_err(classify)?;
-        drop(turn);
+        let pending =
+            sender::in_turn(self.sender, self.instance()?.updateMetadata(token_id).send()).await.map_err(classify)?;
         Ok(self.confirm(pending).await?.0)
     }
 
     /// Emits `BatchMetadataUpdate(from_token, to_token)` (the signing account must be the
     /// registry account).
     pub async fn batch_update_metadata(&self, from_token: U256, to_token: U256) -> Result<TxOutcome> {
-        let turn = sender::turn(self.sender).await;
-        let pending = self.instance()?.batchUpdateMetadata(from_token, to_token).send().await.map_err(classify)?;
-        drop(turn);
-        Ok(self.confirm(pending).await?.0)
+        let tx_hash = self.send_batch_update_metadata(from_token, to_token).await?;
+        self.wait_for(tx_hash).await
     }
 
     /// Sends `batchUpdateMetadata(from_token, to_token)` and returns its hash without waiting
     /// for it: a caller that must not send twice saves the hash first, then calls
     /// [`wait_for`](Self::wait_for).
     pub async fn send_batch_update_metadata(&self, from_token: U256, to_token: U256) -> Result<TxHash> {
-        let turn = sender::turn(self.sender).await;
-        let pending = self.instance()?.batchUpdateMetadata(from_token, to_token).send().await.map_err(classify)?;
-        drop(turn);
+        let pending = sender::in_turn(self.sender, self.instance()?.batchUpdateMetadata(from_token, to_token).send())
+            .await
+            .map_err(classify)?;
         Ok(*pending.tx_hash())
     }
 
