@@ -40,6 +40,8 @@ pub struct Deployed {
     pub verifier_code_hash: String,
     /// The collection's deployment transaction.
     pub deploy_tx: String,
+    /// Its block.
+    pub deploy_block: u64,
 }
 
 /// Splits `model@label` at its last `@`; `None` when it is not of that form.
@@ -95,6 +97,9 @@ pub async fn deploy(client: &Client, request: &DeployRequest) -> Result<Deployed
         verifier: string_at(c, &["verifier", "address"])?,
         verifier_code_hash: string_at(c, &["verifier", "codeHash"])?,
         deploy_tx: string_at(c, &["deployTx"])?,
+        deploy_block: c["deployBlock"]
+            .as_u64()
+            .ok_or_else(|| CollectionError::MissingField("deployCollection.deployBlock".into()))?,
     })
 }
 

@@ -133,6 +133,40 @@ pub enum CollectionError {
     #[error("{path} is not UTF-8")]
     NotUtf8 { path: PathBuf },
 
+    /// A spec with `[onchain]`, but no chain to mint on.
+    #[error(
+        "no chain to mint on: pass --rpc-url, set onchain.rpc_url in the spec or anchoring.rpc_url in the \
+         configuration, or start the registry with `provreg serve --dev`, which writes {}",
+        dev_file.display()
+    )]
+    NoChain {
+        /// Where the dev chain's URL was looked for.
+        dev_file: PathBuf,
+    },
+    /// A spec with `[onchain]`, but no key to mint with.
+    #[error(
+        "no minter key: pass --minter-key-file, set {env}, or start the registry with `provreg serve --dev`, which \
+         writes {}",
+        dev_key.display(),
+        env = crate::onchain::MINTER_KEY_ENV
+    )]
+    NoMinterKey {
+        /// Where the development minter key was looked for.
+        dev_key: PathBuf,
+    },
+    /// A file that should hold a value holds only white space.
+    #[error("{what} {path} is empty")]
+    EmptyFile { what: &'static str, path: PathBuf },
+    /// Talking to the chain failed.
+    #[error("{action}: {reason}")]
+    Chain { action: String, reason: String },
+    /// The collection's minter is not the minter key's account.
+    #[error(
+        "collection {collection} is minted by {minter}, but the minter key is of {key}: use that account's key \
+         (--minter-key-file), or leave collection.contract out to deploy a collection of your own"
+    )]
+    WrongMinter { collection: String, minter: String, key: String },
+
     /// The registry URL is not an http:// or https:// URL.
     #[error("the registry URL must start with http:// or https://, got {0:?}")]
     RegistryUrl(String),

@@ -7,6 +7,7 @@ pub mod client;
 mod deploy;
 mod error;
 mod model_version;
+pub mod onchain;
 mod progress;
 mod queries;
 mod registry_error;
@@ -21,6 +22,10 @@ pub use api_key::{API_KEY_ENV, DEV_KEY_FILE, api_key};
 pub use client::Client;
 pub use deploy::{DeployRequest, Deployed, deploy};
 pub use error::{CollectionError, Result};
+pub use onchain::{
+    ChainOptions, ChainSources, CollectionReport, DEV_CHAIN_URL_FILE, DEV_MINTER_KEY_FILE, MINTER_KEY_ENV, MintReport,
+    chain_options,
+};
 pub use registry_error::{ErrorDetail, RegistryError};
 pub use render::render_png;
 pub use run::{RunOptions, run};

@@ -17,6 +17,8 @@ pub struct ErrorDetail {
     pub violations: Vec<(String, String)>,
     /// `extensions.existingId` of a conflict.
     pub existing_id: Option<String>,
+    /// `extensions.rule`: the rule the input broke, e.g. `pattern`, `onChain`.
+    pub rule: Option<String>,
 }
 
 /// The registry refused an operation.
@@ -31,6 +33,11 @@ impl RegistryError {
     /// The first error's code.
     pub fn code(&self) -> Option<&str> {
         self.errors.first().and_then(|e| e.code.as_deref())
+    }
+
+    /// The first error's rule.
+    pub fn rule(&self) -> Option<&str> {
+        self.errors.first().and_then(|e| e.rule.as_deref())
     }
 
     /// Whether the error is about this request's input (so other requests may succeed),
@@ -61,6 +68,7 @@ impl RegistryError {
                     pointer,
                     violations,
                     existing_id: text(&ext["existingId"]),
+                    rule: text(&ext["rule"]),
                 }
             })
             .collect();

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::anchors::wait_for_anchors;
 use crate::client::{Client, string_at};
 use crate::error::{CollectionError, Result};
+use crate::onchain::{ChainOptions, Minter};
 use crate::progress::Progress;
 use crate::queries::{PING, REGISTER_CIRCUIT};
 use crate::spec::{OnnxSource, Spec};
@@ -49,6 +50,13 @@ pub struct RunOptions {
     pub anchor_timeout: Duration,
     /// Show progress on stderr: a bar on a terminal, otherwise one line per step and token.
     pub progress: bool,
+    /// The chain and minter key of an `[onchain]` spec (see [`chain_options`]).
+    ///
+    /// [`chain_options`]: crate::chain_options
+    pub chain: Option<ChainOptions>,
+    /// Where the proofs of tokens sent to the chain are kept until they are registered
+    /// (default `work_dir/minted`).
+    pub minted_dir: Option<PathBuf>,
 }
 
 impl RunOptions {
@@ -65,6 +73,8 @@ impl RunOptions {
             wait: true,
             anchor_timeout: Duration::from_secs(120),
             progress: true,
+            chain: None,
+            minted_dir: None,
         }
     }
 }
@@ -80,6 +90,8 @@ impl fmt::Debug for RunOptions {
             .field("wait", &self.wait)
             .field("anchor_timeout", &self.anchor_timeout)
             .field("progress", &self.progress)
+            .field("chain", &self.chain)
+            .field("minted_dir", &self.minted_dir)
             .finish()
     }
 }
@@ -94,7 +106,12 @@ impl fmt::Debug for RunOptions {
 pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
     let started = Instant::now();
     spec.check()?;
-    let plan = spec.plan()?;
+    if spec.onchain.is_some() && opts.chain.is_none() {
+        return Err(CollectionError::field(
+            "onchain",
+            "the spec mints on chain, but the run has no chain and minter key (RunOptions::chain)",
+        ));
+    }
     let server = opts.server.clone().unwrap_or_else(|| spec.server.clone());
     let client = Client::new(&server, &opts.api_key)?;
     let progress = Progress::new(opts.progress);
@@ -174,11 +191,31 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
         }
     };
 
+    // An `[onchain]` spec's collection: found or deployed now; its address is the contract.
+    let (minter, spec) = match &opts.chain {
+        Some(chain) if spec.onchain.is_some() => {
+            progress.step(format!("finding the on-chain collection of {label} on {}", chain.rpc_url));
+            let minted_dir = opts.minted_dir.clone().unwrap_or_else(|| opts.work_dir.join("minted"));
+            let minter = Minter::open(&client, spec, chain, &version.id, &minted_dir).await?;
+            let r = &minter.report;
+            if r.deployed_now {
+                progress.note(format!("deployed collection {} (record {}) in {}", r.address, r.id, r.deploy_tx));
+            } else {
+                progress.note(format!("minting in collection {} (record {})", r.address, r.id));
+            }
+            let spec = spec.with_contract(&r.address);
+            (Some(minter), spec)
+        }
+        _ => (None, spec.clone()),
+    };
+    let spec = &spec;
+    let plan = spec.plan()?;
+
     progress.start_tokens(plan.len());
     let mut tokens = Vec::with_capacity(plan.len());
     for planned in &plan {
         progress.status(format!("token {}", planned.token_id));
-        let outcome = match token(&client, spec, &backend, &circuit, &version.id, planned).await {
+        let outcome = match token(&client, spec, &backend, &circuit, &version.id, planned, minter.as_ref()).await {
             Ok(outcome) => outcome,
             Err(e) => {
                 let registered = tokens.iter().filter(|t: &&TokenOutcome| t.result == TokenResult::Registered).count();
@@ -209,6 +246,7 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
         model_version_registered: version.registered_now,
         circuit_id,
         circuit_registered,
+        collection: minter.map(|m| m.report),
         registered: count(|r| *r == TokenResult::Registered),
         already_registered: count(|r| *r == TokenResult::AlreadyRegistered),
         failed: count(|r| matches!(r, TokenResult::Failed(_))),

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::onchain::{CollectionReport, MintReport};
+
 /// What became of one token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenResult {
@@ -39,11 +41,13 @@ pub struct TokenOutcome {
     pub proof_time: Option<Duration>,
     /// The anchor state last seen.
     pub anchor: Option<AnchorState>,
+    /// The token's mint on chain (`[onchain]` specs), by this run or an earlier one.
+    pub mint: Option<MintReport>,
 }
 
 impl TokenOutcome {
     pub(crate) fn new(token_id: u64, result: TokenResult) -> Self {
-        Self { token_id, result, metadata_url: None, asset_url: None, proof_time: None, anchor: None }
+        Self { token_id, result, metadata_url: None, asset_url: None, proof_time: None, anchor: None, mint: None }
     }
 
     /// Registered now or before.
@@ -83,6 +87,8 @@ pub struct Summary {
     pub circuit_id: String,
     /// The circuit was registered by this run.
     pub circuit_registered: bool,
+    /// The on-chain collection the tokens were minted in (`[onchain]` specs).
+    pub collection: Option<CollectionReport>,
     /// Every token of the spec, in order.
     pub tokens: Vec<TokenOutcome>,
     pub registered: usize,
@@ -98,10 +104,28 @@ impl Summary {
         self.tokens.iter().filter_map(|t| t.proof_time).collect()
     }
 
+    /// The gas of each mint this run sent.
+    pub fn mint_gas(&self) -> Vec<u64> {
+        self.tokens.iter().filter_map(|t| t.mint.as_ref().and_then(|m| m.gas_used)).collect()
+    }
+
     /// No token failed.
     pub fn succeeded(&self) -> bool {
         self.failed == 0
     }
+}
+
+/// `n` with thin groups of three digits: 624,123.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 fn secs(d: Duration) -> String {
@@ -128,6 +152,27 @@ impl fmt::Display for Summary {
             self.failed,
             self.tokens.len()
         )?;
+        if let Some(c) = &self.collection {
+            let how = if c.deployed_now { "deployed now" } else { "recorded before" };
+            writeln!(
+                f,
+                "  collection {} ({how}, record {}, deployed in {}), minter {}",
+                c.address, c.id, c.deploy_tx, c.minter
+            )?;
+            let gas = self.mint_gas();
+            if gas.is_empty() {
+                writeln!(f, "  mints: none sent by this run")?;
+            } else {
+                let total: u64 = gas.iter().sum();
+                writeln!(
+                    f,
+                    "  mints: {} sent, {} gas in all, {} per mint (proof verified on chain)",
+                    gas.len(),
+                    thousands(total),
+                    thousands(total / gas.len() as u64)
+                )?;
+            }
+        }
         let times = self.proof_times();
         if let (Some(min), Some(max)) = (times.iter().min(), times.iter().max()) {
             let total: Duration = times.iter().sum();
@@ -173,6 +218,9 @@ impl fmt::Display for Summary {
             if let Some(url) = &t.metadata_url {
                 write!(f, " {url}")?;
             }
+            if let Some(mint) = &t.mint {
+                write!(f, "  minted in block {} tx {}", mint.block_number, mint.tx_hash)?;
+            }
             if let Some(anchor) = &t.anchor {
                 write!(f, "  anchor {}", anchor.status)?;
                 if let Some(tx) = &anchor.tx_hash {
@@ -194,10 +242,31 @@ impl TokenOutcome {
         match &self.result {
             TokenResult::Registered => {
                 let time = self.proof_time.map(|d| format!(" (proof {})", secs(d))).unwrap_or_default();
-                format!("token {}: registered{time}", self.token_id)
+                let minted = match &self.mint {
+                    Some(MintReport { gas_used: Some(gas), tx_hash, .. }) => {
+                        format!("minted ({} gas, tx {tx_hash}) and ", thousands(*gas))
+                    }
+                    Some(MintReport { tx_hash, .. }) => format!("minted before (tx {tx_hash}), "),
+                    None => String::new(),
+                };
+                format!("token {}: {minted}registered{time}", self.token_id)
             }
             TokenResult::AlreadyRegistered => format!("token {}: already registered, skipped", self.token_id),
             TokenResult::Failed(why) => format!("token {}: FAILED: {why}", self.token_id),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn gas_is_grouped_in_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(624_123), "624,123");
+        assert_eq!(thousands(12_345_678), "12,345,678");
     }
 }

@@ -1,7 +1,7 @@
-//! One token: proven from its seed, drawn, and registered with its proof and PNG, unless it
-//! is registered already.
+//! One token: proven from its seed, drawn, minted on chain when the spec asks, and registered
+//! with its proof and PNG, unless it is registered already.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use provreg_prover_client::{Circuit, EzklBackend, ProofRecord, Prover};
@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::client::Client;
 use crate::error::{CollectionError, Result};
+use crate::onchain::{Kept, MintReport, Minter};
 use crate::queries::{REGISTER_TOKEN, TOKEN};
 use crate::render::render_png;
 use crate::spec::{PlannedToken, Spec};
@@ -24,6 +25,7 @@ pub(crate) async fn token(
     circuit: &Circuit,
     version: &str,
     planned: &PlannedToken,
+    minter: Option<&Minter>,
 ) -> Result<TokenOutcome> {
     let id = planned.token_id;
     let seed_hex = hex::encode(planned.seed);
@@ -33,20 +35,86 @@ pub(crate) async fn token(
         return Ok(existing_token(client, id, &data["token"], &seed_hex, version));
     }
 
-    let input = match provreg_prover_client::seed::model_input(&planned.seed, circuit.input_len, circuit.input_scale) {
-        Ok(input) => input,
-        Err(e) => return Ok(TokenOutcome::new(id, TokenResult::Failed(format!("deriving the model input: {e}")))),
+    let mut minted = None;
+    let kept = match minter {
+        Some(minter) => {
+            if let Some(event) = minter.minted(id).await? {
+                // Minted by an earlier run that stopped before registering it: registered with
+                // the proof the chain accepted, which that run kept.
+                if !event.is_of_seed(&planned.seed) {
+                    return Ok(TokenOutcome::new(
+                        id,
+                        TokenResult::Failed(format!(
+                            "minted on chain in {} with another seed than the spec's 0x{seed_hex}; not registered",
+                            minter.report.address
+                        )),
+                    ));
+                }
+                let report = MintReport {
+                    tx_hash: event.tx_hash.map(|tx| format!("{tx:#x}")).unwrap_or_default(),
+                    block_number: event.block_number.unwrap_or_default(),
+                    gas_used: None,
+                };
+                match minter.kept(id, &seed_hex) {
+                    Some(kept) if event.is_of_proof(&kept.record.proof) => {
+                        minted = Some(report);
+                        Some(kept)
+                    }
+                    _ => {
+                        return Ok(TokenOutcome::new(
+                            id,
+                            TokenResult::Failed(format!(
+                                "minted on chain (transaction {}), but the proof it was minted with is not in {}; \
+                                 register it with that proof (its AigcData event carries it)",
+                                report.tx_hash,
+                                minter.kept_dir().display()
+                            )),
+                        ));
+                    }
+                }
+            } else {
+                // Proven by an earlier run that stopped before minting: the same proof again.
+                minter.kept(id, &seed_hex)
+            }
+        }
+        None => None,
     };
-    let proving = Instant::now();
-    let (traits, record) = match backend.prove(circuit, &input).await {
-        Ok(proven) => proven,
-        Err(e) => return Ok(TokenOutcome::new(id, TokenResult::Failed(format!("proving: {e}")))),
+    let (traits, record, proof_time) = match kept {
+        Some(kept) => (kept.traits, kept.record, None),
+        None => {
+            let input =
+                match provreg_prover_client::seed::model_input(&planned.seed, circuit.input_len, circuit.input_scale) {
+                    Ok(input) => input,
+                    Err(e) => {
+                        return Ok(TokenOutcome::new(
+                            id,
+                            TokenResult::Failed(format!("deriving the model input: {e}")),
+                        ));
+                    }
+                };
+            let proving = Instant::now();
+            let (traits, record) = match backend.prove(circuit, &input).await {
+                Ok(proven) => proven,
+                Err(e) => return Ok(TokenOutcome::new(id, TokenResult::Failed(format!("proving: {e}")))),
+            };
+            let proof_time = proving.elapsed();
+            if let Some(minter) = minter {
+                let kept = Kept { seed: format!("0x{seed_hex}"), traits: traits.clone(), record: record.clone() };
+                minter.keep(id, &kept)?;
+            }
+            (traits, record, Some(proof_time))
+        }
     };
-    let proof_time = proving.elapsed();
     let png = match render_png(&traits) {
         Ok(png) => png,
         Err(e) => return Ok(TokenOutcome::new(id, TokenResult::Failed(format!("drawing the asset: {e}")))),
     };
+    if let (Some(minter), None) = (minter, &minted) {
+        match minter.mint(id, &planned.seed, &record).await? {
+            Ok(report) => minted = Some(report),
+            Err(why) => return Ok(TokenOutcome::new(id, TokenResult::Failed(why))),
+        }
+    }
 
     let mut seed_source = json!({ "kind": spec.seeds.kind.graphql() });
     if let Some(request) = &planned.request_id {
@@ -72,10 +140,11 @@ pub(crate) async fn token(
     if let Some(description) = &spec.collection.description {
         input["description"] = json!(description);
     }
-    match client.request("registerToken", REGISTER_TOKEN, json!({ "input": input })).await {
+    match register(client, &input, minted.is_some()).await {
         Ok(data) => {
             let mut outcome = TokenOutcome::new(id, TokenResult::Registered);
-            outcome.proof_time = Some(proof_time);
+            outcome.proof_time = proof_time;
+            outcome.mint = minted;
             outcome.metadata_url = data["registerToken"]["metadataPath"].as_str().map(|p| url(client, p));
             outcome.asset_url = data["registerToken"]["assetPath"].as_str().map(|p| url(client, p));
             Ok(outcome)
@@ -93,6 +162,27 @@ pub(crate) async fn token(
             Ok(TokenOutcome::new(id, TokenResult::Failed(refused.to_string())))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// How long a minted token's registration is retried while the registry waits for more
+/// confirmations of its mint.
+const CONFIRMATION_WAIT: Duration = Duration::from_secs(300);
+
+/// `registerToken` with `input`; a minted token the registry refuses for want of
+/// confirmations (rule `confirmations`) is sent again every two seconds, for up to five
+/// minutes.
+async fn register(client: &Client, input: &Value, minted: bool) -> Result<Value> {
+    let started = Instant::now();
+    loop {
+        match client.request("registerToken", REGISTER_TOKEN, json!({ "input": input })).await {
+            Err(CollectionError::Registry(refused))
+                if minted && refused.rule() == Some("confirmations") && started.elapsed() < CONFIRMATION_WAIT =>
+            {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            answer => return answer,
+        }
     }
 }
 

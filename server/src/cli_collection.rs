@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use provreg_collection::{API_KEY_ENV, Client, DeployRequest, RunOptions, Spec, api_key, deploy, run};
+use provreg_collection::{
+    API_KEY_ENV, ChainSources, Client, DeployRequest, MINTER_KEY_ENV, RunOptions, Spec, api_key, chain_options, deploy,
+    run,
+};
 use provreg_server::config::Config;
 
 /// `provreg collection …`
@@ -14,8 +17,10 @@ use provreg_server::config::Config;
 pub enum CollectionCommand {
     /// Generate a token collection: register the model version and its circuit when
     /// missing, prove and register every token of the spec that is not registered yet (with
-    /// a PNG drawn from its traits), wait for the anchors, and print a summary. Exits
-    /// non-zero when a token failed. See fixtures/demo-collection.toml for the spec format.
+    /// a PNG drawn from its traits), wait for the anchors, and print a summary. A spec with
+    /// [onchain] also deploys its collection through the registry (once) and mints each token
+    /// on chain before registering it, reporting the gas. Exits non-zero when a token
+    /// failed. See fixtures/demo-collection.toml for the spec format.
     Run(RunArgs),
     /// Deploy a model version's on-chain collection through the registry: the registry
     /// deploys its circuit's EZKL verifier (once per circuit) and a ProvregCollection
@@ -74,6 +79,15 @@ pub struct RunArgs {
     /// Do not wait for anchors.
     #[arg(long)]
     pub no_wait: bool,
+    /// The chain's JSON-RPC endpoint for an [onchain] spec (default: the spec's
+    /// onchain.rpc_url, else anchoring.rpc_url, else the local chain of `serve --dev`).
+    #[arg(long)]
+    pub rpc_url: Option<String>,
+    /// A file holding the minter's private key for an [onchain] spec. Without it the key
+    /// comes from PROVREG_MINTER_KEY, else from DATA_DIR/dev-minter.key (which `serve --dev`
+    /// writes).
+    #[arg(long)]
+    pub minter_key_file: Option<PathBuf>,
     /// No progress output (the summary is still printed).
     #[arg(long)]
     pub quiet: bool,
@@ -95,8 +109,25 @@ pub async fn command(command: CollectionCommand, config: &Config) -> Result<()> 
             opts.wait = !args.no_wait;
             opts.anchor_timeout = Duration::from_secs(args.anchor_timeout);
             opts.progress = !args.quiet;
+            if spec.onchain.is_some() {
+                let sources = ChainSources {
+                    rpc_url: args.rpc_url,
+                    configured_rpc_url: config.anchoring.rpc_url.clone(),
+                    minter_key_file: args.minter_key_file,
+                    minter_key_env: std::env::var(MINTER_KEY_ENV).ok(),
+                };
+                opts.chain = Some(chain_options(&spec, sources, &config.data_dir)?);
+            }
+            let rpc = opts.chain.as_ref().map(|c| c.rpc_url.clone());
             let summary = run(&spec, &opts).await?;
             print!("{summary}");
+            if let (Some(c), Some(rpc)) = (&summary.collection, rpc) {
+                println!("token URIs on chain:");
+                println!(
+                    "  cast call {} \"tokenURI(uint256)(string)\" {} --rpc-url {rpc}",
+                    c.address, spec.seeds.first_token_id
+                );
+            }
             if !summary.succeeded() {
                 bail!("{} of {} tokens failed (see above)", summary.failed, summary.tokens.len());
             }

@@ -342,6 +342,7 @@ async fn start_anchoring(
                 }
             };
             println!("local chain {} (chain id {}), ProvenanceAnchor at {address}", anvil.endpoint(), anvil.chain_id());
+            dev_chain_files(config, &anvil)?;
             let client = ChainClient::connect(&anvil.endpoint(), &key, Some(address), 1)?;
             let endpoint = anvil.endpoint();
             (client, Some(anvil), endpoint, key)
@@ -405,6 +406,19 @@ async fn fsck(config: &Config, rpc_url: Option<String>, contract: Option<String>
     if !report.is_clean() {
         std::process::exit(1);
     }
+    Ok(())
+}
+
+/// Writes where `provreg collection run` finds the local chain and a minter key of its own:
+/// DATA_DIR/dev-chain.url and DATA_DIR/dev-minter.key (the second dev account, so minting
+/// never races the registry's own transactions from the first).
+fn dev_chain_files(config: &Config, anvil: &provreg_anchor::devchain::Anvil) -> Result<()> {
+    let url = config.data_dir.join(provreg_collection::DEV_CHAIN_URL_FILE);
+    std::fs::write(&url, format!("{}\n", anvil.endpoint())).with_context(|| format!("writing {}", url.display()))?;
+    let key = anvil.private_key_hex(1).context("the local chain has no second dev account")?;
+    let key_file = config.data_dir.join(provreg_collection::DEV_MINTER_KEY_FILE);
+    std::fs::write(&key_file, format!("{key}\n")).with_context(|| format!("writing {}", key_file.display()))?;
+    println!("dev minter key (local chain account 1) in {}", key_file.display());
     Ok(())
 }
 

@@ -231,6 +231,11 @@ impl CollectionClient {
         Ok(self.provider.get_transaction_by_hash(tx_hash).await.map_err(classify_rpc)?.is_some())
     }
 
+    /// The EIP-155 chain ID the node reports.
+    pub async fn chain_id(&self) -> Result<u64> {
+        self.provider.get_chain_id().await.map_err(classify_rpc)
+    }
+
     /// The number of the newest block.
     pub async fn block_number(&self) -> Result<u64> {
         self.provider.get_block_number().await.map_err(classify_rpc)

@@ -8,7 +8,8 @@
 //!
 //! [collection]
 //! chain_id = 31337                                       # EIP-155 chain ID of the contract
-//! contract = "0x5fc8d32690cc91d4c39d9d3abcbd16989f875707" # 0x and 40 hex digits
+//! contract = "0x5fc8d32690cc91d4c39d9d3abcbd16989f875707" # 0x and 40 hex digits; optional
+//!                                                        # with [onchain] (then deployed)
 //! name = "Pixel Trait"      # token N is named "Pixel Trait #N" (at most 150 characters)
 //! description = "…"         # optional, given to every token (at most 2000 characters)
 //!
@@ -36,6 +37,11 @@
 //! # seeds = ["0x…", …]      # or one explicit 32-byte seed (64 hex digits) per token
 //! # request_ids = ["…", …]  # optional: the randomness request of each seed
 //! # tx_hashes = ["0x…", …]  # optional: the transaction that delivered each seed
+//!
+//! [onchain]                 # optional: mint every token on chain before registering it
+//! name = "Pixel Traits"     # the collection contract's ERC-721 name (default collection.name)
+//! symbol = "PXT"            # its ERC-721 symbol (1 to 16 letters and digits)
+//! # rpc_url = "http://127.0.0.1:8545"  # the chain's JSON-RPC endpoint (see below)
 //! ```
 //!
 //! The `[model]` fields other than `name`, `version` and `onnx` are used only when the
@@ -51,6 +57,16 @@
 //! produced them: `request_ids` lists one per token; without it the ID of token `t` is
 //! `"{contract}:{t}"` (contract lower-case), a stand-in fit for demonstrations only.
 //! `operator` seeds need none, but `request_ids` is passed on when given.
+//!
+//! **On chain.** With `[onchain]`, the tokens live in a `ProvregCollection` contract that
+//! verifies each token's proof when it is minted. Without `collection.contract`, the run
+//! uses the model version's collection recorded by the registry on `chain_id` with this
+//! name, symbol and minter, and deploys one through the registry (`deployCollection`) when
+//! there is none; with it, the contract must be such a recorded collection. The minter is
+//! the account of the minter key (`--minter-key-file`, `PROVREG_MINTER_KEY`, or the
+//! `dev-minter.key` that `serve --dev` writes). The endpoint is `--rpc-url`, else
+//! `onchain.rpc_url`, else `anchoring.rpc_url` of the configuration, else the local chain
+//! `serve --dev` runs (its URL is in `dev-chain.url` in the data directory).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -97,6 +113,9 @@ pub struct Spec {
     pub collection: CollectionSpec,
     pub model: ModelSpec,
     pub seeds: SeedsSpec,
+    /// Minting on chain, when given.
+    #[serde(default)]
+    pub onchain: Option<OnchainSpec>,
     /// The directory relative ONNX paths are resolved against (the spec file's).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -111,12 +130,29 @@ fn default_server() -> String {
 #[serde(deny_unknown_fields)]
 pub struct CollectionSpec {
     pub chain_id: i64,
-    /// The token contract, `0x` and 40 hex digits.
-    pub contract: String,
+    /// The token contract, `0x` and 40 hex digits; with `[onchain]` it may be left out (the
+    /// run then finds or deploys the collection and sets it).
+    #[serde(default)]
+    pub contract: Option<String>,
     /// Token `t` is named `"{name} #{t}"`.
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
+}
+
+/// `[onchain]`: the tokens are minted on chain, in a collection contract that verifies their
+/// proofs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnchainSpec {
+    /// The contract's ERC-721 name; default `collection.name`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The contract's ERC-721 symbol.
+    pub symbol: String,
+    /// The chain's JSON-RPC endpoint; `--rpc-url` overrides it.
+    #[serde(default)]
+    pub rpc_url: Option<String>,
 }
 
 /// `[model]`: the model version that generates the tokens.
@@ -288,7 +324,37 @@ impl Spec {
                 format!("must be between 1 and {MAX_CHAIN_ID}, got {}", c.chain_id),
             ));
         }
-        parse_address(&c.contract).map_err(|reason| CollectionError::field("collection.contract", reason))?;
+        match (&c.contract, &self.onchain) {
+            (Some(contract), _) => {
+                parse_address(contract).map_err(|reason| CollectionError::field("collection.contract", reason))?;
+            }
+            (None, Some(_)) => {}
+            (None, None) => {
+                return Err(CollectionError::field(
+                    "collection.contract",
+                    "missing: give the token contract, or add an [onchain] section to mint in a collection the \
+                     registry deploys",
+                ));
+            }
+        }
+        if let Some(onchain) = &self.onchain {
+            let name = onchain.name.as_deref().unwrap_or(&c.name).trim();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                return Err(CollectionError::field(
+                    "onchain.name",
+                    "must have 1 to 100 characters without control characters",
+                ));
+            }
+            let symbol = &onchain.symbol;
+            if symbol.is_empty() || symbol.len() > 16 || !symbol.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+                return Err(CollectionError::field("onchain.symbol", "must be 1 to 16 ASCII letters and digits"));
+            }
+            if let Some(url) = &onchain.rpc_url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(CollectionError::field("onchain.rpc_url", format!("must be an http(s) URL, got {url:?}")));
+            }
+        }
         if c.name.trim().is_empty() || c.name.chars().count() > MAX_NAME {
             return Err(CollectionError::field("collection.name", format!("must have 1 to {MAX_NAME} characters")));
         }
@@ -344,7 +410,25 @@ impl Spec {
             }
         }
 
-        self.plan().map(|_| ())
+        if self.collection.contract.is_some() {
+            self.plan().map(|_| ())
+        } else {
+            // The seeds of a collection not deployed yet: checked with a stand-in address.
+            self.with_contract(&format!("0x{}", "00".repeat(20))).plan().map(|_| ())
+        }
+    }
+
+    /// This spec with `contract` as its token contract.
+    pub fn with_contract(&self, contract: &str) -> Spec {
+        let mut spec = self.clone();
+        spec.collection.contract = Some(contract.to_ascii_lowercase());
+        spec
+    }
+
+    /// The `[onchain]` collection's ERC-721 name.
+    pub fn onchain_name(&self) -> Option<String> {
+        let onchain = self.onchain.as_ref()?;
+        Some(onchain.name.as_deref().unwrap_or(&self.collection.name).trim().to_owned())
     }
 
     /// Where the model comes from.
@@ -356,9 +440,9 @@ impl Spec {
         }
     }
 
-    /// The contract address, lower-case.
+    /// The contract address, lower-case (empty while an `[onchain]` collection is not known).
     pub fn contract(&self) -> String {
-        self.collection.contract.to_ascii_lowercase()
+        self.collection.contract.as_deref().unwrap_or_default().to_ascii_lowercase()
     }
 }
 

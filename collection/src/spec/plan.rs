@@ -20,8 +20,11 @@ impl Spec {
     /// The tokens of the collection in order, with their seeds.
     pub fn plan(&self) -> Result<Vec<PlannedToken>> {
         let s = &self.seeds;
-        let contract = parse_address(&self.collection.contract)
-            .map_err(|reason| CollectionError::field("collection.contract", reason))?;
+        let Some(contract) = &self.collection.contract else {
+            return Err(CollectionError::field("collection.contract", "not known until the collection is deployed"));
+        };
+        let contract =
+            parse_address(contract).map_err(|reason| CollectionError::field("collection.contract", reason))?;
         let count = match (s.count, &s.seeds) {
             (Some(n), Some(list)) if n != list.len() as u64 => {
                 return Err(CollectionError::field(

@@ -70,7 +70,7 @@ fn parses_a_full_spec_with_defaults() {
 #[test]
 fn derived_seeds_follow_the_documented_layout() {
     let spec = parse(GOOD).unwrap();
-    let contract = parse_address(&spec.collection.contract).unwrap();
+    let contract = parse_address(spec.collection.contract.as_deref().unwrap()).unwrap();
     let mut bytes = SEED_DOMAIN.to_vec();
     bytes.extend(31337u64.to_be_bytes());
     bytes.extend(contract);
@@ -130,6 +130,12 @@ fn errors_name_the_field() {
         ("first_token_id = 10", "", "first_token_id"),
         ("[seeds]", "[seeds]\nbogus = 1", "bogus"),
         ("[collection]", "server = \"ftp://x\"\n[collection]", "server"),
+        // No contract and no [onchain]: nowhere to put the tokens.
+        ("contract = \"0x00000000000000000000000000000000000C0FFE\"", "", "collection.contract"),
+        ("[seeds]", "[onchain]\nsymbol = \"P-X\"\n[seeds]", "onchain.symbol"),
+        ("[seeds]", "[onchain]\nsymbol = \"PX\"\nname = \"\"\n[seeds]", "onchain.name"),
+        ("[seeds]", "[onchain]\nsymbol = \"PX\"\nrpc_url = \"ws://x\"\n[seeds]", "onchain.rpc_url"),
+        ("[seeds]", "[onchain]\nname = \"P\"\n[seeds]", "symbol"),
     ];
     for (from, to, field) in cases {
         assert!(GOOD.contains(from), "{from}");
@@ -161,11 +167,30 @@ fn a_missing_file_is_named() {
 fn the_demo_spec_parses() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo-collection.toml");
     let spec = Spec::load(&path).unwrap();
-    assert_eq!(spec.plan().unwrap().len(), 5);
+    assert_eq!(spec.with_contract("0x00000000000000000000000000000000000c0ffe").plan().unwrap().len(), 5);
     assert_eq!(spec.collection.chain_id, 31337);
     assert_eq!(spec.model.name, "trait-generator");
     assert_eq!(spec.model.parent.as_deref(), Some("v2"));
     assert_eq!(spec.onnx(), OnnxSource::Fixture);
+    // It mints on chain in the collection the run deploys: the seeds follow its address.
+    assert!(spec.collection.contract.is_none());
+    assert_eq!(spec.onchain.as_ref().map(|o| o.symbol.as_str()), Some("PXT"));
+    assert_eq!(spec.onchain_name().as_deref(), Some("Pixel Traits"));
+    assert!(spec.plan().unwrap_err().to_string().contains("collection.contract"));
+    let deployed = spec.with_contract("0x5FC8D32690CC91D4C39D9D3ABCBD16989F875707");
+    assert_eq!(deployed.contract(), "0x5fc8d32690cc91d4c39d9d3abcbd16989f875707");
+    let other = spec.with_contract("0x00000000000000000000000000000000000c0ffe");
+    assert_ne!(deployed.plan().unwrap()[0].seed, other.plan().unwrap()[0].seed);
+}
+
+#[test]
+fn an_onchain_spec_needs_no_contract() {
+    let text = GOOD.replacen("contract = \"0x00000000000000000000000000000000000C0FFE\"", "", 1)
+        + "\n[onchain]\nsymbol = \"PXT\"\n";
+    let spec = Spec::parse(&text, Path::new(".")).unwrap();
+    assert_eq!(spec.onchain_name().as_deref(), Some(spec.collection.name.trim()));
+    assert_eq!(spec.contract(), "");
+    assert_eq!(spec.with_contract("0x00000000000000000000000000000000000C0FFE").plan().unwrap().len(), 3);
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod lineage;
 mod memory;
 mod metrics;
 mod mints;
+mod onchain_run;
 mod outbox;
 mod pagination;
 mod process;
