@@ -5,8 +5,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt as _;
+
 use provreg_prover_client::{
-    EzklBackend, EzklConfig, Prover, build_fixture_model, default_venv_name, ensure_venv, sha256_file,
+    CircuitLayout, EzklBackend, EzklConfig, Prover, build_fixture_model, default_venv_name, ensure_venv, sha256_file,
 };
 use serde_json::{Value, json};
 
@@ -50,6 +52,9 @@ pub struct RunOptions {
     pub anchor_timeout: Duration,
     /// Show progress on stderr: a bar on a terminal, otherwise one line per step and token.
     pub progress: bool,
+    /// How many tokens are proven at once, each by its own prover process (EZKL proves on
+    /// one core); default the number of cores.
+    pub workers: usize,
     /// The chain and minter key of an `[onchain]` spec (see [`chain_options`]).
     ///
     /// [`chain_options`]: crate::chain_options
@@ -73,6 +78,7 @@ impl RunOptions {
             wait: true,
             anchor_timeout: Duration::from_secs(120),
             progress: true,
+            workers: std::thread::available_parallelism().map_or(1, usize::from),
             chain: None,
             minted_dir: None,
         }
@@ -90,6 +96,7 @@ impl fmt::Debug for RunOptions {
             .field("wait", &self.wait)
             .field("anchor_timeout", &self.anchor_timeout)
             .field("progress", &self.progress)
+            .field("workers", &self.workers)
             .field("chain", &self.chain)
             .field("minted_dir", &self.minted_dir)
             .finish()
@@ -162,8 +169,9 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
     };
 
     progress.step(format!("setting up the circuit of {label} (once per model; later runs reuse it)"));
-    let backend = EzklBackend::new(EzklConfig::new(&opts.work_dir).with_python(&python));
-    let circuit =
+    let workers = opts.workers.max(1);
+    let backend = EzklBackend::new(EzklConfig::new(&opts.work_dir).with_python(&python).with_workers(workers));
+    let mut circuit =
         backend.setup(&onnx).await.map_err(|source| CollectionError::CircuitSetup { onnx: onnx.clone(), source })?;
 
     let version = match found {
@@ -177,8 +185,17 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
     };
 
     let (circuit_id, circuit_registered) = match &version.circuit {
+        Some(registered) if registered.commitment == circuit.commitment => (registered.id.clone(), false),
         Some(registered) => {
-            circuit::check(&label, registered, &circuit)?;
+            // A version registered before the fast layout became the default: its
+            // circuit, set up here then, is still in the work directory.
+            match backend.existing_circuit(&onnx, CircuitLayout::LEGACY).await {
+                Ok(Some(legacy)) if legacy.commitment == registered.commitment => {
+                    progress.note(format!("using the circuit {label} was registered with ({})", legacy.dir.display()));
+                    circuit = legacy;
+                }
+                _ => circuit::check(&label, registered, &circuit)?,
+            }
             (registered.id.clone(), false)
         }
         None => {
@@ -213,9 +230,18 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
 
     progress.start_tokens(plan.len());
     let mut tokens = Vec::with_capacity(plan.len());
-    for planned in &plan {
+    // `workers` tokens at a time, their outcomes taken in token order.
+    let (client_ref, backend_ref, circuit_ref, minter_ref) = (&client, &backend, &circuit, minter.as_ref());
+    let version_id = version.id.as_str();
+    let mut outcomes = futures::stream::iter(&plan)
+        .map(|planned| async move {
+            let outcome = token(client_ref, spec, backend_ref, circuit_ref, version_id, planned, minter_ref).await;
+            (planned, outcome)
+        })
+        .buffered(workers);
+    while let Some((planned, outcome)) = outcomes.next().await {
         progress.status(format!("token {}", planned.token_id));
-        let outcome = match token(&client, spec, &backend, &circuit, &version.id, planned, minter.as_ref()).await {
+        let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(e) => {
                 let registered = tokens.iter().filter(|t: &&TokenOutcome| t.result == TokenResult::Registered).count();
@@ -229,6 +255,7 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
         progress.token_done(outcome.line());
         tokens.push(outcome);
     }
+    drop(outcomes);
 
     let anchors = if !opts.wait {
         AnchorReport::NotWaited

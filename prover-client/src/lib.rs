@@ -20,7 +20,7 @@ pub use circuit_files::{CircuitFileBytes, write_circuit_files};
 pub use error::{ProverError, Result};
 pub use evm::{EvmVerifier, SolcJs};
 pub use ezkl::{
-    DerivedKey, EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
+    CircuitLayout, DerivedKey, EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
     build_fixture_model_variant,
 };
 pub use jobs::{JobId, JobStatus, Jobs};

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use provreg_prover_client::{
-    Circuit, EZKL_VERSION, EzklBackend, EzklConfig, ProofRecord, Prover, ProverError, SETTINGS_FILE, SRS_FILE, SolcJs,
-    VK_FILE, Verifier, build_fixture_model, default_venv_name, ensure_venv, seed,
+    Circuit, CircuitLayout, EZKL_VERSION, EzklBackend, EzklConfig, ProofRecord, Prover, ProverError, SETTINGS_FILE,
+    SRS_FILE, SolcJs, VK_FILE, Verifier, build_fixture_model, default_venv_name, ensure_venv, seed,
 };
 use tokio::sync::OnceCell;
 
@@ -376,4 +376,84 @@ async fn the_verifying_key_is_derived_from_the_model_settings_and_srs_and_equals
     std::fs::write(dir.join(SRS_FILE), &junk).unwrap();
     let err = backend.derive_verifying_key(&p.model, &dir).await.unwrap_err();
     assert!(matches!(err, ProverError::Worker(ref m) if m.contains("setup failed")), "{err}");
+}
+
+/// The model's own outputs for `inputs`, from ONNX's reference evaluator (not EZKL).
+fn onnx_reference(python: &Path, model: &Path, inputs: &[[f32; 8]]) -> Vec<Vec<f32>> {
+    let script = "import json, sys\nimport numpy as np\nfrom onnx.reference import ReferenceEvaluator\n\
+                  ev = ReferenceEvaluator(sys.argv[1])\n\
+                  rows = json.loads(sys.argv[2])\n\
+                  print(json.dumps([ev.run(None, {'seed': np.array([r], dtype=np.float32)})[0][0].tolist() for r in rows]))\n";
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(model)
+        .arg(serde_json::to_string(inputs).unwrap())
+        .output()
+        .expect("the reference evaluator runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON outputs")
+}
+
+fn run_args(circuit: &Circuit) -> serde_json::Value {
+    let settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(circuit.dir.join(SETTINGS_FILE)).unwrap()).unwrap();
+    settings["run_args"].clone()
+}
+
+/// The default layout makes a circuit of 2^12 rows whose outputs are the legacy
+/// circuit's, bit for bit, and the model's own within the output scale's resolution; a
+/// legacy proof still verifies against its own circuit, and not against the fast one.
+#[tokio::test]
+async fn the_fast_circuit_gives_the_reference_outputs_and_legacy_proofs_still_verify() {
+    let Some(p) = prepared("the_fast_circuit_gives_the_reference_outputs_and_legacy_proofs_still_verify").await else {
+        return;
+    };
+    let backend = backend(&p.python, &p.work_dir());
+    let fast = &p.circuit;
+    let fast_args = run_args(fast);
+    let layout = |args: &serde_json::Value| {
+        ["decomp_base", "decomp_legs", "num_inner_cols"].map(|k| args[k].as_u64().unwrap_or_default())
+    };
+    assert_eq!(layout(&fast_args), [256, 4, 1], "{fast_args}");
+    assert_eq!(fast_args["logrows"].as_u64(), Some(12), "{fast_args}");
+    assert_eq!(p.record.proof.len(), 1952, "one inner column: fewer commitments in the proof");
+    assert!(fast.dir.ends_with(CircuitLayout::FAST.dir_name(&fast.onnx_sha256)));
+
+    assert!(backend.existing_circuit(&p.model, CircuitLayout::LEGACY).await.unwrap().is_none(), "nothing made yet");
+    let legacy = backend.setup_with(&p.model, CircuitLayout::LEGACY).await.unwrap();
+    let legacy_args = run_args(&legacy);
+    assert_eq!(layout(&legacy_args), [16384, 2, 2], "{legacy_args}");
+    assert_eq!(legacy_args["logrows"].as_u64(), Some(15), "{legacy_args}");
+    assert!(legacy.dir.ends_with(&legacy.onnx_sha256), "legacy circuits stay where they always were");
+    assert_ne!(legacy.commitment, fast.commitment, "the settings are part of the commitment");
+    assert_eq!(backend.existing_circuit(&p.model, CircuitLayout::LEGACY).await.unwrap().as_ref(), Some(&legacy));
+    for (name, arg) in [("input_scale", "input_scale"), ("param_scale", "param_scale")] {
+        assert_eq!(fast_args[arg], legacy_args[arg], "same {name}");
+    }
+
+    let seeds: Vec<[f32; 8]> = (0..6u64)
+        .map(|n| {
+            let token_seed = format!("0x{:064x}", 0x5eed_0000_u64 + n);
+            let seed = seed::parse_seed(&token_seed).unwrap();
+            seed::model_input(&seed, fast.input_len, fast.input_scale).unwrap().try_into().unwrap()
+        })
+        .collect();
+    let reference = onnx_reference(&p.python, &p.model, &seeds);
+    let resolution = 2f32.powi(-i32::try_from(fast.output_scale).unwrap());
+    for (input, expected) in seeds.iter().zip(&reference) {
+        let (fast_traits, _) = backend.prove(fast, input).await.unwrap();
+        let (legacy_traits, legacy_record) = backend.prove(&legacy, input).await.unwrap();
+        assert_eq!(fast_traits, legacy_traits, "same outputs for input {input:?}");
+        for (got, want) in fast_traits.iter().zip(expected) {
+            // Measured: at most 2.5 steps of the output scale for these seeds.
+            let off = (got - want).abs() / resolution;
+            assert!(off <= 8.0, "{got} vs the model's {want} for {input:?}: {off} steps");
+        }
+        assert_eq!(legacy_record.proof.len(), 3072);
+        assert!(backend.verify(&legacy, &legacy_record).await.unwrap(), "a legacy proof verifies with its circuit");
+        let mut as_fast = legacy_record.clone();
+        as_fast.model_commitment = fast.commitment.clone();
+        assert!(!backend.verify(fast, &as_fast).await.unwrap(), "but not with the fast circuit");
+    }
 }

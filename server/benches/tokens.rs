@@ -3,10 +3,13 @@
 //! at ingest, and tokens registered per second with verification (proving excluded).
 //!
 //! `cargo bench -p provreg-server --bench tokens -- [--tokens 200] [--proofs 8] [--workers 2]
-//! [--postgres URL]`
+//! [--postgres URL] [--layout fast|legacy]`
 //!
-//! Method: the fixture trait-generator model is set up once (keys cached under the target
-//! directory) and `--proofs` different seeds are proven, one after another, each timed.
+//! Method: for each circuit layout (both unless `--layout` names one, legacy first, then
+//! fast, in one run, printed side by side at the end) the fixture trait-generator model is
+//! set up once (keys cached under the target directory) and `--proofs` different seeds are
+//! proven, one after another, each timed; then twice as many other seeds are proven by
+//! `--workers` worker processes at once, for the throughput.
 //! Verification is timed through the registry's proof checker (one verifier process, the
 //! circuit files already written). Registration runs `registerToken` through the service
 //! layer on a fresh database (SQLite by default) with real C2PA certificates and log entries,
@@ -18,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use provreg_collection::proof_input;
 use provreg_prover_client::{
-    EzklBackend, EzklConfig, ProofRecord, Prover, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
+    CircuitLayout, EzklBackend, EzklConfig, ProofRecord, Prover, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
     default_venv_name, ensure_venv, seed,
 };
 use provreg_server::payload::{CircuitInput, LicenseInput, ModelVersionInput, TokenInput};
@@ -30,18 +33,6 @@ use sha2::{Digest, Sha256};
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
-}
-
-fn summary(label: &str, mut times: Vec<Duration>) {
-    times.sort();
-    let mean = times.iter().sum::<Duration>() / times.len() as u32;
-    println!(
-        "{label:<44} mean {:>8.1} ms  p50 {:>8.1} ms  p99 {:>8.1} ms  (n = {})",
-        mean.as_secs_f64() * 1e3,
-        percentile(&times, 0.5).as_secs_f64() * 1e3,
-        percentile(&times, 0.99).as_secs_f64() * 1e3,
-        times.len()
-    );
 }
 
 fn token_input(version: &str, token_id: u64, seed: &[u8; 32], traits: &[f32], record: &ProofRecord) -> TokenInput {
@@ -63,16 +54,61 @@ fn token_input(version: &str, token_id: u64, seed: &[u8; 32], traits: &[f32], re
     .unwrap()
 }
 
+/// What one circuit measured, as table rows (label, figure).
+struct Figures {
+    rows: Vec<(String, String)>,
+}
+
+impl Figures {
+    fn push(&mut self, label: impl Into<String>, figure: impl Into<String>) {
+        let (label, figure) = (label.into(), figure.into());
+        println!("  {label:<58} {figure}");
+        self.rows.push((label, figure));
+    }
+
+    fn times(&mut self, label: &str, mut times: Vec<Duration>) {
+        times.sort();
+        let mean = times.iter().sum::<Duration>() / times.len() as u32;
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        self.push(
+            format!("{label}, mean / p99 (n = {})", times.len()),
+            format!("{:.1} ms / {:.1} ms", ms(mean), ms(percentile(&times, 0.99))),
+        );
+    }
+}
+
+fn file_size(path: &Path) -> String {
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or_default();
+    if bytes >= 1 << 20 {
+        format!("{:.1} MB", bytes as f64 / f64::from(1 << 20))
+    } else {
+        format!("{:.0} KB", bytes as f64 / 1024.0)
+    }
+}
+
+struct Options {
+    tokens: u64,
+    proofs: u64,
+    workers: usize,
+    postgres: Option<String>,
+}
+
 #[tokio::main]
 async fn main() {
-    let (mut tokens, mut proofs, mut workers, mut postgres) = (200u64, 8u64, 2usize, None::<String>);
+    let mut o = Options { tokens: 200, proofs: 8, workers: 2, postgres: None };
+    let mut checks = vec![("legacy", CircuitLayout::LEGACY), ("fast", CircuitLayout::FAST)];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--tokens" => tokens = args.next().and_then(|s| s.parse().ok()).unwrap_or(tokens),
-            "--proofs" => proofs = args.next().and_then(|s| s.parse().ok()).unwrap_or(proofs),
-            "--workers" => workers = args.next().and_then(|s| s.parse().ok()).unwrap_or(workers),
-            "--postgres" => postgres = args.next(),
+            "--tokens" => o.tokens = args.next().and_then(|s| s.parse().ok()).unwrap_or(o.tokens),
+            "--proofs" => o.proofs = args.next().and_then(|s| s.parse().ok()).unwrap_or(o.proofs),
+            "--workers" => o.workers = args.next().and_then(|s| s.parse().ok()).unwrap_or(o.workers),
+            "--postgres" => o.postgres = args.next(),
+            "--layout" => match args.next().as_deref() {
+                Some("fast") => checks.retain(|(name, _)| *name == "fast"),
+                Some("legacy") => checks.retain(|(name, _)| *name == "legacy"),
+                _ => {}
+            },
             _ => {}
         }
     }
@@ -80,10 +116,39 @@ async fn main() {
     let python = ensure_venv(&target.join("..").join(default_venv_name())).await.unwrap();
     let fixture = target.join("zk-fixture");
     let model = build_fixture_model(&python, &fixture.join("model")).await.unwrap();
-    let prover = EzklBackend::new(EzklConfig::new(fixture.join("circuits")).with_python(&python));
+    let mut all = Vec::new();
+    for (name, check) in &checks {
+        println!(
+            "layout {name} (decomp_base {}, {} legs, {} inner columns):",
+            check.base, check.legs, check.inner_cols
+        );
+        all.push((*name, measure(&o, &python, &fixture, &model, *check).await));
+    }
+    if all.len() > 1 {
+        println!();
+        println!("| | {} |", all.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(" | "));
+        println!("|---|{}", "---:|".repeat(all.len()));
+        for (i, (label, _)) in all[0].1.rows.iter().enumerate() {
+            let figures: Vec<&str> = all.iter().map(|(_, f)| f.rows.get(i).map_or("", |r| r.1.as_str())).collect();
+            println!("| {label} | {} |", figures.join(" | "));
+        }
+    }
+}
+
+async fn measure(o: &Options, python: &Path, fixture: &Path, model: &Path, check: CircuitLayout) -> Figures {
+    let (tokens, proofs, workers) = (o.tokens, o.proofs, o.workers);
+    let mut figures = Figures { rows: Vec::new() };
+    let config = EzklConfig::new(fixture.join("circuits")).with_python(python).with_layout(check);
+    let prover = EzklBackend::new(config.clone());
     let started = Instant::now();
-    let circuit = prover.setup(&model).await.unwrap();
-    println!("circuit setup (cached keys are reused): {:.1} s", started.elapsed().as_secs_f64());
+    let circuit = prover.setup(model).await.unwrap();
+    println!("  circuit setup (cached keys are reused): {:.1} s", started.elapsed().as_secs_f64());
+    let settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(circuit.dir.join(SETTINGS_FILE)).unwrap()).unwrap();
+    figures.push("logrows", settings["run_args"]["logrows"].to_string());
+    figures.push("proving key", file_size(&circuit.dir.join("pk.key")));
+    figures.push("verifying key", file_size(&circuit.dir.join(VK_FILE)));
+    figures.push("SRS", file_size(&circuit.dir.join(SRS_FILE)));
 
     let mut proven = Vec::new();
     let mut proving = Vec::new();
@@ -95,13 +160,40 @@ async fn main() {
         proving.push(started.elapsed());
         proven.push((s, traits, record));
     }
-    summary("proving, per token (fixture model)", proving);
-    println!("proof size: {} bytes", proven[0].2.proof.len());
+    figures.times("proving one token, one worker", proving);
+    figures.push("proof size", format!("{} bytes", proven[0].2.proof.len()));
+
+    // Proving throughput with `workers` worker processes, each proving its share of the seeds.
+    let parallel = Arc::new(EzklBackend::new(config.with_workers(workers)));
+    let warm: Vec<_> = (0..workers)
+        .map(|w| {
+            let (parallel, circuit) = (parallel.clone(), circuit.clone());
+            let input = seed::model_input(&proven[w % proven.len()].0, circuit.input_len, circuit.input_scale).unwrap();
+            tokio::spawn(async move { parallel.prove(&circuit, &input).await.unwrap() })
+        })
+        .collect();
+    for w in warm {
+        w.await.unwrap();
+    }
+    let started = Instant::now();
+    let jobs: Vec<_> = (0..proofs * 2)
+        .map(|n| {
+            let (parallel, circuit) = (parallel.clone(), circuit.clone());
+            let s: [u8; 32] = Sha256::digest(format!("bench parallel seed {n}").as_bytes()).into();
+            let input = seed::model_input(&s, circuit.input_len, circuit.input_scale).unwrap();
+            tokio::spawn(async move { parallel.prove(&circuit, &input).await.unwrap() })
+        })
+        .collect();
+    for job in jobs {
+        job.await.unwrap();
+    }
+    let rate = (proofs * 2) as f64 / started.elapsed().as_secs_f64();
+    figures.push(format!("proving throughput, {workers} workers"), format!("{rate:.2} tokens/s"));
 
     let dir = tempfile::tempdir().unwrap();
-    let (url, admin) = match &postgres {
+    let (url, admin) = match &o.postgres {
         Some(base) => {
-            let name = format!("provreg_bench_tokens_{}", std::process::id());
+            let name = format!("provreg_bench_tokens_{}_{}", std::process::id(), check.base);
             let admin = sea_orm::Database::connect(base).await.unwrap();
             sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE \"{name}\"")).await.unwrap();
             let server = base.rsplit_once('/').unwrap().0.to_owned();
@@ -116,7 +208,7 @@ async fn main() {
         provreg_server::service::seal::Signing::from_files(&ca.signer_chain, &ca.signer_key, Some(&ca.ca_cert))
             .unwrap();
     let verifier =
-        EzklBackend::new(EzklConfig::new(dir.path().join("prover")).with_python(&python).with_workers(workers));
+        EzklBackend::new(EzklConfig::new(dir.path().join("prover")).with_python(python).with_workers(workers));
     let registry = Registry::new(conn)
         .unwrap()
         .with_signing(signing)
@@ -140,7 +232,7 @@ async fn main() {
             model_version: version.clone(),
             proof_system: "ezkl".into(),
             system_version: provreg_prover_client::EZKL_VERSION.into(),
-            onnx: base64::engine::general_purpose::STANDARD.encode(std::fs::read(&model).unwrap()),
+            onnx: base64::engine::general_purpose::STANDARD.encode(std::fs::read(model).unwrap()),
             onnx_sha256: Some(circuit.onnx_sha256.clone()),
             settings: std::fs::read_to_string(circuit.dir.join(SETTINGS_FILE)).unwrap(),
             verifying_key: Some(b64(VK_FILE)),
@@ -151,7 +243,7 @@ async fn main() {
 
     // Verification alone, the circuit files written by a first call.
     let checker = ProofChecker::new(
-        EzklBackend::new(EzklConfig::new(dir.path().join("prover-v")).with_python(&python)),
+        EzklBackend::new(EzklConfig::new(dir.path().join("prover-v")).with_python(python)),
         dir.path().join("registered-v"),
     );
     assert!(checker.verify(&registry.db, &circuit_row, &proven[0].2).await.unwrap());
@@ -162,7 +254,7 @@ async fn main() {
         assert!(checker.verify(&registry.db, &circuit_row, record).await.unwrap());
         verifying.push(started.elapsed());
     }
-    summary("proof verification at ingest (1 process)", verifying);
+    figures.times("proof verification at ingest (1 process)", verifying);
 
     // Warm the registry's verifier processes.
     for w in 0..workers as u64 {
@@ -179,8 +271,8 @@ async fn main() {
         each.push(t.elapsed());
     }
     let rate = tokens as f64 / started.elapsed().as_secs_f64();
-    summary("registerToken, one at a time", each);
-    println!("{:<44} {rate:>8.1} tokens/s", "registerToken, one at a time");
+    figures.times("registerToken with verification, one at a time", each);
+    figures.push("tokens registered per second, one at a time", format!("{rate:.0}"));
 
     let registry = Arc::new(registry);
     let started = Instant::now();
@@ -202,7 +294,8 @@ async fn main() {
         t.await.unwrap();
     }
     let rate = tokens as f64 / started.elapsed().as_secs_f64();
-    println!("{:<44} {rate:>8.1} tokens/s", format!("registerToken, {workers} in flight, {workers} verifiers"));
+    figures
+        .push(format!("tokens registered per second, {workers} in flight, {workers} verifiers"), format!("{rate:.0}"));
     if let Some((admin, name)) = admin {
         drop(registry);
         let _ = sea_orm::ConnectionTrait::execute_unprepared(
@@ -211,4 +304,5 @@ async fn main() {
         )
         .await;
     }
+    figures
 }

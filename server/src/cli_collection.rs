@@ -88,6 +88,10 @@ pub struct RunArgs {
     /// writes).
     #[arg(long)]
     pub minter_key_file: Option<PathBuf>,
+    /// How many tokens are proven at once, each by its own prover process (default: the
+    /// number of cores; EZKL proves on one core).
+    #[arg(long)]
+    pub workers: Option<usize>,
     /// No progress output (the summary is still printed).
     #[arg(long)]
     pub quiet: bool,
@@ -109,6 +113,12 @@ pub async fn command(command: CollectionCommand, config: &Config) -> Result<()> 
             opts.wait = !args.no_wait;
             opts.anchor_timeout = Duration::from_secs(args.anchor_timeout);
             opts.progress = !args.quiet;
+            if let Some(workers) = args.workers {
+                if workers == 0 {
+                    bail!("--workers must be at least 1");
+                }
+                opts.workers = workers;
+            }
             if spec.onchain.is_some() {
                 let sources = ChainSources {
                     rpc_url: args.rpc_url,
