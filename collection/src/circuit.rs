@@ -30,6 +30,8 @@ pub(crate) async fn input(backend: &EzklBackend, circuit: &Circuit, onnx: &Path,
         "settings": settings,
         "verifyingKey": b64(read(VK_FILE).await?),
         "srs": b64(read(SRS_FILE).await?),
+        // The PNG of every token is the renderer's drawing of its proven traits.
+        "renderer": { "name": provreg_render::PIXEL_BANDS.name, "version": provreg_render::PIXEL_BANDS.version },
     }))
 }
 

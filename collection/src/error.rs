@@ -221,18 +221,9 @@ pub enum CollectionError {
         source: Box<CollectionError>,
     },
 
-    /// There are no traits to draw.
-    #[error("the model produced no traits to draw")]
-    NoTraits,
-    /// The pixels do not fill the image.
-    #[error("{pixels} pixels do not make a {width}×{height} image")]
-    ImageShape { pixels: usize, width: usize, height: usize },
-    /// A dimension or chunk is beyond what a PNG can hold.
-    #[error("{0}")]
-    PngLimit(&'static str),
-    /// Compressing the image failed.
-    #[error("compressing the image")]
-    Compress(#[source] std::io::Error),
+    /// The asset could not be drawn.
+    #[error("drawing the asset")]
+    Render(#[from] provreg_render::RenderError),
 }
 
 impl CollectionError {

@@ -11,7 +11,6 @@ pub mod onchain;
 mod progress;
 mod queries;
 mod registry_error;
-pub mod render;
 mod resolve;
 mod run;
 pub mod spec;
@@ -26,8 +25,8 @@ pub use onchain::{
     ChainOptions, ChainSources, CollectionReport, DEV_CHAIN_URL_FILE, DEV_MINTER_KEY_FILE, MINTER_KEY_ENV, MintReport,
     chain_options,
 };
+pub use provreg_render::{PIXEL_BANDS, render_png};
 pub use registry_error::{ErrorDetail, RegistryError};
-pub use render::render_png;
 pub use run::{RunOptions, run};
 pub use spec::Spec;
 pub use summary::{AnchorReport, AnchorState, Summary, TokenOutcome, TokenResult};

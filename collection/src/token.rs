@@ -12,9 +12,9 @@ use crate::client::Client;
 use crate::error::{CollectionError, Result};
 use crate::onchain::{Kept, MintReport, Minter};
 use crate::queries::{REGISTER_TOKEN, TOKEN};
-use crate::render::render_png;
 use crate::spec::{PlannedToken, Spec};
 use crate::summary::{TokenOutcome, TokenResult};
+use provreg_render::render_png;
 
 /// One token: skipped when registered, otherwise proven, drawn and registered. `Err` only
 /// for errors that concern the whole run.

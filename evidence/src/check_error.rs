@@ -164,6 +164,10 @@ pub enum CheckError {
     #[error("the collection at {address}: {problem}")]
     CollectionOnChain { address: String, problem: String },
 
+    // asset
+    #[error("{0}")]
+    AssetDerivation(String),
+
     // zk
     #[error("the token record is missing or unreadable")]
     TokenUnreadable,

@@ -33,6 +33,8 @@ pub(crate) struct TokenPayload {
     pub token_id: String,
     pub model_version: String,
     pub asset_sha256: String,
+    #[serde(default)]
+    pub media_type: String,
     pub input_seed: String,
     pub traits: Vec<f64>,
     pub circuit: TokenCircuit,
@@ -40,6 +42,27 @@ pub(crate) struct TokenPayload {
     /// The mint the registry checked on chain, for a token of a collection it deployed.
     #[serde(default)]
     pub on_chain: Option<TokenOnChain>,
+    /// How the asset came from the proof (absent: registered before the registry recorded it).
+    #[serde(default)]
+    pub asset_derivation: Option<TokenAssetDerivation>,
+}
+
+/// The signed statement of how a token's asset came from its proof.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TokenAssetDerivation {
+    pub derived_from_proof: bool,
+    #[serde(default)]
+    pub renderer: Option<String>,
+    #[serde(default)]
+    pub version: Option<u32>,
+}
+
+/// The renderer a circuit names.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CircuitRenderer {
+    pub name: String,
+    pub version: u32,
 }
 
 /// The signed statement that a token was minted in a recorded collection.
@@ -85,6 +108,9 @@ pub(crate) struct CircuitPayload {
     /// before circuits were bound to their weights).
     #[serde(default)]
     pub bound_to_weights: bool,
+    /// The renderer of its tokens' assets (absent: assets are accepted by hash).
+    #[serde(default)]
+    pub renderer: Option<CircuitRenderer>,
 }
 
 /// What the checks read of a model version's payload.

@@ -55,6 +55,8 @@ pub enum CheckName {
     ZkOutputs,
     #[serde(rename = "zk.proof")]
     ZkProof,
+    #[serde(rename = "asset.derivation")]
+    AssetDerivation,
 }
 
 impl CheckName {
@@ -84,6 +86,7 @@ impl CheckName {
             Self::ZkInputs => "zk.inputs",
             Self::ZkOutputs => "zk.outputs",
             Self::ZkProof => "zk.proof",
+            Self::AssetDerivation => "asset.derivation",
         }
     }
 }

@@ -20,6 +20,13 @@ pub fn quantise(value: f64, scale: u32) -> Result<String> {
 
 /// Read a field element back as a float at `scale`; elements above half the
 /// modulus are negative.
+/// The proven outputs as the prover reports them (its traits): each field element
+/// dequantised at `scale`, as `f32`. Renderers draw these values.
+pub fn outputs_f32<S: AsRef<str>>(felts: &[S], scale: u32) -> Result<Vec<f32>> {
+    felts.iter().map(|felt| dequantise(felt.as_ref(), scale).map(|v| v as f32)).collect()
+}
+
+/// The value of a field element at fixed-point `scale`.
 pub fn dequantise(felt: &str, scale: u32) -> Result<f64> {
     let limbs = from_hex(felt)?;
     let (negative, magnitude) = if greater_than_half(limbs) { (true, sub(MODULUS, limbs)) } else { (false, limbs) };

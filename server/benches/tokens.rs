@@ -237,6 +237,7 @@ async fn measure(o: &Options, python: &Path, fixture: &Path, model: &Path, check
             settings: std::fs::read_to_string(circuit.dir.join(SETTINGS_FILE)).unwrap(),
             verifying_key: Some(b64(VK_FILE)),
             srs: b64(SRS_FILE),
+            renderer: None,
         })
         .await
         .unwrap();

@@ -172,7 +172,8 @@ pub async fn token_metadata(registry: &Registry, token: &token::Model, base: &st
                 "parentVersions": version_docs },
             "datasets": dataset_docs,
             "licenses": licence_docs,
-            "asset": { "sha256": token.asset_sha256, "mediaType": token.media_type, "url": asset_url },
+            "asset": { "sha256": token.asset_sha256, "mediaType": token.media_type, "url": asset_url,
+                "derivation": asset_derivation(&token.canonical) },
             "seed": { "value": format!("0x{}", token.input_seed), "source": token.seed_source_kind,
                 "requestId": token.seed_request_id, "txHash": token.seed_tx_hash },
             "certificate": certificate.as_ref().map(|c| json!({
@@ -198,6 +199,16 @@ pub async fn token_metadata(registry: &Registry, token: &token::Model, base: &st
         doc["image"] = json!(url);
     }
     Ok(doc)
+}
+
+/// The token record's `assetDerivation` (`{ "derivedFromProof": false }` for tokens
+/// registered before the registry recorded it).
+fn asset_derivation(canonical: &[u8]) -> serde_json::Value {
+    let record: serde_json::Value = serde_json::from_slice(canonical).unwrap_or_default();
+    match record["payload"].get("assetDerivation") {
+        Some(d) if d.is_object() => d.clone(),
+        _ => json!({ "derivedFromProof": false }),
+    }
 }
 
 #[cfg(test)]

@@ -248,6 +248,21 @@ pub struct CircuitInput {
     /// The structured reference string the keys are made with, base64: an SRS for the
     /// settings' `logrows`.
     pub srs: String,
+    /// The renderer that turns the circuit's proven outputs into each token's asset (one
+    /// the registry knows, e.g. `pixel-bands` version 1). Then a token's asset must be
+    /// exactly that renderer's output for its proven traits. Without it, assets are
+    /// accepted by hash only and marked as not derived from the proof.
+    pub renderer: Option<RendererInput>,
+}
+
+/// A renderer, by name and version.
+#[derive(Debug, Clone, InputObject, serde::Serialize)]
+#[graphql(name = "RendererInput")]
+pub struct RendererInput {
+    /// E.g. `pixel-bands`.
+    pub name: String,
+    /// E.g. 1.
+    pub version: i32,
 }
 
 /// A model version's on-chain collection to deploy.

@@ -217,7 +217,10 @@ async fn a_valid_proof_mints_and_every_other_reverts_with_nothing_minted() {
     let second = minter.add_aigc_data(U256::from(2), &fx.other_seed, &other_seed_aigc, &fx.other_seed_proof.proof);
     let second = second.await.unwrap();
     // Estimating (the proof is checked once there), sending, and the receipt of the automined block.
-    eprintln!("time: a later mint on anvil, from sending to its receipt, {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    eprintln!(
+        "time: a later mint on anvil, from sending to its receipt, {:.1} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
     let verification = reader.verification_gas(&seed, &aigc, proof).await.unwrap();
     // LOG4 of the AigcData event: 375 + 4 × 375 + 8 per byte of its data (offset, length, proof).
     let event = 375 + 4 * 375 + 8 * (64 + proof.len().div_ceil(32) as u64 * 32);

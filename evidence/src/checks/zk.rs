@@ -75,6 +75,17 @@ pub(super) async fn check(
     zk_binding(checks, token_ref, &z, files, &srs, opts).await;
     checks.push(CheckName::ZkInputs, token_ref, zk_inputs(&z, record));
     checks.push(CheckName::ZkOutputs, token_ref, zk_outputs(&z, record));
+    match asset_derivation(&z, record) {
+        Ok(Some(detail)) => checks.push(CheckName::AssetDerivation, token_ref, Ok(detail)),
+        Ok(None) => checks.with(
+            CheckName::AssetDerivation,
+            token_ref,
+            Status::Skipped,
+            "the circuit names no renderer: the asset was accepted by its hash, and nothing ties its content to the \
+             proof",
+        ),
+        Err(e) => checks.push(CheckName::AssetDerivation, token_ref, Err(e)),
+    }
 
     match &opts.zk {
         ZkCheck::Skip => {
@@ -322,4 +333,55 @@ fn circuit_of(c: &CircuitPayload) -> Circuit {
         input_len: c.input_len,
         output_len: c.output_len,
     }
+}
+
+/// `asset.derivation`: with a renderer named by the circuit, the token's signed record says
+/// its asset was drawn by it, and drawing the proof's public outputs again gives an asset
+/// whose SHA-256 is the token's `assetSha256` (so the certificate, which binds that hash,
+/// covers the proven drawing). `Ok(None)` when the circuit names no renderer.
+fn asset_derivation(z: &Inputs<'_>, record: &ProofRecord) -> Result<Option<String>, CheckError> {
+    let circuit = z.circuit()?;
+    let Some(named) = &circuit.renderer else {
+        if z.token.asset_derivation.as_ref().is_some_and(|d| d.derived_from_proof) {
+            return Err(CheckError::AssetDerivation(
+                "the token says its asset was drawn from the proof, but its circuit names no renderer".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let Some(renderer) = provreg_render::Renderer::find(&named.name, named.version) else {
+        return Err(CheckError::AssetDerivation(format!(
+            "the circuit names renderer {} version {}, which this verifier does not have",
+            named.name, named.version
+        )));
+    };
+    match &z.token.asset_derivation {
+        Some(d)
+            if d.derived_from_proof
+                && d.renderer.as_deref() == Some(renderer.name)
+                && d.version == Some(renderer.version) => {}
+        _ => {
+            return Err(CheckError::AssetDerivation(format!(
+                "the token's record does not say its asset was drawn by the circuit's renderer {renderer}"
+            )));
+        }
+    }
+    if !z.token.media_type.is_empty() && z.token.media_type != renderer.media_type {
+        return Err(CheckError::AssetDerivation(format!(
+            "the asset is {}, but {renderer} draws {}",
+            z.token.media_type, renderer.media_type
+        )));
+    }
+    let outputs = field::outputs_f32(&record.public_outputs, circuit.output_scale)
+        .map_err(|e| CheckError::AssetDerivation(format!("the proof's public outputs: {e}")))?;
+    let drawn =
+        renderer.render(&outputs).map_err(|e| CheckError::AssetDerivation(format!("drawing with {renderer}: {e}")))?;
+    let digest = sha256_hex(&drawn);
+    if digest != z.token.asset_sha256 {
+        return Err(CheckError::AssetDerivation(format!(
+            "{renderer} draws the proven traits as an asset with SHA-256 {digest}, but the token's asset has {}",
+            z.token.asset_sha256
+        )));
+    }
+    Ok(Some(format!("{renderer} draws the proof's public outputs as exactly the token's asset (SHA-256 {digest})")))
 }

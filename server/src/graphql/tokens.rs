@@ -71,6 +71,16 @@ impl Circuit {
     async fn digest(&self) -> &str {
         &self.0.digest
     }
+    /// The renderer that turns the circuit's proven outputs into each token's asset; null
+    /// when assets are accepted by hash only.
+    async fn renderer(&self) -> Result<Option<Renderer>> {
+        let record: serde_json::Value = serde_json::from_slice(&self.0.canonical).map_err(AppError::from_display)?;
+        let r = &record["payload"]["renderer"];
+        Ok(r["name"].as_str().map(|name| Renderer {
+            name: name.to_owned(),
+            version: r["version"].as_i64().and_then(|v| i32::try_from(v).ok()).unwrap_or_default(),
+        }))
+    }
     /// The canonical circuit record.
     async fn record(&self) -> Result<Json<serde_json::Value>> {
         Ok(Json(serde_json::from_slice(&self.0.canonical).map_err(AppError::from_display)?))
@@ -188,6 +198,20 @@ impl Token {
     /// SHA-256 of `record`.
     async fn digest(&self) -> &str {
         &self.0.digest
+    }
+    /// How the asset came from the proof: drawn by the circuit's renderer from the proven
+    /// traits (checked at registration, re-checked by `provreg verify`), or accepted by hash
+    /// only.
+    async fn asset_derivation(&self) -> Result<AssetDerivation> {
+        let record: serde_json::Value = serde_json::from_slice(&self.0.canonical).map_err(AppError::from_display)?;
+        let d = &record["payload"]["assetDerivation"];
+        Ok(AssetDerivation {
+            derived_from_proof: d["derivedFromProof"].as_bool().unwrap_or(false),
+            renderer: d["renderer"].as_str().map(|name| Renderer {
+                name: name.to_owned(),
+                version: d["version"].as_i64().and_then(|v| i32::try_from(v).ok()).unwrap_or_default(),
+            }),
+        })
     }
     /// The canonical token record.
     async fn record(&self) -> Result<Json<serde_json::Value>> {
@@ -310,4 +334,22 @@ impl TokenQuery {
         let id = id_arg("id", &id)?;
         Ok(reader(ctx)?.circuit(id).await?.map(Circuit))
     }
+}
+
+/// A renderer: a versioned function from proven outputs to an asset.
+#[derive(async_graphql::SimpleObject, Debug, Clone)]
+pub struct Renderer {
+    /// E.g. `pixel-bands`.
+    pub name: String,
+    pub version: i32,
+}
+
+/// How a token's asset came from its proof.
+#[derive(async_graphql::SimpleObject, Debug, Clone)]
+pub struct AssetDerivation {
+    /// The asset is exactly the renderer's output for the proven traits; false: it was
+    /// accepted by its hash, and nothing ties its pixels to the proof.
+    pub derived_from_proof: bool,
+    /// The renderer that drew it (null when not derived).
+    pub renderer: Option<Renderer>,
 }

@@ -62,6 +62,45 @@ fn settings_shape(settings: &Value) -> AppResult<Shape> {
     })
 }
 
+/// The renderer `input` names, when the registry knows it (`/renderer`).
+fn known_renderer(input: &crate::payload::RendererInput) -> AppResult<provreg_render::Renderer> {
+    let known = u32::try_from(input.version).ok().and_then(|v| provreg_render::Renderer::find(&input.name, v));
+    known.ok_or_else(|| {
+        let names: Vec<String> =
+            provreg_render::RENDERERS.iter().map(|r| format!("{} version {}", r.name, r.version)).collect();
+        AppError::bad_input(
+            "/renderer",
+            "known",
+            format!(
+                "no renderer {:?} version {} in this registry; it knows {}",
+                provreg_schema::echo(&input.name),
+                input.version,
+                names.join(", ")
+            ),
+        )
+    })
+}
+
+/// The renderer a stored circuit record names, if any (`payload.renderer`).
+pub(crate) fn circuit_renderer(circuit: &circuit::Model) -> AppResult<Option<provreg_render::Renderer>> {
+    let record: Value = serde_json::from_slice(&circuit.canonical)
+        .map_err(|e| AppError::Internal(format!("circuit {} record: {e}", circuit.id)))?;
+    let named = &record["payload"]["renderer"];
+    if named.is_null() {
+        return Ok(None);
+    }
+    let (Some(name), Some(version)) = (named["name"].as_str(), named["version"].as_u64()) else {
+        return Err(AppError::Internal(format!("circuit {} names a malformed renderer", circuit.id)));
+    };
+    let found = u32::try_from(version).ok().and_then(|v| provreg_render::Renderer::find(name, v));
+    found.map(Some).ok_or_else(|| {
+        AppError::Unavailable(format!(
+            "circuit {} names renderer {name} version {version}, which this registry build does not have",
+            circuit.id
+        ))
+    })
+}
+
 /// The settings' proof system version and SRS size, checked before any key is made.
 fn check_files(input: &CircuitInput, srs: &[u8]) -> AppResult<()> {
     let (logrows, version) = settings_logrows_and_version(input.settings.as_bytes()).map_err(|e| match e {
@@ -116,6 +155,7 @@ impl Registry {
         let srs = base64_field("/srs", &input.srs)?;
         check_files(input, &srs)?;
         let submitted_vk = input.verifying_key.as_deref().map(|k| base64_field("/verifyingKey", k)).transpose()?;
+        let renderer = input.renderer.as_ref().map(known_renderer).transpose()?;
         // One bound circuit per version; a version whose circuit was registered before
         // circuits were bound may register a bound one, which its new tokens then use.
         if let Some(existing) = self.circuit_of(version_id).await?.filter(|c| c.bound_to_weights) {
@@ -173,6 +213,10 @@ impl Registry {
             "boundToWeights": true,
             "compiledSha256": derived.compiled_sha256,
         });
+        let mut payload = payload;
+        if let Some(renderer) = renderer {
+            payload["renderer"] = json!({ "name": renderer.name, "version": renderer.version });
+        }
         self.validators.validate(RecordKind::Circuit, &payload)?;
 
         let id = Uuid::now_v7();

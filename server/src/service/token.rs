@@ -5,7 +5,7 @@ use provreg_entities::{circuit, circuit_file, model, proof_record, token, token_
 use provreg_prover_client::{ProofRecord, field, seed};
 use provreg_schema::RecordKind;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde_json::json;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -179,6 +179,7 @@ impl Registry {
             None => None,
         };
         self.check_proof(&circuit, &record, &seed_bytes, &input.traits).await?;
+        let derivation = asset_derivation(&circuit, &record, input)?;
         let proof_digest = proof_record_digest(&record)?;
 
         // The stored record: the payload with normalised identifiers, and the proof by digest.
@@ -195,6 +196,7 @@ impl Registry {
         if let Some(mint) = &mint {
             payload["onChain"] = mint.payload();
         }
+        payload["assetDerivation"] = derivation.clone();
         let id = Uuid::now_v7();
         let at = now();
         let canonical = envelope(RecordKind::Token, id, at, &payload)?;
@@ -216,6 +218,7 @@ impl Registry {
         if let Some(mint) = &mint {
             lineage["onChain"] = mint.payload();
         }
+        lineage["assetDerivation"] = derivation;
         let request = CertificateRequest {
             subject: Subject::Token,
             title: input.name.clone().unwrap_or_else(|| format!("{version_title} token {token_id}")),
@@ -464,6 +467,44 @@ impl Registry {
             None => Ok(None),
         }
     }
+}
+
+/// How the token's asset came from its proof, as the stored record and the certificate say
+/// it: with a renderer named by the circuit, the asset must be exactly that renderer's output
+/// for the proof's public outputs (`/asset`, or `/assetSha256` when only the hash is given,
+/// rule `derivation`; `/mediaType` when it is not the renderer's media type), and the token
+/// records `{ "derivedFromProof": true, "renderer", "version" }`; without one, the asset is
+/// taken by hash and the token records `{ "derivedFromProof": false }`.
+fn asset_derivation(circuit: &circuit::Model, record: &ProofRecord, input: &TokenInput) -> AppResult<Value> {
+    let Some(renderer) = super::circuit::circuit_renderer(circuit)? else {
+        return Ok(json!({ "derivedFromProof": false }));
+    };
+    let scale = u32::try_from(circuit.output_scale).unwrap_or_default();
+    let outputs = field::outputs_f32(&record.public_outputs, scale)
+        .map_err(|e| AppError::bad_input("/proof/publicOutputs", "pattern", e.to_string()))?;
+    if input.media_type != renderer.media_type {
+        return Err(AppError::bad_input(
+            "/mediaType",
+            "derivation",
+            format!("the circuit's renderer {renderer} makes {}, not {}", renderer.media_type, input.media_type),
+        ));
+    }
+    let rendered = renderer.render(&outputs).map_err(|e| {
+        AppError::bad_input("/traits", "derivation", format!("{renderer} cannot draw these traits: {e}"))
+    })?;
+    let expected = sha256_hex(&rendered);
+    if expected != input.asset_sha256 {
+        let pointer = if input.asset.is_some() { "/asset" } else { "/assetSha256" };
+        return Err(AppError::bad_input(
+            pointer,
+            "derivation",
+            format!(
+                "the asset is not what the circuit's renderer {renderer} draws from the proven traits (that image has \
+                 SHA-256 {expected}); register the renderer's output"
+            ),
+        ));
+    }
+    Ok(json!({ "derivedFromProof": true, "renderer": renderer.name, "version": renderer.version }))
 }
 
 #[cfg(test)]

@@ -74,7 +74,8 @@ async fn options(app: &TestApp, wait: bool) -> RunOptions {
 const TOKEN: &str = "query($id: String!) { token(chainId: 31337, contract: \"0x00000000000000000000000000000000C011EC71\", \
      tokenId: $id) { id name mediaType assetSha256 assetPath metadataPath traits seedSource { kind requestId } \
      modelVersion { versionLabel weightsSha256 parent { versionLabel } parentRelation \
-     trainingData { role dataset { name } } circuit { id } } certificate { validation { state } } } }";
+     trainingData { role dataset { name } } circuit { id } } certificate { validation { state } } \
+     assetDerivation { derivedFromProof renderer { name version } } } }";
 
 async fn a_collection_is_registered_once_and_a_second_run_skips_it(app: TestApp) {
     parents(&app).await;
@@ -105,6 +106,8 @@ async fn a_collection_is_registered_once_and_a_second_run_skips_it(app: TestApp)
         assert_eq!(version["trainingData"][0]["role"], "FINETUNE");
         assert_eq!(version["circuit"]["id"], first.circuit_id);
         assert_eq!(token["certificate"]["validation"]["state"], "Trusted");
+        let derived = json!({ "derivedFromProof": true, "renderer": { "name": "pixel-bands", "version": 1 } });
+        assert_eq!(token["assetDerivation"], derived, "the run registers its circuit with the PNG's renderer");
         let metadata = token["metadataPath"].as_str().unwrap();
         assert_eq!(outcome.metadata_url.as_deref(), Some(app.url(metadata).as_str()));
         assert!(token["assetPath"].is_string(), "the PNG was uploaded: {token:#}");

@@ -44,7 +44,7 @@ async fn fetch(app: &TestApp, key: Option<&str>, token_id: u64) -> reqwest::Resp
     req.send().await.expect("GET evidence")
 }
 
-async fn bundle(app: &TestApp, token_id: u64) -> Bundle {
+pub async fn bundle(app: &TestApp, token_id: u64) -> Bundle {
     let resp = fetch(app, Some(&app.auditor), token_id).await;
     assert_eq!(resp.status(), 200);
     Bundle::from_json(&resp.text().await.expect("body")).expect("a bundle")
@@ -56,7 +56,7 @@ async fn anchor(app: &TestApp) {
 }
 
 /// The record `kind` `id` of `b`, to tamper with.
-fn record<'a>(b: &'a mut Bundle, kind: &str, id: &str) -> &'a mut provreg_evidence::bundle::EvidenceRecord {
+pub fn record<'a>(b: &'a mut Bundle, kind: &str, id: &str) -> &'a mut provreg_evidence::bundle::EvidenceRecord {
     b.records.iter_mut().find(|r| r.kind == kind && r.id == id).unwrap_or_else(|| panic!("{kind} {id} in bundle"))
 }
 

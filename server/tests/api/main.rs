@@ -5,6 +5,7 @@ mod zk;
 
 mod anchor_deploy;
 mod anchoring;
+mod artwork;
 mod auth;
 mod certificates;
 mod collection;

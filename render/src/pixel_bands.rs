@@ -1,5 +1,5 @@
-//! The asset of a token: a small PNG drawn from its traits, the same bytes for the same
-//! traits on every machine (only IEEE-exact arithmetic, no transcendental functions).
+//! `pixel-bands` version 1: a small PNG drawn from a token's traits, the same bytes for the
+//! same traits on every machine (only IEEE-exact arithmetic, no transcendental functions).
 //!
 //! The image is [`SIZE`]×[`SIZE`] RGB on a dark background, with one vertical band per
 //! trait (at most [`MAX_BANDS`]; further traits are ignored). Trait `t` is squashed into
@@ -12,7 +12,7 @@ use std::io::Write as _;
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 
-use crate::error::{CollectionError, Result};
+use crate::{RenderError, Result};
 
 /// Width and height of the image, in pixels.
 pub const SIZE: usize = 64;
@@ -35,10 +35,14 @@ pub fn render_png(traits: &[f32]) -> Result<Vec<u8>> {
     encode_png(SIZE, SIZE, &pixels)
 }
 
-/// The RGB pixels, row by row from the top.
+/// The RGB pixels of `traits`, row by row from the top ([`SIZE`]×[`SIZE`]).
+pub fn pixels(traits: &[f32]) -> Result<Vec<[u8; 3]>> {
+    draw(traits)
+}
+
 fn draw(traits: &[f32]) -> Result<Vec<[u8; 3]>> {
     if traits.is_empty() {
-        return Err(CollectionError::NoTraits);
+        return Err(RenderError::NoTraits);
     }
     let bands: Vec<(usize, [u8; 3])> = {
         let n = traits.len().min(MAX_BANDS);
@@ -101,7 +105,7 @@ fn hsv_to_rgb(hue: f32, saturation: f32, value: f32) -> [u8; 3] {
 /// row from the top.
 pub fn encode_png(width: usize, height: usize, pixels: &[[u8; 3]]) -> Result<Vec<u8>> {
     if width == 0 || height == 0 || pixels.len() != width * height {
-        return Err(CollectionError::ImageShape { pixels: pixels.len(), width, height });
+        return Err(RenderError::ImageShape { pixels: pixels.len(), width, height });
     }
     let mut raw = Vec::with_capacity(height * (1 + 3 * width));
     for row in pixels.chunks(width) {
@@ -109,12 +113,12 @@ pub fn encode_png(width: usize, height: usize, pixels: &[[u8; 3]]) -> Result<Vec
         raw.extend(row.iter().flatten());
     }
     let mut zlib = ZlibEncoder::new(Vec::new(), Compression::best());
-    zlib.write_all(&raw).map_err(CollectionError::Compress)?;
-    let idat = zlib.finish().map_err(CollectionError::Compress)?;
+    zlib.write_all(&raw).map_err(RenderError::Compress)?;
+    let idat = zlib.finish().map_err(RenderError::Compress)?;
 
     let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend(u32::try_from(width).map_err(|_| CollectionError::PngLimit("image too wide"))?.to_be_bytes());
-    ihdr.extend(u32::try_from(height).map_err(|_| CollectionError::PngLimit("image too tall"))?.to_be_bytes());
+    ihdr.extend(u32::try_from(width).map_err(|_| RenderError::PngLimit("image too wide"))?.to_be_bytes());
+    ihdr.extend(u32::try_from(height).map_err(|_| RenderError::PngLimit("image too tall"))?.to_be_bytes());
     // Bit depth 8, colour type 2 (RGB), deflate, adaptive filtering, no interlace.
     ihdr.extend([8, 2, 0, 0, 0]);
 
@@ -127,7 +131,7 @@ pub fn encode_png(width: usize, height: usize, pixels: &[[u8; 3]]) -> Result<Vec
 
 /// Appends one chunk: length, type, data and the CRC-32 of type and data.
 fn chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) -> Result<()> {
-    png.extend(u32::try_from(data.len()).map_err(|_| CollectionError::PngLimit("PNG chunk too large"))?.to_be_bytes());
+    png.extend(u32::try_from(data.len()).map_err(|_| RenderError::PngLimit("PNG chunk too large"))?.to_be_bytes());
     png.extend(kind);
     png.extend(data);
     let mut crc = crc32fast::Hasher::new();
@@ -203,8 +207,8 @@ mod tests {
 
     #[test]
     fn any_number_of_traits_is_drawn_without_panicking() {
-        assert!(matches!(render_png(&[]), Err(CollectionError::NoTraits)));
-        assert!(matches!(encode_png(2, 2, &[[0; 3]; 3]), Err(CollectionError::ImageShape { pixels: 3, .. })));
+        assert!(matches!(render_png(&[]), Err(RenderError::NoTraits)));
+        assert!(matches!(encode_png(2, 2, &[[0; 3]; 3]), Err(RenderError::ImageShape { pixels: 3, .. })));
         for n in [1, 3, 5, 7, 16, 17, 100] {
             let traits: Vec<f32> = (0..n).map(|i| i as f32 - 3.0).collect();
             assert!(render_png(&traits).is_ok(), "{n} traits");
