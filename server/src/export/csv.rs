@@ -151,6 +151,87 @@ mod tests {
         assert_eq!(quote("cr\rhere"), "\"cr\rhere\"");
     }
 
+    /// Impact rows: the records of the downstream walk, then the tokens with their key and
+    /// provenance status, each with the anchored state; the kind filter drops rows.
+    #[test]
+    fn impact_rows_list_records_then_tokens() {
+        use std::collections::HashMap;
+
+        use super::super::impact::ImpactToken;
+        use super::super::snapshot::{AnchoredState, Node, Record};
+        let (ds, mv, tok) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2), uuid::Uuid::from_u128(3));
+        let record = |id, kind, name: &str, version: &str| Record {
+            id,
+            kind,
+            name: name.into(),
+            version: Some(version.into()),
+            status: "revoked".into(),
+            digest: "ab".repeat(32),
+            registered_at: chrono::DateTime::UNIX_EPOCH,
+            payload: serde_json::Value::Null,
+            signer: None,
+            license: None,
+        };
+        let snapshot = Snapshot {
+            start: ds,
+            direction: Direction::Downstream,
+            max_depth: 5,
+            nodes: vec![
+                Node { id: ds, kind: RecordKind::Dataset, depth: 0 },
+                Node { id: mv, kind: RecordKind::ModelVersion, depth: 1 },
+            ],
+            links: Vec::new(),
+            records: HashMap::from([
+                (ds, record(ds, RecordKind::Dataset, "pixel-traits", "2.1")),
+                (mv, record(mv, RecordKind::ModelVersion, "trait-generator", "v2")),
+            ]),
+            log: LogState {
+                entries: 20,
+                anchored: Some(AnchoredState {
+                    last_seq: 19,
+                    root: "0xroot".into(),
+                    chain_id: 31337,
+                    contract: "0xc".into(),
+                    tx_hash: Some("0xtx".into()),
+                    block_number: Some(7),
+                }),
+            },
+            taken_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let impact = Impact {
+            snapshot,
+            tokens: vec![ImpactToken {
+                id: tok,
+                name: "31337/0xc/1".into(),
+                digest: "cd".repeat(32),
+                depth: 2,
+                chain_id: 31337,
+                contract: "0xc".into(),
+                token_id: "1".into(),
+                model_version: mv,
+                provenance_status: "affected",
+            }],
+        };
+        let all = impact_csv(&impact, &[]);
+        let lines: Vec<&str> = all.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "id,kind,name,version,status,digest,depth,chainId,contract,tokenId,anchoredSeq,anchoredRoot,anchoredTx"
+        );
+        assert!(lines[2].starts_with(&format!("{mv},modelVersion,trait-generator,v2,revoked,")), "{all}");
+        assert_eq!(
+            lines[3],
+            format!("{tok},token,31337/0xc/1,,affected,{},2,31337,0xc,1,19,0xroot,0xtx", "cd".repeat(32))
+        );
+        assert_eq!(lines.len(), 5, "header, three rows, and the empty rest after the last CRLF");
+        let tokens_only = impact_csv(&impact, &[RecordKind::Token]);
+        assert_eq!(tokens_only.matches("\r\n").count(), 2, "{tokens_only}");
+    }
+
+    fn impact_csv(i: &Impact, kinds: &[RecordKind]) -> String {
+        impact(i, kinds).unwrap()
+    }
+
     #[test]
     fn formula_cells_become_text() {
         for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\r=1"] {
