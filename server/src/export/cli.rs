@@ -23,6 +23,21 @@ pub enum ExportCommand {
     /// Registered training runs as OpenLineage run events (a JSON array): one model version's,
     /// or every one's.
     Openlineage(OpenLineageArgs),
+    /// A draft of a model version's EU AI Act public summary of training content (template
+    /// of July 2025), as JSON or with --markdown as a Markdown document.
+    TrainingSummary(SummaryArgs),
+}
+
+/// Options of `provreg export training-summary`.
+#[derive(Debug, clap::Args)]
+pub struct SummaryArgs {
+    /// The model version's ID.
+    pub id: String,
+    /// A Markdown document instead of JSON.
+    #[arg(long)]
+    pub markdown: bool,
+    #[command(flatten)]
+    pub out: Output,
 }
 
 /// What every export takes.
@@ -118,6 +133,15 @@ pub async fn command(command: ExportCommand, registry: &Registry, max_depth: u32
                 }
             }
             (serde_json::to_string_pretty(&events)? + "\n", a.out)
+        }
+        ExportCommand::TrainingSummary(a) => {
+            let summary = super::summary::summary(registry, super::parse_id("id", &a.id)?).await?;
+            let text = if a.markdown {
+                super::summary_markdown(&summary)
+            } else {
+                serde_json::to_string_pretty(&summary)? + "\n"
+            };
+            (text, a.out)
         }
     };
     match out.output {

@@ -18,6 +18,8 @@ use crate::http::{AppState, caller};
 pub const JSON_LD: &str = "application/ld+json";
 /// Content type of CSV exports.
 pub const CSV: &str = "text/csv; charset=utf-8";
+/// Content type of Markdown documents.
+pub const MARKDOWN: &str = "text/markdown; charset=utf-8";
 
 /// The export routes, to nest under `/exports`.
 pub fn routes() -> Route {
@@ -55,7 +57,8 @@ fn file(content_type: &str, name: &str, body: String) -> Response {
         .body(body)
 }
 
-/// `GET /exports/{id}/prov.jsonld`, `/exports/{id}/lineage.csv`, `/exports/{id}/impact.csv`.
+/// `GET /exports/{id}/prov.jsonld`, `/exports/{id}/lineage.csv`, `/exports/{id}/impact.csv`,
+/// `/exports/{id}/training-summary.json`, `/exports/{id}/training-summary.md`.
 #[handler]
 async fn export_file(
     Data(state): Data<&Arc<AppState>>,
@@ -80,10 +83,17 @@ async fn export(
     let param = |key: &str| params.get(key).map(String::as_str);
     let limit = state.max_lineage_depth;
     let registry = &state.registry;
-    if !matches!(name, "prov.jsonld" | "lineage.csv" | "impact.csv") {
+    if !matches!(name, "prov.jsonld" | "lineage.csv" | "impact.csv" | "training-summary.json" | "training-summary.md") {
         return Err(AppError::NotFound { kind: "export", id: format!("{id}/{name}") });
     }
     let of = super::parse_id("of", id)?;
+    if let Some(format) = name.strip_prefix("training-summary.") {
+        let summary = super::summary::summary(registry, of).await?;
+        return Ok(match format {
+            "md" => file(MARKDOWN, &format!("{of}.training-summary.md"), super::summary_markdown(&summary)),
+            _ => file("application/json", &format!("{of}.training-summary.json"), summary.to_string()),
+        });
+    }
     let depth = super::parse_depth("maxDepth", param("maxDepth"), limit)?;
     match name {
         "prov.jsonld" => {

@@ -1,5 +1,6 @@
 //! Compliance exports: a record's lineage as W3C PROV-O (JSON-LD), lineage and impact as
-//! CSV, training runs as OpenLineage run events.
+//! CSV, training runs as OpenLineage run events, and a draft of a model version's EU AI Act
+//! training-content summary (JSON and Markdown).
 //!
 //! Every export is read in one read-only transaction ([`snapshot::begin_read`]) through the
 //! same lineage and impact queries the API answers with ([`crate::service::lineage`],
@@ -23,6 +24,10 @@ pub mod impact;
 pub mod openlineage;
 pub mod prov;
 pub mod snapshot;
+pub mod summary;
+mod summary_md;
+
+pub use summary_md::markdown as summary_markdown;
 
 pub use http::routes;
 

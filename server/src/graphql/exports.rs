@@ -98,6 +98,25 @@ impl ExportQuery {
         Ok(export::csv::impact(&impact, &self::kinds(kinds))?)
     }
 
+    /// A draft of the model version's public summary of training content (EU AI Act,
+    /// Article 53(1)(d); the AI Office's template of July 2025): section 1 (provider, model,
+    /// dependencies, modalities, size, knowledge cut-off), section 2 (its own training data by
+    /// source category), section 3 (text-and-data-mining reservations). What the registry
+    /// does not record is `null` and listed under `missing` with its JSON pointer. Also
+    /// `GET /exports/{id}/training-summary.json`.
+    async fn training_content_summary(&self, ctx: &Context<'_>, model_version: String) -> Result<Json<Value>> {
+        let r = reader(ctx)?;
+        let id = id_arg("modelVersion", &model_version)?;
+        Ok(Json(export::summary::summary(r, id).await?))
+    }
+
+    /// The same summary as a Markdown document. Also `GET /exports/{id}/training-summary.md`.
+    async fn training_content_summary_markdown(&self, ctx: &Context<'_>, model_version: String) -> Result<String> {
+        let r = reader(ctx)?;
+        let id = id_arg("modelVersion", &model_version)?;
+        Ok(export::summary_markdown(&export::summary::summary(r, id).await?))
+    }
+
     /// Registered training runs as OpenLineage run events (spec 2-0-2, `COMPLETE`): the
     /// training datasets as inputs, the model version as output, digests and licences as
     /// facets. Of `modelVersion`, or of every model version in registration order (pass the

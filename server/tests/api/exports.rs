@@ -332,3 +332,98 @@ async fn openlineage_events_validate_against_the_2_0_2_model(app: TestApp) {
     assert_eq!(list[0]["run"]["runId"], ids["tg-v1.1"].as_str());
     assert_eq!(list[0]["inputs"].as_array().unwrap().len(), 2);
 }
+
+on_both!(training_content_summary_lists_own_data_by_category_and_flags_what_is_missing);
+
+async fn training_content_summary_lists_own_data_by_category_and_flags_what_is_missing(app: TestApp) {
+    let ids = demo(&app).await;
+    let (status, ct, body) = get(&app, &format!("/exports/{}/training-summary.json", ids["tg-v2"])).await;
+    assert_eq!((status, ct.as_str()), (200, "application/json"), "{}", String::from_utf8_lossy(&body));
+    let v2: Value = serde_json::from_slice(&body).unwrap();
+    let names = |s: &Value, category: &str| -> Vec<String> {
+        s["section2"][category]["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&v2, "publicDataset"), ["museum-scans-nc"]);
+    assert_eq!(names(&v2, "licensedPrivate"), ["pixel-traits"]);
+    assert_eq!(names(&v2, "crawled"), ["open-art-corpus"]);
+    assert!(names(&v2, "synthetic").is_empty() && v2["section2"]["synthetic"]["used"] == false);
+    let crawled = &v2["section2"]["crawled"]["datasets"][0];
+    assert_eq!(crawled["crawlers"][0], "OpenArtBot/2.3 (+https://data.example.org/bot)");
+    assert_eq!(crawled["topDomains"][0], "gallery.example.org");
+    assert_eq!(crawled["collectionPeriod"], json!({"start": "2019-01-01", "end": "2023-12-31"}));
+    assert_eq!(v2["section2"]["crawled"]["section"], "2.3");
+    assert_eq!(v2["notTrainingContent"][0]["name"], "trait-eval-holdout", "eval data is not training content");
+    assert_eq!(v2["section1"]["knowledgeCutoff"], "2024-06-30");
+    assert_eq!(v2["section1"]["modalities"], json!(["image"]));
+    assert_eq!(v2["section1"]["dependencies"][0]["relation"], "previousVersion");
+    // What the registry does not know is null and listed, not invented.
+    assert_eq!(v2["section1"]["provider"]["name"], Value::Null);
+    let missing: Vec<&str> = v2["missing"].as_array().unwrap().iter().map(|m| m["pointer"].as_str().unwrap()).collect();
+    assert!(missing.contains(&"/section1/provider/name"), "{missing:?}");
+    let museum_tdm = v2["section3"]["tdmReservations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|t| t["name"] == "museum-scans-nc")
+        .unwrap();
+    assert!(missing.contains(&format!("/section3/tdmReservations/{museum_tdm}/handling").as_str()), "{missing:?}");
+    for pointer in &missing {
+        assert!(v2.pointer(pointer).is_none_or(Value::is_null), "{pointer} is listed missing but has a value");
+    }
+
+    // A fine-tune lists only its own new data and names its base model.
+    let v11 = app
+        .post(
+            "/audit/graphql",
+            Some(&app.auditor),
+            "query($v: String!) { trainingContentSummary(modelVersion: $v) }",
+            json!({"v": ids["tg-v1.1"]}),
+        )
+        .await;
+    let v11 = &v11["data"]["trainingContentSummary"];
+    let all: Vec<String> =
+        ["publicDataset", "licensedPrivate", "otherPrivate", "crawled", "userData", "synthetic", "other"]
+            .iter()
+            .flat_map(|c| names(v11, c))
+            .collect();
+    assert_eq!(all, ["pixel-traits"], "{v11:#}");
+    assert_eq!(v11["section1"]["dependencies"][0]["relation"], "baseModel");
+    assert_eq!(v11["section1"]["dependencies"][0]["modelVersion"], ids["tg-v1"].as_str());
+
+    // Markdown.
+    let (status, ct, body) = get(&app, &format!("/exports/{}/training-summary.md", ids["tg-v2"])).await;
+    assert_eq!((status, ct.as_str()), (200, "text/markdown; charset=utf-8"));
+    let md = String::from_utf8(body).unwrap();
+    assert!(md.starts_with("# Public summary of training content: trait-generator v2 (draft)"), "{md}");
+    assert!(
+        md.contains("### 2.3 Data crawled and scraped from online sources\n\n- **open-art-corpus 2024.1**"),
+        "{md}"
+    );
+    assert!(md.contains("- Provider: **missing**: the registry records no provider"), "{md}");
+
+    // Source fields come in through GraphQL too, checked by the dataset schema.
+    let mut input = crate::helpers::dataset_input("generated-sprites", &ids["cc-by"], &[]);
+    input["source"] = json!({"category": "SYNTHETIC", "modalities": ["IMAGE"], "topDomains": ["Not A Domain"]});
+    let bad = app.gql(crate::helpers::REGISTER_DATASET, json!({"input": input})).await;
+    assert_eq!(code(&bad), "BAD_USER_INPUT");
+    assert_eq!(bad["errors"][0]["extensions"]["pointer"], "/source/topDomains/0", "{bad}");
+    input["source"] = json!({"category": "SYNTHETIC", "modalities": ["IMAGE"]});
+    let synthetic = app.ok(crate::helpers::REGISTER_DATASET, json!({"input": input})).await["registerDataset"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v3 = app.version("sprite-gen", "v1", &ids["cc-by"], None, &[(&synthetic, "PRETRAIN")]).await;
+    let (_, _, body) = get(&app, &format!("/exports/{v3}/training-summary.json")).await;
+    let s: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(names(&s, "synthetic"), ["generated-sprites"]);
+    assert_eq!(s["section2"]["synthetic"]["datasets"][0]["generatedBy"], Value::Null);
+    assert!(s["missing"].to_string().contains("/section2/synthetic/datasets/0/generatedBy"), "{s:#}");
+    // A dataset, licence or token is no model version.
+    let (status, _, _) = get(&app, &format!("/exports/{}/training-summary.json", ids["pixel-traits"])).await;
+    assert_eq!(status, 404);
+}
