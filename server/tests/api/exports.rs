@@ -427,3 +427,50 @@ async fn training_content_summary_lists_own_data_by_category_and_flags_what_is_m
     let (status, _, _) = get(&app, &format!("/exports/{}/training-summary.json", ids["pixel-traits"])).await;
     assert_eq!(status, 404);
 }
+
+on_both!(provreg_export_writes_the_same_exports_from_the_database);
+
+/// `provreg export …` on `app`'s database.
+fn export_command(app: &TestApp, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_provreg"))
+        .arg("export")
+        .args(args)
+        .env("PROVREG_DATABASE_URL", &app.url)
+        .env("PROVREG_LOG", "warn")
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("PROVREG_CONFIG")
+        .output()
+        .unwrap()
+}
+
+async fn provreg_export_writes_the_same_exports_from_the_database(app: TestApp) {
+    let ids = demo(&app).await;
+    let v2 = ids["tg-v2"].as_str();
+    let out = export_command(&app, &["lineage-csv", v2, "--kinds", "dataset", "--max-depth", "2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, _, served) = get(&app, &format!("/exports/{v2}/lineage.csv?kinds=dataset&maxDepth=2")).await;
+    assert_eq!(out.stdout, served, "the command prints what the route serves");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v2.prov.jsonld");
+    let out = export_command(&app, &["prov", v2, "-o", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(doc["@graph"].as_array().unwrap().iter().any(|n| n["@id"] == urn(v2).as_str()));
+
+    let out = export_command(&app, &["openlineage"]);
+    let events: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(events.len(), 3);
+    let out = export_command(&app, &["training-summary", &ids["tg-v1.1"], "--markdown"]);
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("trait-generator v1.1") && md.contains("pixel-traits") && !md.contains("open-art-curated"),
+        "{md}"
+    );
+
+    // A bad option fails, naming it, and prints nothing.
+    let out = export_command(&app, &["impact-csv", v2, "--kinds", "dataset,circuit"]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kinds: \"circuit\" is not a kind here"), "{out:?}");
+}
