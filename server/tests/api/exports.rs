@@ -423,6 +423,16 @@ async fn training_content_summary_lists_own_data_by_category_and_flags_what_is_m
     assert_eq!(names(&s, "synthetic"), ["generated-sprites"]);
     assert_eq!(s["section2"]["synthetic"]["datasets"][0]["generatedBy"], Value::Null);
     assert!(s["missing"].to_string().contains("/section2/synthetic/datasets/0/generatedBy"), "{s:#}");
+    let read = app
+        .ok(
+            "query($id: String!) { dataset(id: $id) { source { category modalities generatedBy } } }",
+            json!({"id": synthetic}),
+        )
+        .await;
+    assert_eq!(
+        read["dataset"]["source"],
+        json!({"category": "SYNTHETIC", "modalities": ["IMAGE"], "generatedBy": null})
+    );
     // A dataset, licence or token is no model version.
     let (status, _, _) = get(&app, &format!("/exports/{}/training-summary.json", ids["pixel-traits"])).await;
     assert_eq!(status, 404);
