@@ -14,5 +14,7 @@ pub use validate::{ECHO_CHARS, Validators, echo};
 pub const GRAPHQL_SDL: &str = include_str!("../schema.graphql");
 /// The JSON Schema of evidence bundles (`provreg verify`'s input).
 pub const EVIDENCE_BUNDLE_SCHEMA: &str = include_str!("../json/evidence-bundle.schema.json");
+/// The JSON Schema of the custom facets in exported OpenLineage run events (`$defs` per facet).
+pub const OPENLINEAGE_FACETS_SCHEMA: &str = include_str!("../json/openlineage-facets.schema.json");
 /// The exported GraphQL SDL of the read-only audit API.
 pub const AUDIT_GRAPHQL_SDL: &str = include_str!("../audit.graphql");

@@ -28,6 +28,8 @@ pub struct AppState {
     pub max_response_bytes: usize,
     /// Requests per client address and per API key.
     pub rate: RateLimits,
+    /// Deepest lineage an export walks (`limits.max_lineage_depth`).
+    pub max_lineage_depth: u32,
 }
 
 /// How large a GraphQL request body may be.
@@ -49,7 +51,8 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/tokens/:chain/:contract/:token", get(token_metadata))
         .at("/tokens/:chain/:contract/:token/asset", get(token_asset))
         .at("/tokens/:chain/:contract/:token/evidence", get(token_evidence))
-        .at("/tokens/*rest", no_such_token_path);
+        .at("/tokens/*rest", no_such_token_path)
+        .nest("/exports", crate::export::routes());
     Route::new()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
@@ -167,7 +170,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim)
 }
 
-async fn caller(state: &AppState, req: &Request) -> Result<Principal, AppError> {
+pub(crate) async fn caller(state: &AppState, req: &Request) -> Result<Principal, AppError> {
     if let Some(KnownCaller(who)) = req.extensions().get::<KnownCaller>() {
         return Ok(*who);
     }
@@ -247,6 +250,9 @@ fn json_schema(Path(name): Path<String>) -> Response {
         Some(kind) => kind.schema_text().with_content_type("application/schema+json").into_response(),
         None if name == "evidence-bundle.schema.json" => {
             provreg_schema::EVIDENCE_BUNDLE_SCHEMA.with_content_type("application/schema+json").into_response()
+        }
+        None if name == "openlineage-facets.schema.json" => {
+            provreg_schema::OPENLINEAGE_FACETS_SCHEMA.with_content_type("application/schema+json").into_response()
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod evidence;
+pub mod export;
 pub mod fsck;
 pub mod graphql;
 pub mod http;
@@ -113,6 +114,7 @@ pub fn app_with(
         },
         max_response_bytes: config.limits.max_response_bytes,
         rate: rate_limit::RateLimits::new(&config.limits),
+        max_lineage_depth: config.limits.max_lineage_depth,
     };
     http::routes(Arc::new(state))
 }

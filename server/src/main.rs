@@ -91,6 +91,12 @@ enum Command {
         #[arg(long)]
         contract: Option<String>,
     },
+    /// Compliance exports from the database: PROV-O (JSON-LD), lineage and impact CSV,
+    /// OpenLineage run events (see docs/exports.md).
+    Export {
+        #[command(subcommand)]
+        command: provreg_server::export::cli::ExportCommand,
+    },
     /// Print the GraphQL schema (SDL). Needs no database.
     Sdl {
         /// The read-only audit schema instead of the full one.
@@ -187,6 +193,10 @@ async fn main() -> Result<()> {
                 std::process::exit(2)
             }
         },
+        Command::Export { command } => {
+            let registry = open(&config).await?;
+            provreg_server::export::cli::command(command, &registry, config.limits.max_lineage_depth).await
+        }
         Command::Sdl { audit } => {
             print!("{}", graphql::sdl(audit));
             Ok(())

@@ -1,5 +1,8 @@
 //! The payloads the API accepts, as GraphQL input objects that serialise to the JSON the
 //! bundled JSON Schemas describe (camelCase keys, absent optionals omitted).
+mod source;
+pub use source::{DatasetSource, Modality, SourceCategory, TdmHandling};
+
 use async_graphql::{Enum, InputObject, Json, SimpleObject};
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +97,9 @@ pub struct DatasetInput {
     pub derived_from: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Where the content came from (for the training-content summary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<DatasetSource>,
 }
 
 /// How a child model version came from its parent.

@@ -9,6 +9,7 @@ mod collections;
 mod compliance;
 pub mod cost;
 mod evidence;
+mod exports;
 pub mod lineage;
 mod mutation;
 pub mod provenance;
@@ -26,6 +27,7 @@ pub struct Query(
     collections::CollectionQuery,
     compliance::ComplianceQuery,
     evidence::EvidenceQuery,
+    exports::ExportQuery,
 );
 
 /// The full schema (`/graphql`).

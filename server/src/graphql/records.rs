@@ -149,6 +149,11 @@ impl Dataset {
     async fn description(&self) -> Option<&str> {
         self.descriptor.description.as_deref()
     }
+    /// Where the content came from, when the registrant said (for the training-content
+    /// summary).
+    async fn source(&self) -> Option<&crate::payload::DatasetSource> {
+        self.descriptor.source.as_ref()
+    }
     async fn license(&self, ctx: &Context<'_>) -> Result<License> {
         let row = registry(ctx)?
             .license(self.row.license_id)

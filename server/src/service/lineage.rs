@@ -231,55 +231,81 @@ fn parse_graph(graph: &str, edges: &mut HashSet<Edge>) -> AppResult<()> {
     Ok(())
 }
 
+/// Every edge around `start` in `direction` (upstream: at most `max_depth` parent hops),
+/// read through `conn`. On PostgreSQL `conn` must be a transaction: the planner settings the
+/// query needs are set for the rest of it.
+async fn gather_in(
+    conn: &impl ConnectionTrait,
+    start: NodeRef,
+    direction: Direction,
+    max_depth: u32,
+) -> AppResult<HashSet<Edge>> {
+    let backend = conn.get_database_backend();
+    let q = GraphQuery { backend };
+    let mut values = vec![Value::from(start.id())];
+    let sql = match (direction, start) {
+        (Direction::Upstream, NodeRef::License(_)) => return Ok(HashSet::new()),
+        (Direction::Upstream, NodeRef::Dataset(_)) => q.upstream_of_dataset(),
+        (Direction::Upstream, NodeRef::ModelVersion(_)) => {
+            values.push(Value::from(i64::from(max_depth)));
+            q.upstream_of_version()
+        }
+        (Direction::Downstream, NodeRef::License(_)) => q.downstream(
+            "SELECT id FROM datasets WHERE license_id = $1",
+            "SELECT id FROM model_versions WHERE license_id = $1",
+        ),
+        (Direction::Downstream, NodeRef::Dataset(_)) => {
+            q.downstream("SELECT id FROM datasets WHERE id = $1", "SELECT id FROM model_versions WHERE 1 = 0")
+        }
+        (Direction::Downstream, NodeRef::ModelVersion(_)) => {
+            q.downstream("SELECT id FROM datasets WHERE 1 = 0", "SELECT id FROM model_versions WHERE id = $1")
+        }
+    };
+    // `$n` becomes `?n`, which SQLite reads as the same numbered parameter.
+    let sql = if backend == DbBackend::Sqlite { sql.replace('$', "?") } else { sql };
+    let stmt = Statement::from_sql_and_values(backend, sql, values);
+    if backend == DbBackend::Postgres {
+        // PostgreSQL cannot estimate how small a recursive set is: it would hash-join it
+        // against whole tables, and the inflated cost estimate would switch on JIT
+        // compilation (about 200 ms). Every join here is an index probe from a small set.
+        conn.execute_unprepared(
+            "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off",
+        )
+        .await?;
+    }
+    let graph: Option<String> = match conn.query_one_raw(stmt).await? {
+        Some(row) => row.try_get("", "graph")?,
+        None => None,
+    };
+    let mut edges = HashSet::new();
+    parse_graph(graph.as_deref().unwrap_or_default(), &mut edges)?;
+    Ok(edges)
+}
+
+/// The lineage of `start` in `direction`, at most `max_depth` hops away, read through `conn`
+/// (on PostgreSQL a transaction, see [`gather_in`]): for answers that must agree with other
+/// reads of the same transaction, such as exports.
+pub async fn lineage_in(
+    conn: &impl ConnectionTrait,
+    start: NodeRef,
+    direction: Direction,
+    max_depth: u32,
+) -> AppResult<Lineage> {
+    let edges = gather_in(conn, start, direction, max_depth).await?;
+    Ok(walk(start, &edges, direction, max_depth))
+}
+
 impl Registry {
     /// Every edge around `start` in `direction` (upstream: at most `max_depth` parent hops).
     async fn gather(&self, start: NodeRef, direction: Direction, max_depth: u32) -> AppResult<HashSet<Edge>> {
-        let backend = self.db.get_database_backend();
-        let q = GraphQuery { backend };
-        let mut values = vec![Value::from(start.id())];
-        let sql = match (direction, start) {
-            (Direction::Upstream, NodeRef::License(_)) => return Ok(HashSet::new()),
-            (Direction::Upstream, NodeRef::Dataset(_)) => q.upstream_of_dataset(),
-            (Direction::Upstream, NodeRef::ModelVersion(_)) => {
-                values.push(Value::from(i64::from(max_depth)));
-                q.upstream_of_version()
-            }
-            (Direction::Downstream, NodeRef::License(_)) => q.downstream(
-                "SELECT id FROM datasets WHERE license_id = $1",
-                "SELECT id FROM model_versions WHERE license_id = $1",
-            ),
-            (Direction::Downstream, NodeRef::Dataset(_)) => {
-                q.downstream("SELECT id FROM datasets WHERE id = $1", "SELECT id FROM model_versions WHERE 1 = 0")
-            }
-            (Direction::Downstream, NodeRef::ModelVersion(_)) => {
-                q.downstream("SELECT id FROM datasets WHERE 1 = 0", "SELECT id FROM model_versions WHERE id = $1")
-            }
-        };
-        // `$n` becomes `?n`, which SQLite reads as the same numbered parameter.
-        let sql = if backend == DbBackend::Sqlite { sql.replace('$', "?") } else { sql };
-        let stmt = Statement::from_sql_and_values(backend, sql, values);
-        let row = if backend == DbBackend::Postgres {
-            // PostgreSQL cannot estimate how small a recursive set is: it would hash-join it
-            // against whole tables, and the inflated cost estimate would switch on JIT
-            // compilation (about 200 ms). Every join here is an index probe from a small set.
+        if self.db.get_database_backend() == DbBackend::Postgres {
             let txn = self.begin_write().await?;
-            txn.execute_unprepared(
-                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off",
-            )
-            .await?;
-            let row = txn.query_one_raw(stmt).await?;
+            let edges = gather_in(&txn, start, direction, max_depth).await?;
             txn.commit().await?;
-            row
+            Ok(edges)
         } else {
-            self.db.query_one_raw(stmt).await?
-        };
-        let graph: Option<String> = match row {
-            Some(row) => row.try_get("", "graph")?,
-            None => None,
-        };
-        let mut edges = HashSet::new();
-        parse_graph(graph.as_deref().unwrap_or_default(), &mut edges)?;
-        Ok(edges)
+            gather_in(&self.db, start, direction, max_depth).await
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod collections;
 mod compliance;
 mod dev_chain;
 mod evidence;
+mod exports;
 mod fsck;
 mod impact;
 mod import;
