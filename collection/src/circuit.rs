@@ -13,7 +13,13 @@ use crate::model_version::RegisteredCircuit;
 /// The `CircuitInput` of `circuit` (set up from the ONNX model at `onnx`) for model version
 /// `version`. The registry derives the verifying key from the model itself; the key sent
 /// along must be that one.
-pub(crate) async fn input(backend: &EzklBackend, circuit: &Circuit, onnx: &Path, version: &str) -> Result<Value> {
+pub(crate) async fn input(
+    backend: &EzklBackend,
+    circuit: &Circuit,
+    onnx: &Path,
+    version: &str,
+    renderer: provreg_render::Renderer,
+) -> Result<Value> {
     let read = |name: &'static str| {
         let path = circuit.dir.join(name);
         async move { tokio::fs::read(&path).await.map_err(|e| CollectionError::file("reading", &path, e)) }
@@ -30,8 +36,8 @@ pub(crate) async fn input(backend: &EzklBackend, circuit: &Circuit, onnx: &Path,
         "settings": settings,
         "verifyingKey": b64(read(VK_FILE).await?),
         "srs": b64(read(SRS_FILE).await?),
-        // The PNG of every token is the renderer's drawing of its proven traits.
-        "renderer": { "name": provreg_render::PIXEL_BANDS.name, "version": provreg_render::PIXEL_BANDS.version },
+        // The PNG of every token is the renderer's drawing of its proven outputs.
+        "renderer": { "name": renderer.name, "version": renderer.version },
     }))
 }
 

@@ -25,7 +25,7 @@ pub use onchain::{
     ChainOptions, ChainSources, CollectionReport, DEV_CHAIN_URL_FILE, DEV_MINTER_KEY_FILE, MINTER_KEY_ENV, MintReport,
     chain_options,
 };
-pub use provreg_render::{PIXEL_BANDS, render_png};
+pub use provreg_render::{PALETTE_8X8, PIXEL_BANDS, render_png};
 pub use registry_error::{ErrorDetail, RegistryError};
 pub use run::{RunOptions, run};
 pub use spec::Spec;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt as _;
 
 use provreg_prover_client::{
-    CircuitLayout, EzklBackend, EzklConfig, Prover, build_fixture_model, default_venv_name, ensure_venv, sha256_file,
+    CircuitLayout, EzklBackend, EzklConfig, Prover, build_fixture_image_model, build_fixture_model, default_venv_name,
+    ensure_venv, sha256_file,
 };
 use serde_json::{Value, json};
 
@@ -25,6 +26,9 @@ use crate::{circuit, model_version};
 
 /// Where the built-in fixture model is built, under the work directory.
 const FIXTURE_DIR: &str = "fixture-model";
+
+/// Where the built-in fixture image generator is built, under the work directory.
+const FIXTURE_IMAGE_DIR: &str = "fixture-image-model";
 
 /// The spec's model version: registered, or the input that registers it.
 enum Found {
@@ -137,7 +141,11 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
     let onnx = match spec.onnx() {
         OnnxSource::Fixture => {
             progress.step("building the fixture model");
-            fixture_model(&python, &opts.work_dir.join(FIXTURE_DIR)).await?
+            fixture_model(&python, &opts.work_dir.join(FIXTURE_DIR), false).await?
+        }
+        OnnxSource::FixtureImage => {
+            progress.step("building the fixture image generator");
+            fixture_model(&python, &opts.work_dir.join(FIXTURE_IMAGE_DIR), true).await?
         }
         OnnxSource::File(path) => {
             if !path.is_file() {
@@ -200,7 +208,7 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
         }
         None => {
             progress.step(format!("registering the circuit of {label}"));
-            let input = circuit::input(&backend, &circuit, &onnx, &version.id).await?;
+            let input = circuit::input(&backend, &circuit, &onnx, &version.id, spec.renderer()?).await?;
             let data = client.request("registerCircuit", REGISTER_CIRCUIT, json!({ "input": input })).await?;
             let id = string_at(&data, &["registerCircuit", "id"])?;
             progress.note(format!("registered the circuit of {label} ({id})"));
@@ -285,10 +293,15 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
 
 /// Builds the fixture model in a directory of its own and moves the files into `dir`, so
 /// runs building it at the same time never read a half-written file.
-async fn fixture_model(python: &Path, dir: &Path) -> Result<PathBuf> {
+async fn fixture_model(python: &Path, dir: &Path, image: bool) -> Result<PathBuf> {
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
     let scratch = dir.join(format!(".build-{}-{stamp}", std::process::id()));
-    let built = build_fixture_model(python, &scratch).await.map_err(CollectionError::FixtureModel);
+    let built = if image {
+        build_fixture_image_model(python, &scratch).await
+    } else {
+        build_fixture_model(python, &scratch).await
+    };
+    let built = built.map_err(CollectionError::FixtureModel);
     let moved = async {
         let model = built?;
         let Some(name) = model.file_name().map(ToOwned::to_owned) else {

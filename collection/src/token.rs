@@ -14,7 +14,6 @@ use crate::onchain::{Kept, MintReport, Minter};
 use crate::queries::{REGISTER_TOKEN, TOKEN};
 use crate::spec::{PlannedToken, Spec};
 use crate::summary::{TokenOutcome, TokenResult};
-use provreg_render::render_png;
 
 /// One token: skipped when registered, otherwise proven, drawn and registered. `Err` only
 /// for errors that concern the whole run.
@@ -105,7 +104,7 @@ pub(crate) async fn token(
             (traits, record, Some(proof_time))
         }
     };
-    let png = match render_png(&traits) {
+    let png = match spec.renderer().and_then(|renderer| Ok(renderer.render(&traits)?)) {
         Ok(png) => png,
         Err(e) => return Ok(TokenOutcome::new(id, TokenResult::Failed(format!("drawing the asset: {e}")))),
     };

@@ -32,6 +32,9 @@ const BUILD_MODEL_SCRIPT: &str = include_str!("../../fixtures/generator/build_mo
 /// The file name [`build_fixture_model`] gives the model.
 pub const FIXTURE_MODEL_FILE: &str = "trait_generator.onnx";
 
+/// The file name [`build_fixture_image_model`] gives the model.
+pub const FIXTURE_IMAGE_MODEL_FILE: &str = "image_generator.onnx";
+
 /// How a circuit is laid out, the settings that decide the cost of a small circuit more
 /// than its model does: EZKL's range-check table (`decomp_base`, `decomp_legs`: a value is
 /// checked as `legs` digits of base `base`), which sets the fewest rows a circuit can have,
@@ -436,17 +439,24 @@ impl CircuitShape {
 /// provides). Writes `out_dir/trait_generator.onnx` and, beside it, the
 /// `calibration.json` that [`Prover::setup`] uses; returns the model's path.
 pub async fn build_fixture_model(python: &Path, out_dir: &Path) -> Result<PathBuf> {
-    build_model(python, out_dir, None).await
+    build_model(python, out_dir, None, false).await
+}
+
+/// The fixture "image generator" in `out_dir` (`image_generator.onnx` with its
+/// `calibration.json`): the trait generator's layers with 64 outputs, an 8×8 image whose
+/// pixels are the proof's public outputs (drawn by `provreg-render`'s `palette-8x8`).
+pub async fn build_fixture_image_model(python: &Path, out_dir: &Path) -> Result<PathBuf> {
+    build_model(python, out_dir, None, true).await
 }
 
 /// Like [`build_fixture_model`], but with other weights drawn from `weights_seed`: another
 /// model of the same shape, e.g. to show that its proofs do not pass for the fixture's
 /// circuit.
 pub async fn build_fixture_model_variant(python: &Path, out_dir: &Path, weights_seed: u64) -> Result<PathBuf> {
-    build_model(python, out_dir, Some(weights_seed)).await
+    build_model(python, out_dir, Some(weights_seed), false).await
 }
 
-async fn build_model(python: &Path, out_dir: &Path, weights_seed: Option<u64>) -> Result<PathBuf> {
+async fn build_model(python: &Path, out_dir: &Path, weights_seed: Option<u64>, image: bool) -> Result<PathBuf> {
     let scratch = tempfile::Builder::new()
         .prefix("provreg-build-model-")
         .tempdir()
@@ -458,11 +468,14 @@ async fn build_model(python: &Path, out_dir: &Path, weights_seed: Option<u64>) -
     tokio::fs::create_dir_all(out_dir)
         .await
         .map_err(|source| ProverError::WriteFile { path: out_dir.to_path_buf(), source })?;
-    let model = out_dir.join(FIXTURE_MODEL_FILE);
+    let model = out_dir.join(if image { FIXTURE_IMAGE_MODEL_FILE } else { FIXTURE_MODEL_FILE });
     let mut command = tokio::process::Command::new(python);
     command.arg(&script);
     if let Some(seed) = weights_seed {
         command.arg("--weights-seed").arg(seed.to_string());
+    }
+    if image {
+        command.arg("--image");
     }
     let output = command
         .arg(&model)

@@ -20,8 +20,8 @@ pub use circuit_files::{CircuitFileBytes, write_circuit_files};
 pub use error::{ProverError, Result};
 pub use evm::{EvmVerifier, SolcJs};
 pub use ezkl::{
-    CircuitLayout, DerivedKey, EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
-    build_fixture_model_variant,
+    CircuitLayout, DerivedKey, EzklBackend, EzklConfig, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_image_model,
+    build_fixture_model, build_fixture_model_variant,
 };
 pub use jobs::{JobId, JobStatus, Jobs};
 pub use record::{Circuit, EZKL_SYSTEM, ProofRecord, model_commitment, sha256_file};

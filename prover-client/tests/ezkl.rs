@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use provreg_prover_client::{
     Circuit, CircuitLayout, EZKL_VERSION, EzklBackend, EzklConfig, ProofRecord, Prover, ProverError, SETTINGS_FILE,
-    SRS_FILE, SolcJs, VK_FILE, Verifier, build_fixture_model, default_venv_name, ensure_venv, seed,
+    SRS_FILE, SolcJs, VK_FILE, Verifier, build_fixture_image_model, build_fixture_model, default_venv_name,
+    ensure_venv, seed,
 };
 use tokio::sync::OnceCell;
 
@@ -456,4 +457,68 @@ async fn the_fast_circuit_gives_the_reference_outputs_and_legacy_proofs_still_ve
         as_fast.model_commitment = fast.commitment.clone();
         assert!(!backend.verify(fast, &as_fast).await.unwrap(), "but not with the fast circuit");
     }
+}
+
+/// The RGB pixels of a PNG `encode_png` wrote (8-bit RGB, filter 0 rows, one IDAT).
+fn decode_rgb(png: &[u8]) -> (usize, Vec<[u8; 3]>) {
+    use std::io::Read as _;
+    let mut rest = &png[8..];
+    let (mut width, mut idat) = (0usize, Vec::new());
+    while !rest.is_empty() {
+        let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+        let (kind, data) = (&rest[4..8], &rest[8..8 + len]);
+        match kind {
+            b"IHDR" => width = u32::from_be_bytes(data[..4].try_into().unwrap()) as usize,
+            b"IDAT" => idat.extend_from_slice(data),
+            _ => {}
+        }
+        rest = &rest[12 + len..];
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&idat[..]).read_to_end(&mut raw).unwrap();
+    let pixels = raw
+        .chunks(1 + 3 * width)
+        .flat_map(|row| {
+            assert_eq!(row[0], 0, "filter type 0");
+            row[1..].chunks(3).map(|p| [p[0], p[1], p[2]]).collect::<Vec<_>>()
+        })
+        .collect();
+    (width, pixels)
+}
+
+/// The image generator: its proof's public outputs are an 8×8 image, the proof verifies,
+/// and the PNG `palette-8x8` draws shows exactly the proven pixels.
+#[tokio::test]
+async fn the_image_generator_proves_its_pixels_and_the_png_shows_them() {
+    let Some(p) = prepared("the_image_generator_proves_its_pixels_and_the_png_shows_them").await else { return };
+    let model = build_fixture_image_model(&p.python, &p.root.join("image-model")).await.unwrap();
+    assert!(model.ends_with("image-model/image_generator.onnx"));
+    let backend = backend(&p.python, &p.work_dir());
+    let started = Instant::now();
+    let circuit = backend.setup(&model).await.unwrap();
+    eprintln!("image generator setup: {:?}", started.elapsed());
+    assert_eq!((circuit.input_len, circuit.output_len), (8, 64));
+
+    let started = Instant::now();
+    let (pixels, record) = backend.prove(&circuit, &SEED).await.unwrap();
+    eprintln!("image generator prove: {:?}", started.elapsed());
+    assert!(backend.verify(&circuit, &record).await.unwrap(), "the image's proof verifies");
+    let proven = provreg_prover_client::field::outputs_f32(&record.public_outputs, circuit.output_scale).unwrap();
+    assert_eq!(proven, pixels, "the pixels are the proof's public outputs");
+    let indices: Vec<usize> = proven.iter().map(|v| provreg_render::palette_index(*v)).collect();
+    let distinct: std::collections::BTreeSet<_> = indices.iter().collect();
+    assert!(distinct.len() >= 3, "the image is not flat: {indices:?}");
+
+    let png = provreg_render::PALETTE_8X8.render(&proven).unwrap();
+    let (width, drawn) = decode_rgb(&png);
+    assert_eq!((width, drawn.len()), (64, 64 * 64));
+    for (i, index) in indices.iter().enumerate() {
+        let (row, col) = (i / 8, i % 8);
+        for (y, x) in [(row * 8, col * 8), (row * 8 + 7, col * 8 + 7), (row * 8 + 3, col * 8 + 4)] {
+            assert_eq!(drawn[y * 64 + x], provreg_render::PALETTE[*index], "pixel {i} at ({x}, {y})");
+        }
+    }
+    // Another seed proves another image.
+    let (other, _) = backend.prove(&circuit, &OTHER_SEED).await.unwrap();
+    assert_ne!(provreg_render::PALETTE_8X8.render(&other).unwrap(), png);
 }

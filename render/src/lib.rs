@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+mod palette;
 mod pixel_bands;
 
+pub use palette::{PALETTE, SIDE, palette_index, render_palette};
 pub use pixel_bands::{MAX_BANDS, SIZE, encode_png, pixels, render_png};
 
 /// A renderer: a versioned, deterministic function from a token's proven outputs to its
@@ -20,8 +22,12 @@ pub struct Renderer {
 /// The demo's renderer: one vertical band per trait on a 64×64 PNG (see [`render_png`]).
 pub const PIXEL_BANDS: Renderer = Renderer { name: "pixel-bands", version: 1, media_type: "image/png" };
 
+/// The image generator's renderer: the 64 proven outputs are the pixels of an 8×8
+/// palette image, drawn as a 64×64 PNG (see [`render_palette`]).
+pub const PALETTE_8X8: Renderer = Renderer { name: "palette-8x8", version: 1, media_type: "image/png" };
+
 /// Every renderer this build knows, oldest first.
-pub const RENDERERS: &[Renderer] = &[PIXEL_BANDS];
+pub const RENDERERS: &[Renderer] = &[PIXEL_BANDS, PALETTE_8X8];
 
 impl Renderer {
     /// The renderer named `name` at `version`, when this build knows it.
@@ -33,6 +39,7 @@ impl Renderer {
     pub fn render(&self, outputs: &[f32]) -> Result<Vec<u8>> {
         match (self.name, self.version) {
             ("pixel-bands", 1) => render_png(outputs),
+            ("palette-8x8", 1) => render_palette(outputs),
             _ => Err(RenderError::Unknown { name: self.name.to_owned(), version: self.version }),
         }
     }
@@ -59,6 +66,9 @@ pub enum RenderError {
     /// Compressing the image failed.
     #[error("compressing the image")]
     Compress(#[source] std::io::Error),
+    /// The renderer draws a fixed number of outputs.
+    #[error("the renderer draws {expected} outputs, the proof has {got}")]
+    OutputCount { expected: usize, got: usize },
     /// No such renderer in this build.
     #[error("no renderer {name} version {version} in this build")]
     Unknown { name: String, version: u32 },
@@ -87,11 +97,15 @@ mod tests {
         assert_eq!(got, expected);
         assert_eq!(Renderer::find("pixel-bands", 1), Some(PIXEL_BANDS));
         assert_eq!(Renderer::find("pixel-bands", 2), None);
+        let ramp: Vec<f32> = (0..64).map(|i| i as f32 / 16.0 - 2.0).collect();
+        let palette = hex::encode(Sha256::digest(PALETTE_8X8.render(&ramp).unwrap()));
+        assert_eq!(palette, KNOWN_PALETTE_RAMP);
         let unknown = Renderer { name: "pixel-bands", version: 2, media_type: "image/png" };
         assert!(matches!(unknown.render(&[1.0]), Err(RenderError::Unknown { version: 2, .. })));
     }
 
     const KNOWN_ZEROS: &str = "d4bae9443b19b0a2c4b973f26ae780eb5f4e46dc32036d91ef5dfd823b66b40e";
     const KNOWN_FIXTURE: &str = "b5acecde9db7cbd939226198de49f2511a26680fb8278ab3299b3bfa5a1d8521";
+    const KNOWN_PALETTE_RAMP: &str = "53963d99bfb008a54cecf9db7495e1c6c1ff3470fcd7065dfd61c219946babeb";
     const KNOWN_ONE: &str = "2d975bdb6f4f63ab7fb1632dc347d29cecb0d8fec80c04738937b5eeb2ee5ce5";
 }

@@ -3,13 +3,15 @@
 //! at ingest, and tokens registered per second with verification (proving excluded).
 //!
 //! `cargo bench -p provreg-server --bench tokens -- [--tokens 200] [--proofs 8] [--workers 2]
-//! [--postgres URL] [--layout fast|legacy]`
+//! [--postgres URL] [--layout fast|legacy] [--model trait|image] [--proving-only]`
 //!
 //! Method: for each circuit layout (both unless `--layout` names one, legacy first, then
 //! fast, in one run, printed side by side at the end) the fixture trait-generator model is
 //! set up once (keys cached under the target directory) and `--proofs` different seeds are
 //! proven, one after another, each timed; then twice as many other seeds are proven by
-//! `--workers` worker processes at once, for the throughput.
+//! `--workers` worker processes at once, for the throughput. `--model image` proves the
+//! fixture image generator (64 proven pixels) instead of the trait generator;
+//! `--proving-only` stops after the proving figures.
 //! Verification is timed through the registry's proof checker (one verifier process, the
 //! circuit files already written). Registration runs `registerToken` through the service
 //! layer on a fresh database (SQLite by default) with real C2PA certificates and log entries,
@@ -21,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use provreg_collection::proof_input;
 use provreg_prover_client::{
-    CircuitLayout, EzklBackend, EzklConfig, ProofRecord, Prover, SETTINGS_FILE, SRS_FILE, VK_FILE, build_fixture_model,
-    default_venv_name, ensure_venv, seed,
+    CircuitLayout, EzklBackend, EzklConfig, ProofRecord, Prover, SETTINGS_FILE, SRS_FILE, VK_FILE,
+    build_fixture_image_model, build_fixture_model, default_venv_name, ensure_venv, seed,
 };
 use provreg_server::payload::{CircuitInput, LicenseInput, ModelVersionInput, TokenInput};
 use provreg_server::service::Registry;
@@ -91,11 +93,15 @@ struct Options {
     proofs: u64,
     workers: usize,
     postgres: Option<String>,
+    /// Prove the fixture image generator (64 outputs) instead of the trait generator.
+    image: bool,
+    /// Stop after the proving figures.
+    proving_only: bool,
 }
 
 #[tokio::main]
 async fn main() {
-    let mut o = Options { tokens: 200, proofs: 8, workers: 2, postgres: None };
+    let mut o = Options { tokens: 200, proofs: 8, workers: 2, postgres: None, image: false, proving_only: false };
     let mut checks = vec![("legacy", CircuitLayout::LEGACY), ("fast", CircuitLayout::FAST)];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -104,6 +110,8 @@ async fn main() {
             "--proofs" => o.proofs = args.next().and_then(|s| s.parse().ok()).unwrap_or(o.proofs),
             "--workers" => o.workers = args.next().and_then(|s| s.parse().ok()).unwrap_or(o.workers),
             "--postgres" => o.postgres = args.next(),
+            "--model" => o.image = args.next().as_deref() == Some("image"),
+            "--proving-only" => o.proving_only = true,
             "--layout" => match args.next().as_deref() {
                 Some("fast") => checks.retain(|(name, _)| *name == "fast"),
                 Some("legacy") => checks.retain(|(name, _)| *name == "legacy"),
@@ -115,7 +123,11 @@ async fn main() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let python = ensure_venv(&target.join("..").join(default_venv_name())).await.unwrap();
     let fixture = target.join("zk-fixture");
-    let model = build_fixture_model(&python, &fixture.join("model")).await.unwrap();
+    let model = if o.image {
+        build_fixture_image_model(&python, &fixture.join("image-model")).await.unwrap()
+    } else {
+        build_fixture_model(&python, &fixture.join("model")).await.unwrap()
+    };
     let mut all = Vec::new();
     for (name, check) in &checks {
         println!(
@@ -189,6 +201,9 @@ async fn measure(o: &Options, python: &Path, fixture: &Path, model: &Path, check
     }
     let rate = (proofs * 2) as f64 / started.elapsed().as_secs_f64();
     figures.push(format!("proving throughput, {workers} workers"), format!("{rate:.2} tokens/s"));
+    if o.proving_only {
+        return figures;
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let (url, admin) = match &o.postgres {

@@ -25,6 +25,9 @@
 //!   { dataset = "pixel-traits", role = "finetune" },  # has several; role pretrain,
 //! ]                                                   # finetune or eval
 //! architecture = "onnx mlp 8-16-4"  # optional (default "onnx")
+//! renderer = { name = "pixel-bands", version = 1 }  # optional: what draws each asset from
+//!                           # its proven outputs (default palette-8x8 v1 for
+//!                           # onnx = "fixture-image", pixel-bands v1 otherwise)
 //! hyper_parameters = { epochs = 40 } # optional: strings, numbers, booleans
 //! training_run = { id = "run-1", started_at = "2025-01-01T00:00:00Z",
 //!                  ended_at = "2025-01-01T02:00:00Z", compute = "1x A100" }  # optional
@@ -89,6 +92,9 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 
 /// The `onnx` value that selects the built-in fixture model.
 pub const FIXTURE: &str = "fixture";
+
+/// The `onnx` value that selects the built-in fixture image generator (64 proven pixels).
+pub const FIXTURE_IMAGE: &str = "fixture-image";
 
 /// Domain separation prefix of derived seeds.
 pub const SEED_DOMAIN: &[u8] = b"provreg.collection.v1";
@@ -179,6 +185,18 @@ pub struct ModelSpec {
     pub hyper_parameters: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     pub training_run: Option<TrainingRunSpec>,
+    /// The renderer that draws each token's asset from its proven outputs; default
+    /// `palette-8x8` v1 for the fixture image generator, `pixel-bands` v1 otherwise.
+    #[serde(default)]
+    pub renderer: Option<RendererSpec>,
+}
+
+/// A renderer by name and version (see `provreg-render`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RendererSpec {
+    pub name: String,
+    pub version: u32,
 }
 
 /// How a version came from its parent.
@@ -285,6 +303,8 @@ impl SeedKind {
 pub enum OnnxSource {
     /// The built-in fixture trait generator.
     Fixture,
+    /// The built-in fixture image generator.
+    FixtureImage,
     /// An ONNX file.
     File(PathBuf),
 }
@@ -378,7 +398,7 @@ impl Spec {
         if m.onnx.trim().is_empty() {
             return Err(CollectionError::field(
                 "model.onnx",
-                format!("give \"{FIXTURE}\" or the path of an ONNX file"),
+                format!("give \"{FIXTURE}\", \"{FIXTURE_IMAGE}\" or the path of an ONNX file"),
             ));
         }
         match (&m.parent, m.relation) {
@@ -410,6 +430,7 @@ impl Spec {
             }
         }
 
+        self.renderer()?;
         if self.collection.contract.is_some() {
             self.plan().map(|_| ())
         } else {
@@ -431,10 +452,28 @@ impl Spec {
         Some(onchain.name.as_deref().unwrap_or(&self.collection.name).trim().to_owned())
     }
 
+    /// The renderer of the tokens' assets (checked by [`Spec::check`]).
+    pub fn renderer(&self) -> Result<provreg_render::Renderer> {
+        match &self.model.renderer {
+            Some(r) => provreg_render::Renderer::find(&r.name, r.version).ok_or_else(|| {
+                let known: Vec<String> =
+                    provreg_render::RENDERERS.iter().map(|k| format!("{} v{}", k.name, k.version)).collect();
+                CollectionError::field(
+                    "model.renderer",
+                    format!("no renderer {} version {}; known: {}", r.name, r.version, known.join(", ")),
+                )
+            }),
+            None if self.model.onnx == FIXTURE_IMAGE => Ok(provreg_render::PALETTE_8X8),
+            None => Ok(provreg_render::PIXEL_BANDS),
+        }
+    }
+
     /// Where the model comes from.
     pub fn onnx(&self) -> OnnxSource {
         if self.model.onnx == FIXTURE {
             OnnxSource::Fixture
+        } else if self.model.onnx == FIXTURE_IMAGE {
+            OnnxSource::FixtureImage
         } else {
             OnnxSource::File(self.base_dir.join(&self.model.onnx))
         }

@@ -130,6 +130,7 @@ fn errors_name_the_field() {
         ("first_token_id = 10", "", "first_token_id"),
         ("[seeds]", "[seeds]\nbogus = 1", "bogus"),
         ("[collection]", "server = \"ftp://x\"\n[collection]", "server"),
+        ("onnx = \"fixture\"", "onnx = \"fixture\"\nrenderer = { name = \"crayon\", version = 1 }", "model.renderer"),
         // No contract and no [onchain]: nowhere to put the tokens.
         ("contract = \"0x00000000000000000000000000000000000C0FFE\"", "", "collection.contract"),
         ("[seeds]", "[onchain]\nsymbol = \"P-X\"\n[seeds]", "onchain.symbol"),
@@ -184,6 +185,18 @@ fn the_demo_spec_parses() {
 }
 
 #[test]
+fn the_renderer_follows_the_model_unless_named() {
+    let spec = parse(GOOD).unwrap();
+    assert_eq!(spec.renderer().unwrap(), provreg_render::PIXEL_BANDS);
+    let image = parse(&GOOD.replace("onnx = \"fixture\"", "onnx = \"fixture-image\"")).unwrap();
+    assert_eq!(image.onnx(), OnnxSource::FixtureImage);
+    assert_eq!(image.renderer().unwrap(), provreg_render::PALETTE_8X8);
+    let named = GOOD
+        .replace("onnx = \"fixture\"", "onnx = \"fixture-image\"\nrenderer = { name = \"pixel-bands\", version = 1 }");
+    assert_eq!(parse(&named).unwrap().renderer().unwrap(), provreg_render::PIXEL_BANDS);
+}
+
+#[test]
 fn an_onchain_spec_needs_no_contract() {
     let text = GOOD.replacen("contract = \"0x00000000000000000000000000000000000C0FFE\"", "", 1)
         + "\n[onchain]\nsymbol = \"PXT\"\n";
@@ -203,4 +216,13 @@ fn an_invalid_file_is_named_with_the_field_at_fault() {
     assert_eq!(named, &path);
     assert!(matches!(&**source, CollectionError::SpecField { field, .. } if field == "seeds.count"), "{source:?}");
     assert!(e.with_causes().contains("invalid collection spec") && e.with_causes().contains("seeds.count"));
+}
+
+#[test]
+fn the_demo_image_spec_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo-image-collection.toml");
+    let spec = Spec::load(&path).unwrap();
+    assert_eq!(spec.onnx(), OnnxSource::FixtureImage);
+    assert_eq!(spec.renderer().unwrap(), provreg_render::PALETTE_8X8);
+    assert_eq!(spec.onchain.as_ref().map(|o| o.symbol.as_str()), Some("PXP"));
 }

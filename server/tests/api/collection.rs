@@ -14,6 +14,7 @@ use crate::{on_both, on_both_backends, zk};
 
 on_both!(a_collection_is_registered_once_and_a_second_run_skips_it);
 on_both_backends!(a_run_waits_for_its_anchors);
+on_both!(an_image_collection_proves_its_pixels);
 
 const CONTRACT: &str = "0x00000000000000000000000000000000c011ec71";
 const LICENSE: &str = "Collection weights licence";
@@ -229,3 +230,35 @@ async fn a_run_waits_for_its_anchors(backend: Backend) {
     }
     assert!(summary.to_string().contains("all 2 tokens anchored and confirmed"), "{summary}");
 }
+
+/// The fixture image generator: the run registers its circuit with `palette-8x8`, and each
+/// token's PNG is the drawing of its 64 proven pixels.
+async fn an_image_collection_proves_its_pixels(app: TestApp) {
+    parents(&app).await;
+    let opts = options(&app, false).await;
+    let text = format!(
+        "server = \"{}\"\n[collection]\nchain_id = 31337\ncontract = \"{IMAGE_CONTRACT}\"\nname = \"Painted\"\n\
+         [model]\nname = \"pixel-painter\"\nversion = \"v1\"\nonnx = \"fixture-image\"\nlicense = \"{LICENSE}\"\n\
+         training_data = [{{ dataset = \"pixel-traits\", role = \"pretrain\" }}]\n\
+         [seeds]\nfirst_token_id = 1\ncount = 1\nkind = \"operator\"\nsalt = \"painted\"\n",
+        app.url("")
+    );
+    let spec = Spec::parse(&text, Path::new(".")).unwrap();
+    let summary = run(&spec, &opts).await.expect("the image run");
+    assert_eq!((summary.registered, summary.failed), (1, 0), "{summary}");
+    let query = "query($c: String!) { token(chainId: 31337, contract: $c, tokenId: \"1\") { traits assetSha256 \
+                 assetDerivation { derivedFromProof renderer { name version } } circuit { outputLen renderer { name } } } }";
+    let token = &app.ok(query, json!({ "c": IMAGE_CONTRACT })).await["token"];
+    assert_eq!(token["circuit"]["outputLen"], 64);
+    assert_eq!(token["circuit"]["renderer"]["name"], "palette-8x8");
+    let derived = json!({ "derivedFromProof": true, "renderer": { "name": "palette-8x8", "version": 1 } });
+    assert_eq!(token["assetDerivation"], derived);
+    let pixels: Vec<f32> =
+        serde_json::from_value::<Vec<f64>>(token["traits"].clone()).unwrap().into_iter().map(|t| t as f32).collect();
+    assert_eq!(pixels.len(), 64);
+    let png = provreg_collection::PALETTE_8X8.render(&pixels).unwrap();
+    use sha2::Digest as _;
+    assert_eq!(token["assetSha256"], hex::encode(sha2::Sha256::digest(&png)), "the asset is the proven pixels' PNG");
+}
+
+const IMAGE_CONTRACT: &str = "0x00000000000000000000000000000000000001a6";
