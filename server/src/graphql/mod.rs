@@ -15,6 +15,7 @@ mod mutation;
 pub mod provenance;
 mod query;
 pub mod records;
+mod search;
 mod tokens;
 
 pub use mutation::Mutation;
@@ -28,6 +29,7 @@ pub struct Query(
     compliance::ComplianceQuery,
     evidence::EvidenceQuery,
     exports::ExportQuery,
+    search::SearchQuery,
 );
 
 /// The full schema (`/graphql`).

@@ -23,10 +23,12 @@ mod model_version;
 pub mod proofs;
 mod reads;
 pub mod seal;
+mod search;
 pub mod status;
 pub mod token;
 
 pub use reads::StatusRow;
+pub use search::SearchHit;
 
 /// Handle to the registry: a database pool and the compiled payload validators. Cheap to clone.
 #[derive(Clone, Debug)]

@@ -30,5 +30,6 @@ mod process;
 mod rate_limits;
 mod registration;
 mod sdl;
+mod search;
 mod tokens;
 mod validation;
