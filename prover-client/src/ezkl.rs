@@ -264,10 +264,33 @@ impl EzklBackend {
     /// [`Prover::setup`] with `layout` instead of the configured one, in that range
     /// check's directory; idempotent like it.
     pub async fn setup_with(&self, model: &Path, layout: CircuitLayout) -> Result<Circuit> {
+        let (model, onnx_sha256) = self.identify(model).await?;
+        self.setup_in(&model, &onnx_sha256, layout).await
+    }
+
+    /// The circuit of `model` with `layout` when one is set up in the work directory
+    /// already (nothing is made); `Ok(None)` otherwise.
+    pub async fn existing_circuit(&self, model: &Path, layout: CircuitLayout) -> Result<Option<Circuit>> {
+        let (model, onnx_sha256) = self.identify(model).await?;
+        let dir = self.config.work_dir.join(layout.dir_name(&onnx_sha256));
+        if !dir.join(SETTINGS_FILE).is_file() || !dir.join(VK_FILE).is_file() {
+            return Ok(None);
+        }
+        self.setup_in(&model, &onnx_sha256, layout).await.map(Some)
+    }
+
+    /// The absolute path of `model` and its SHA-256.
+    async fn identify(&self, model: &Path) -> Result<(PathBuf, String)> {
         let model =
             std::path::absolute(model).map_err(|source| ProverError::ReadFile { path: model.into(), source })?;
         let onnx_sha256 = sha256_file(&model).await?;
-        let dir = self.config.work_dir.join(layout.dir_name(&onnx_sha256));
+        Ok((model, onnx_sha256))
+    }
+
+    /// Sets up the circuit of the model at absolute path `model` (SHA-256 `onnx_sha256`)
+    /// with `layout`, in that layout's directory.
+    async fn setup_in(&self, model: &Path, onnx_sha256: &str, layout: CircuitLayout) -> Result<Circuit> {
+        let dir = self.config.work_dir.join(layout.dir_name(onnx_sha256));
         let _setup = self.setup_lock.lock().await;
         let request = json!({
             "cmd": "setup",
@@ -278,18 +301,7 @@ impl EzklBackend {
             "num_inner_cols": layout.inner_cols,
         });
         self.call(&request).await?;
-        Circuit::from_dir(&dir, &onnx_sha256).await
-    }
-
-    /// The circuit of `model` with `layout` when one is set up in the work directory
-    /// already (nothing is made); `Ok(None)` otherwise.
-    pub async fn existing_circuit(&self, model: &Path, layout: CircuitLayout) -> Result<Option<Circuit>> {
-        let onnx_sha256 = sha256_file(model).await?;
-        let dir = self.config.work_dir.join(layout.dir_name(&onnx_sha256));
-        if !dir.join(SETTINGS_FILE).is_file() || !dir.join(VK_FILE).is_file() {
-            return Ok(None);
-        }
-        self.setup_with(model, layout).await.map(Some)
+        Circuit::from_dir(&dir, onnx_sha256).await
     }
 }
 

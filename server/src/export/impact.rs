@@ -3,15 +3,14 @@
 //! transaction with the same walks the API uses.
 use std::collections::HashMap;
 
-use provreg_entities::status_event;
 use provreg_schema::RecordKind;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::snapshot::{self, Snapshot};
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
-use crate::service::affected::tokens_in;
+use crate::service::affected::{newest_status_events, tokens_in};
 use crate::service::lineage::{Direction, NodeRef, lineage_in};
 
 /// Most tokens one impact export lists.
@@ -20,8 +19,6 @@ pub const MAX_TOKENS: usize = 100_000;
 const TOKEN_PAGE: u64 = 1_000;
 /// Lineage depth of a token's upstream status walk: far beyond any real chain.
 const ANY_DEPTH: u32 = 1_000_000;
-/// IDs per `IN (…)` list.
-const IN_BATCH: usize = 500;
 
 /// A token reached downstream.
 #[derive(Debug, Clone)]
@@ -117,16 +114,6 @@ async fn tokens(conn: &impl ConnectionTrait, start: NodeRef, snap: &Snapshot) ->
 async fn provenance_status(conn: &impl ConnectionTrait, version: Uuid) -> AppResult<&'static str> {
     let lineage = lineage_in(conn, NodeRef::ModelVersion(version), Direction::Upstream, ANY_DEPTH).await?;
     let ids: Vec<Uuid> = lineage.nodes.iter().map(|(n, _)| n.id()).collect();
-    let mut newest: HashMap<Uuid, String> = HashMap::new();
-    for chunk in ids.chunks(IN_BATCH) {
-        let events = status_event::Entity::find()
-            .filter(status_event::Column::SubjectId.is_in(chunk.to_vec()))
-            .order_by_asc(status_event::Column::Id)
-            .all(conn)
-            .await?;
-        for e in events {
-            newest.insert(e.subject_id, e.status);
-        }
-    }
-    Ok(if newest.values().any(|s| s != "active") { "affected" } else { "active" })
+    let newest = newest_status_events(conn, &ids).await?;
+    Ok(if newest.values().any(|e| e.status != "active") { "affected" } else { "active" })
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use provreg_entities::{anchor, certificate, dataset, license, log_entry, model, model_version, status_event, token};
+use provreg_entities::{anchor, certificate, dataset, license, log_entry, model, model_version, token};
 use provreg_schema::RecordKind;
 use sea_orm::{
     AccessMode, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IsolationLevel,
@@ -15,10 +15,8 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
+use crate::service::affected::{IN_BATCH, newest_status_events};
 use crate::service::lineage::{Direction, EdgeKind, NodeRef, lineage_in};
-
-/// IDs per `IN (…)` list.
-const IN_BATCH: usize = 500;
 
 /// The latest anchored state of the log when the snapshot was taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -356,13 +354,8 @@ pub async fn records(conn: &impl ConnectionTrait, ids: &[(Uuid, RecordKind)]) ->
     }
     let all: Vec<Uuid> = out.keys().copied().collect();
     for chunk in all.chunks(IN_BATCH) {
-        let events = status_event::Entity::find()
-            .filter(status_event::Column::SubjectId.is_in(chunk.to_vec()))
-            .order_by_asc(status_event::Column::Id)
-            .all(conn)
-            .await?;
-        for e in events {
-            if let Some(r) = out.get_mut(&e.subject_id) {
+        for (subject, e) in newest_status_events(conn, chunk).await? {
+            if let Some(r) = out.get_mut(&subject) {
                 r.status = e.status;
             }
         }

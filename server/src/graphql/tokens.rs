@@ -76,10 +76,7 @@ impl Circuit {
     async fn renderer(&self) -> Result<Option<Renderer>> {
         let record: serde_json::Value = serde_json::from_slice(&self.0.canonical).map_err(AppError::from_display)?;
         let r = &record["payload"]["renderer"];
-        Ok(r["name"].as_str().map(|name| Renderer {
-            name: name.to_owned(),
-            version: r["version"].as_i64().and_then(|v| i32::try_from(v).ok()).unwrap_or_default(),
-        }))
+        Ok(Renderer::named(&r["name"], &r["version"]))
     }
     /// The canonical circuit record.
     async fn record(&self) -> Result<Json<serde_json::Value>> {
@@ -207,10 +204,7 @@ impl Token {
         let d = &record["payload"]["assetDerivation"];
         Ok(AssetDerivation {
             derived_from_proof: d["derivedFromProof"].as_bool().unwrap_or(false),
-            renderer: d["renderer"].as_str().map(|name| Renderer {
-                name: name.to_owned(),
-                version: d["version"].as_i64().and_then(|v| i32::try_from(v).ok()).unwrap_or_default(),
-            }),
+            renderer: Renderer::named(&d["renderer"], &d["version"]),
         })
     }
     /// The canonical token record.
@@ -342,6 +336,16 @@ pub struct Renderer {
     /// E.g. `pixel-bands`.
     pub name: String,
     pub version: i32,
+}
+
+impl Renderer {
+    /// The renderer a record names with these `name` and `version` values, if it names one.
+    fn named(name: &serde_json::Value, version: &serde_json::Value) -> Option<Self> {
+        name.as_str().map(|name| Renderer {
+            name: name.to_owned(),
+            version: version.as_i64().and_then(|v| i32::try_from(v).ok()).unwrap_or_default(),
+        })
+    }
 }
 
 /// How a token's asset came from its proof.

@@ -210,7 +210,28 @@ async fn recorded_collections(conn: &impl ConnectionTrait, ranges: &[TokenRange]
 }
 
 /// IDs per `IN (…)` list.
-const IN_BATCH: usize = 500;
+pub(crate) const IN_BATCH: usize = 500;
+
+/// The newest status event of each of `ids` that has one, read through `conn` (a
+/// transaction, for answers that must agree with its other reads), a few hundred IDs per
+/// query.
+pub(crate) async fn newest_status_events(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, status_event::Model>> {
+    let mut newest = HashMap::new();
+    for chunk in ids.chunks(IN_BATCH) {
+        let events = status_event::Entity::find()
+            .filter(status_event::Column::SubjectId.is_in(chunk.iter().copied()))
+            .order_by_asc(status_event::Column::Id)
+            .all(conn)
+            .await?;
+        for event in events {
+            newest.insert(event.subject_id, event);
+        }
+    }
+    Ok(newest)
+}
 
 impl Registry {
     /// Model versions reached from `start` at any depth (`start` itself when it is one).
@@ -239,17 +260,7 @@ impl Registry {
     /// with that event, in the order given. One query per few hundred records.
     pub async fn inactive_among(&self, nodes: &[NodeRef]) -> AppResult<Vec<Affecting>> {
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.id()).collect();
-        let mut newest: HashMap<Uuid, status_event::Model> = HashMap::new();
-        for chunk in ids.chunks(IN_BATCH) {
-            let events = status_event::Entity::find()
-                .filter(status_event::Column::SubjectId.is_in(chunk.iter().copied()))
-                .order_by_asc(status_event::Column::Id)
-                .all(&self.db)
-                .await?;
-            for event in events {
-                newest.insert(event.subject_id, event);
-            }
-        }
+        let mut newest = newest_status_events(&self.db, &ids).await?;
         Ok(nodes
             .iter()
             .filter_map(|node| {
