@@ -1,0 +1,1 @@
+//! drand beacon seeds.
