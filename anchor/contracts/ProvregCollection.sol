@@ -49,6 +49,19 @@ interface IHalo2Verifier {
 /// Nothing is stored per token but its owner: the seed, the traits' and the prompt's hashes
 /// (as topics) and the proof are in the `AigcData` event, and the seed and traits in the
 /// calldata of the transaction that emitted it.
+///
+/// Seeds (`seedSource`, fixed at deployment):
+/// - `OPERATOR` (0): any seed is accepted; nothing here says where it came from.
+/// - `CHAIN` (1): the contract assigns seeds. The minter first commits to a range of token IDs
+///   (`commitSeeds`) in block c; once block r = c + `seedDelay` is mined, anyone reveals the
+///   range's randomness, `blockhash(r)` (`revealSeeds`, within 256 blocks of r, while the
+///   chain still serves that hash). The seed of token t is then
+///   `sha256("provreg.chain-seed.v1" || uint64be(chainid) || this || randomness || uint256be(t))`
+///   (`seedOf`), and `addAigcData` refuses any other prompt. A range whose randomness was not
+///   revealed in time can never be minted.
+/// - `BEACON` (2): tokens must be in a committed range too, whose commit block's timestamp is
+///   stored; the seed comes from a drand round after it, which the registry checks (the
+///   contract cannot check the beacon's BLS signature), so any prompt is accepted here.
 contract ProvregCollection is ERC721, IERC7007, IERC4906 {
     /// The caller is not the minter.
     error NotMinter();
@@ -66,6 +79,59 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
     error InvalidParameters();
     /// A metadata update range whose first token is after its last.
     error InvalidRange(uint256 fromTokenId, uint256 toTokenId);
+    /// This collection's seeds are not committed (its seed source is `OPERATOR`).
+    error NoSeedCommitments();
+    /// A commitment's range is empty, too long, beyond 64-bit token IDs, or not after every
+    /// range committed before.
+    error InvalidSeedRange(uint256 firstTokenId, uint256 count);
+    /// No committed range holds the token.
+    error SeedNotCommitted(uint256 tokenId);
+    /// The commitment's randomness block is not mined yet.
+    error RandomnessNotMined(uint256 commitId, uint64 randomnessBlock);
+    /// The commitment's randomness was revealed before.
+    error SeedsAlreadyRevealed(uint256 commitId);
+    /// The commitment's randomness block is older than the 256 blocks whose hash the chain serves.
+    error SeedsExpired(uint256 commitId);
+    /// The commitment's randomness is not revealed yet.
+    error SeedsNotRevealed(uint256 commitId);
+    /// The prompt is not the seed the contract assigned to the token.
+    error WrongSeed(uint256 tokenId, bytes32 expected);
+
+    /// The minter committed to the seeds of tokens `firstTokenId..firstTokenId + count`.
+    event SeedsCommitted(uint256 indexed commitId, uint64 firstTokenId, uint64 count, uint64 randomnessBlock);
+    /// The randomness of commitment `commitId` was revealed (`CHAIN` seeds).
+    event SeedsRevealed(uint256 indexed commitId, bytes32 randomness);
+
+    /// Where seeds come from (constructor argument).
+    struct SeedConfig {
+        /// `SEED_OPERATOR`, `SEED_CHAIN` or `SEED_BEACON`.
+        uint8 source;
+        /// `CHAIN`: blocks from a commitment to its randomness block (1 to 128); else zero.
+        uint64 delay;
+    }
+
+    /// A committed range of token IDs.
+    struct SeedCommitment {
+        /// The first token of the range.
+        uint64 firstTokenId;
+        /// How many tokens it holds.
+        uint64 count;
+        /// The block of the commitment.
+        uint64 commitBlock;
+        /// That block's timestamp.
+        uint64 commitTime;
+        /// `blockhash(commitBlock + seedDelay)` once revealed (`CHAIN`), else zero.
+        bytes32 randomness;
+    }
+
+    /// Operator-chosen seeds.
+    uint8 public constant SEED_OPERATOR = 0;
+    /// Chain-assigned seeds.
+    uint8 public constant SEED_CHAIN = 1;
+    /// drand beacon seeds.
+    uint8 public constant SEED_BEACON = 2;
+    /// The longest committed range.
+    uint64 internal constant MAX_RANGE = 1 << 32;
 
     /// The BN254 scalar field modulus.
     uint256 internal constant P = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -90,6 +156,14 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
     address public immutable minter;
     /// The only account that emits metadata updates.
     address public immutable registry;
+    /// Where seeds come from: `SEED_OPERATOR`, `SEED_CHAIN` or `SEED_BEACON`.
+    uint8 public immutable seedSource;
+    /// `CHAIN` seeds: how many blocks after its commitment a range's randomness block is
+    /// (1 to 128); zero otherwise.
+    uint64 public immutable seedDelay;
+
+    /// Every commitment, by ID (0, 1, …), in increasing token order.
+    SeedCommitment[] private _seedCommitments;
 
     /// `tokenURI(id)` is this followed by `id` in decimal:
     /// `<registryUrl>/tokens/<chain id>/<this contract, lower-case hex>/`.
@@ -110,12 +184,17 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
         uint256 outputLen_,
         string memory registryUrl,
         address minter_,
-        address registry_
+        address registry_,
+        SeedConfig memory seeds_
     ) ERC721(name_, symbol_) {
         if (
             address(verifier_).code.length == 0 || inputScale_ > MAX_SCALE || inputLen_ > MAX_LEN
                 || outputLen_ > MAX_LEN || minter_ == address(0) || registry_ == address(0)
+                || seeds_.source > SEED_BEACON || (seeds_.source == SEED_CHAIN) != (seeds_.delay != 0)
+                || seeds_.delay > 128
         ) revert InvalidParameters();
+        seedSource = seeds_.source;
+        seedDelay = seeds_.delay;
         verifier = verifier_;
         circuitCommitment = circuitCommitment_;
         inputLen = inputLen_;
@@ -135,11 +214,75 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
         if (msg.sender != minter) revert NotMinter();
         if (_ownerOf(tokenId) != address(0)) revert TokenExists(tokenId);
         if (prompt.length != 32) revert InvalidPrompt();
+        if (seedSource != SEED_OPERATOR) {
+            (uint256 commitId, SeedCommitment storage c) = _commitmentOf(tokenId);
+            if (seedSource == SEED_CHAIN) {
+                bytes32 expected = _chainSeed(commitId, c, tokenId);
+                if (bytes32(prompt) != expected) revert WrongSeed(tokenId, expected);
+            }
+        }
         (bool ok, uint256[] memory instances_) = _instances(bytes32(prompt), aigcData);
         if (!ok) revert InvalidAigcData();
         if (!_verifies(proof, instances_)) revert ProofRejected();
         _mint(msg.sender, tokenId);
         emit AigcData(tokenId, prompt, aigcData, proof);
+    }
+
+    /// Commits to the seeds of tokens `firstTokenId..firstTokenId + count`, which must come
+    /// after every range committed before. Only the minter; not for `OPERATOR` seeds.
+    function commitSeeds(uint256 firstTokenId, uint256 count) external returns (uint256 commitId) {
+        if (msg.sender != minter) revert NotMinter();
+        if (seedSource == SEED_OPERATOR) revert NoSeedCommitments();
+        uint256 n = _seedCommitments.length;
+        uint256 next = n == 0 ? 0 : uint256(_seedCommitments[n - 1].firstTokenId) + _seedCommitments[n - 1].count;
+        if (count == 0 || count > MAX_RANGE || firstTokenId < next || firstTokenId + count > type(uint64).max) {
+            revert InvalidSeedRange(firstTokenId, count);
+        }
+        commitId = n;
+        // Both fit: checked above.
+        _seedCommitments.push(
+            SeedCommitment(uint64(firstTokenId), uint64(count), uint64(block.number), uint64(block.timestamp), 0)
+        );
+        emit SeedsCommitted(commitId, uint64(firstTokenId), uint64(count), uint64(block.number) + seedDelay);
+    }
+
+    /// Reveals the randomness of commitment `commitId` (`CHAIN` seeds): the hash of its
+    /// randomness block, once that is mined and while the chain serves its hash. Anyone may.
+    function revealSeeds(uint256 commitId) external returns (bytes32 randomness) {
+        if (seedSource != SEED_CHAIN || commitId >= _seedCommitments.length) revert SeedNotCommitted(0);
+        SeedCommitment storage c = _seedCommitments[commitId];
+        if (c.randomness != 0) revert SeedsAlreadyRevealed(commitId);
+        uint64 at = c.commitBlock + seedDelay;
+        if (block.number <= at) revert RandomnessNotMined(commitId, at);
+        randomness = blockhash(at);
+        if (randomness == 0) revert SeedsExpired(commitId);
+        c.randomness = randomness;
+        emit SeedsRevealed(commitId, randomness);
+    }
+
+    /// The number of commitments.
+    function seedCommitmentCount() external view returns (uint256) {
+        return _seedCommitments.length;
+    }
+
+    /// Commitment `commitId`.
+    function seedCommitment(uint256 commitId) external view returns (SeedCommitment memory) {
+        if (commitId >= _seedCommitments.length) revert SeedNotCommitted(0);
+        return _seedCommitments[commitId];
+    }
+
+    /// The ID of the commitment holding `tokenId`, and the commitment.
+    function seedCommitmentOf(uint256 tokenId) external view returns (uint256 commitId, SeedCommitment memory) {
+        SeedCommitment storage c;
+        (commitId, c) = _commitmentOf(tokenId);
+        return (commitId, c);
+    }
+
+    /// The seed the contract assigns to `tokenId` (`CHAIN` seeds, once revealed).
+    function seedOf(uint256 tokenId) external view returns (bytes32) {
+        if (seedSource != SEED_CHAIN) revert NoSeedCommitments();
+        (uint256 commitId, SeedCommitment storage c) = _commitmentOf(tokenId);
+        return _chainSeed(commitId, c, tokenId);
     }
 
     /// @inheritdoc IERC7007
@@ -187,6 +330,29 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
 
     function _baseURI() internal view override returns (string memory) {
         return _metadataBase;
+    }
+
+    /// The commitment holding `tokenId` (a binary search over the ranges, which are in
+    /// increasing order).
+    function _commitmentOf(uint256 tokenId) private view returns (uint256, SeedCommitment storage) {
+        uint256 lo;
+        uint256 hi = _seedCommitments.length;
+        // The last commitment whose first token is at most tokenId.
+        while (lo < hi) {
+            uint256 mid = (lo + hi) >> 1;
+            if (_seedCommitments[mid].firstTokenId <= tokenId) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == 0) revert SeedNotCommitted(tokenId);
+        SeedCommitment storage c = _seedCommitments[lo - 1];
+        if (tokenId - c.firstTokenId >= c.count) revert SeedNotCommitted(tokenId);
+        return (lo - 1, c);
+    }
+
+    function _chainSeed(uint256 commitId, SeedCommitment storage c, uint256 tokenId) private view returns (bytes32) {
+        bytes32 randomness = c.randomness;
+        if (randomness == 0) revert SeedsNotRevealed(commitId);
+        return sha256(abi.encodePacked("provreg.chain-seed.v1", uint64(block.chainid), address(this), randomness, tokenId));
     }
 
     function _verifies(bytes calldata proof, uint256[] memory instances_) private view returns (bool) {

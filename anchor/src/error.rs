@@ -139,6 +139,48 @@ pub enum CollectionRevert {
     /// role account, too many inputs or outputs).
     #[error("invalid collection parameters")]
     InvalidParameters,
+    /// The collection's seeds are the operator's: nothing is committed.
+    #[error("the collection's seeds are chosen by the operator; it takes no seed commitments")]
+    NoSeedCommitments,
+    /// A seed commitment's range is empty, too long, beyond 64-bit token IDs, or overlaps an
+    /// earlier one.
+    #[error(
+        "cannot commit to the seeds of {count} tokens from {first}: the range is empty, too long, or not after every committed range"
+    )]
+    InvalidSeedRange {
+        /// The first token.
+        first: alloy::primitives::U256,
+        /// How many.
+        count: alloy::primitives::U256,
+    },
+    /// No committed range holds the token.
+    #[error("the seed of token {0} is not committed")]
+    SeedNotCommitted(alloy::primitives::U256),
+    /// The commitment's randomness block is not mined yet.
+    #[error("the randomness block {randomness_block} of seed commitment {commit_id} is not mined yet")]
+    RandomnessNotMined {
+        /// The commitment.
+        commit_id: alloy::primitives::U256,
+        /// Its randomness block.
+        randomness_block: u64,
+    },
+    /// The commitment's randomness was revealed before.
+    #[error("the randomness of seed commitment {0} is revealed already")]
+    SeedsAlreadyRevealed(alloy::primitives::U256),
+    /// The randomness block is older than the 256 blocks whose hash the chain serves.
+    #[error("seed commitment {0} expired: its randomness block is more than 256 blocks old and was never revealed")]
+    SeedsExpired(alloy::primitives::U256),
+    /// The commitment's randomness is not revealed yet.
+    #[error("the randomness of seed commitment {0} is not revealed yet")]
+    SeedsNotRevealed(alloy::primitives::U256),
+    /// The prompt is not the seed the contract assigned to the token.
+    #[error("the seed is not the one the collection assigned to token {token_id} ({expected})")]
+    WrongSeed {
+        /// The token.
+        token_id: alloy::primitives::U256,
+        /// The assigned seed.
+        expected: alloy::primitives::B256,
+    },
     /// A metadata update range whose first token is after its last.
     #[error("invalid token range {from}..={to}")]
     InvalidRange {

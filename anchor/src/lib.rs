@@ -21,7 +21,10 @@ pub use chain::{AnchoredEvent, ChainReader};
 #[cfg(feature = "chain-write")]
 pub use chain::{CollectionClient, CollectionDeployment, TxOutcome, VerifierDeployment};
 #[cfg(feature = "chain")]
-pub use chain::{CollectionParams, CollectionReader, MetadataUpdateEvent, MintedToken, aigc_data_from_field_elements};
+pub use chain::{
+    CollectionParams, CollectionReader, MetadataUpdateEvent, MintedToken, SeedCommitment, SeedEvents, SeedMode,
+    aigc_data_from_field_elements,
+};
 pub use collection_contract::{COLLECTION_ARTIFACT_JSON, COLLECTION_SOLIDITY_SOURCE, SEED_VECTORS_JSON};
 #[cfg(feature = "chain")]
 pub use collection_contract::{Halo2Verifier, ProvregCollection};

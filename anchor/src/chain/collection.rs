@@ -100,6 +100,86 @@ pub struct CollectionParams {
     pub minter: Address,
     /// The only account that emits metadata updates.
     pub registry: Address,
+    /// Where the collection's seeds come from.
+    pub seeds: SeedMode,
+}
+
+/// Where a collection's seeds come from (fixed at deployment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedMode {
+    /// Chosen by the operator; the contract accepts any.
+    Operator,
+    /// Assigned by the contract from the hash of the block `delay` blocks (1 to 128) after the
+    /// minter's commitment.
+    Chain {
+        /// Blocks from a commitment to its randomness block.
+        delay: u64,
+    },
+    /// From a drand round after the commitment (checked by the registry, not the contract).
+    Beacon,
+}
+
+impl SeedMode {
+    /// The contract's `(seedSource, seedDelay)`.
+    pub fn encode(self) -> (u8, u64) {
+        match self {
+            Self::Operator => (0, 0),
+            Self::Chain { delay } => (1, delay),
+            Self::Beacon => (2, 0),
+        }
+    }
+
+    /// From the contract's `(seedSource, seedDelay)`; `None` for values no contract holds.
+    pub fn decode(source: u8, delay: u64) -> Option<Self> {
+        match (source, delay) {
+            (0, 0) => Some(Self::Operator),
+            (1, 1..=128) => Some(Self::Chain { delay }),
+            (2, 0) => Some(Self::Beacon),
+            _ => None,
+        }
+    }
+}
+
+/// A committed range of token IDs, as the collection holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedCommitment {
+    /// Its ID (0, 1, …).
+    pub commit_id: u64,
+    /// The first token.
+    pub first_token_id: u64,
+    /// How many tokens.
+    pub count: u64,
+    /// The block of the commitment.
+    pub commit_block: u64,
+    /// That block's timestamp (unix seconds).
+    pub commit_time: u64,
+    /// `CHAIN` seeds: the randomness once revealed.
+    pub randomness: Option<B256>,
+}
+
+impl SeedCommitment {
+    fn from_contract(commit_id: U256, c: ProvregCollection::SeedCommitment) -> Result<Self> {
+        Ok(Self {
+            commit_id: u64::try_from(commit_id)
+                .map_err(|_| AnchorError::Transport(format!("seed commitment ID {commit_id} is not a u64")))?,
+            first_token_id: c.firstTokenId,
+            count: c.count,
+            commit_block: c.commitBlock,
+            commit_time: c.commitTime,
+            randomness: (c.randomness != B256::ZERO).then_some(c.randomness),
+        })
+    }
+}
+
+/// A seed commitment's transactions, from its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedEvents {
+    /// The `commitSeeds` transaction.
+    pub commit_tx: Option<TxHash>,
+    /// The randomness block the `SeedsCommitted` event names.
+    pub randomness_block: u64,
+    /// The `revealSeeds` transaction and its block, once revealed.
+    pub reveal: Option<(TxHash, u64)>,
 }
 
 /// A read-only client of one deployed `ProvregCollection`.
@@ -158,7 +238,73 @@ impl CollectionReader {
             registry_url,
             minter: c.minter().call().await.map_err(classify)?,
             registry: c.registry().call().await.map_err(classify)?,
+            seeds: self.seed_mode().await?,
         })
+    }
+
+    /// Where the collection's seeds come from.
+    pub async fn seed_mode(&self) -> Result<SeedMode> {
+        let c = self.instance();
+        let source = c.seedSource().call().await.map_err(classify)?;
+        let delay = c.seedDelay().call().await.map_err(classify)?;
+        SeedMode::decode(source, delay)
+            .ok_or_else(|| AnchorError::Transport(format!("the collection's seed source {source}/{delay} is unknown")))
+    }
+
+    /// The commitment holding `token_id`, or `None` when no committed range holds it.
+    pub async fn seed_commitment_of(&self, token_id: U256) -> Result<Option<SeedCommitment>> {
+        match self.instance().seedCommitmentOf(token_id).call().await.map_err(classify) {
+            Ok(r) => Ok(Some(SeedCommitment::from_contract(r.commitId, r._1)?)),
+            Err(AnchorError::CollectionReverted(
+                CollectionRevert::SeedNotCommitted(_) | CollectionRevert::NoSeedCommitments,
+            )) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Commitment `commit_id`, or `None` when there is no such commitment.
+    pub async fn seed_commitment(&self, commit_id: u64) -> Result<Option<SeedCommitment>> {
+        match self.instance().seedCommitment(U256::from(commit_id)).call().await.map_err(classify) {
+            Ok(c) => Ok(Some(SeedCommitment::from_contract(U256::from(commit_id), c)?)),
+            Err(AnchorError::CollectionReverted(CollectionRevert::SeedNotCommitted(_))) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// How many seed commitments the collection holds.
+    pub async fn seed_commitment_count(&self) -> Result<u64> {
+        let n = self.instance().seedCommitmentCount().call().await.map_err(classify)?;
+        u64::try_from(n).map_err(|_| AnchorError::Transport(format!("{n} seed commitments")))
+    }
+
+    /// The seed the contract assigns to `token_id` (`CHAIN` seeds): reverts while its
+    /// commitment is not revealed ([`CollectionRevert::SeedsNotRevealed`]) or when no range
+    /// holds it.
+    pub async fn seed_of(&self, token_id: U256) -> Result<B256> {
+        self.instance().seedOf(token_id).call().await.map_err(classify)
+    }
+
+    /// The transactions of commitment `commit_id`, from its `SeedsCommitted` and
+    /// `SeedsRevealed` events (searched from block `from_block` on); `None` without a
+    /// `SeedsCommitted` event.
+    pub async fn seed_events(&self, commit_id: u64, from_block: u64) -> Result<Option<SeedEvents>> {
+        let c = self.instance();
+        let id = U256::from(commit_id);
+        let committed = c.SeedsCommitted_filter().topic1(id).from_block(from_block).query().await.map_err(classify)?;
+        let Some((event, log)) = committed.into_iter().next() else { return Ok(None) };
+        let revealed = c.SeedsRevealed_filter().topic1(id).from_block(from_block).query().await.map_err(classify)?;
+        let reveal = revealed.into_iter().next().and_then(|(_, log)| Some((log.transaction_hash?, log.block_number?)));
+        Ok(Some(SeedEvents { commit_tx: log.transaction_hash, randomness_block: event.randomnessBlock, reveal }))
+    }
+
+    /// The hash and timestamp of block `number`, or `None` when the node has no such block.
+    pub async fn block(&self, number: u64) -> Result<Option<(B256, u64)>> {
+        let block = self
+            .provider
+            .get_block_by_number(number.into())
+            .await
+            .map_err(|e| classify_rpc_with(e, collection_revert))?;
+        Ok(block.map(|b| (b.header.hash, b.header.timestamp)))
     }
 
     /// The contract's `verify(prompt, aigcData, proof)` (an `eth_call`): whether its verifier
@@ -343,6 +489,16 @@ fn collection_revert(reason: std::result::Result<&[u8], String>) -> AnchorError 
         Ok(E::ProofRejected(_)) => CollectionRevert::ProofRejected,
         Ok(E::InvalidParameters(_)) => CollectionRevert::InvalidParameters,
         Ok(E::InvalidRange(e)) => CollectionRevert::InvalidRange { from: e.fromTokenId, to: e.toTokenId },
+        Ok(E::NoSeedCommitments(_)) => CollectionRevert::NoSeedCommitments,
+        Ok(E::InvalidSeedRange(e)) => CollectionRevert::InvalidSeedRange { first: e.firstTokenId, count: e.count },
+        Ok(E::SeedNotCommitted(e)) => CollectionRevert::SeedNotCommitted(e.tokenId),
+        Ok(E::RandomnessNotMined(e)) => {
+            CollectionRevert::RandomnessNotMined { commit_id: e.commitId, randomness_block: e.randomnessBlock }
+        }
+        Ok(E::SeedsAlreadyRevealed(e)) => CollectionRevert::SeedsAlreadyRevealed(e.commitId),
+        Ok(E::SeedsExpired(e)) => CollectionRevert::SeedsExpired(e.commitId),
+        Ok(E::SeedsNotRevealed(e)) => CollectionRevert::SeedsNotRevealed(e.commitId),
+        Ok(E::WrongSeed(e)) => CollectionRevert::WrongSeed { token_id: e.tokenId, expected: e.expected },
         Ok(other) => CollectionRevert::Other(format!("{other:?}")),
         Err(_) => CollectionRevert::Other(format!("revert data 0x{}", alloy::hex::encode(data))),
     })

@@ -149,6 +149,10 @@ impl CollectionClient {
             params.registry_url.trim_end_matches('/').to_owned(),
             params.minter,
             params.registry,
+            {
+                let (source, delay) = params.seeds.encode();
+                ProvregCollection::SeedConfig { source, delay }
+            },
         );
         let pending = sender::in_turn(self.sender, builder.send()).await.map_err(classify)?;
         let (deployment, receipt) = self.confirm(pending).await?;
@@ -176,6 +180,42 @@ impl CollectionClient {
         let prompt = Bytes::copy_from_slice(seed);
         let c = self.instance()?;
         let call = c.addAigcData(token_id, prompt, aigc_data.to_vec().into(), proof.to_vec().into());
+        let pending = sender::in_turn(self.sender, call.send()).await.map_err(classify)?;
+        Ok(self.confirm(pending).await?.0)
+    }
+
+    /// Commits to the seeds of tokens `first..first + count` (the signing account must be the
+    /// minter): the commitment's ID and the transaction.
+    pub async fn commit_seeds(&self, first: u64, count: u64) -> Result<(u64, TxOutcome)> {
+        let c = self.instance()?;
+        let call = c.commitSeeds(U256::from(first), U256::from(count));
+        let pending = sender::in_turn(self.sender, call.send()).await.map_err(classify)?;
+        let (outcome, receipt) = self.confirm(pending).await?;
+        let commit_id = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|log| log.log_decode::<ProvregCollection::SeedsCommitted>().ok())
+            .map(|log| log.inner.data.commitId)
+            .ok_or_else(|| AnchorError::TransactionFailed {
+                tx_hash: outcome.tx_hash,
+                reason: "no SeedsCommitted event in the receipt".to_owned(),
+            })?;
+        let commit_id = u64::try_from(commit_id).map_err(|_| AnchorError::TransactionFailed {
+            tx_hash: outcome.tx_hash,
+            reason: format!("seed commitment ID {commit_id} is not a u64"),
+        })?;
+        Ok((commit_id, outcome))
+    }
+
+    /// Reveals the randomness of commitment `commit_id` (`CHAIN` seeds; anyone may). Before
+    /// its randomness block is mined this is [`CollectionRevert::RandomnessNotMined`], found
+    /// while estimating gas, so nothing is sent.
+    ///
+    /// [`CollectionRevert::RandomnessNotMined`]: crate::CollectionRevert::RandomnessNotMined
+    pub async fn reveal_seeds(&self, commit_id: u64) -> Result<TxOutcome> {
+        let c = self.instance()?;
+        let call = c.revealSeeds(U256::from(commit_id));
         let pending = sender::in_turn(self.sender, call.send()).await.map_err(classify)?;
         Ok(self.confirm(pending).await?.0)
     }

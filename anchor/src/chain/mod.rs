@@ -14,7 +14,8 @@ mod sender;
 #[cfg(feature = "chain-write")]
 pub use client::{AnchorReceipt, ChainClient, RetryPolicy};
 pub use collection::{
-    CollectionParams, CollectionReader, MetadataUpdateEvent, MintedToken, aigc_data_from_field_elements,
+    CollectionParams, CollectionReader, MetadataUpdateEvent, MintedToken, SeedCommitment, SeedEvents, SeedMode,
+    aigc_data_from_field_elements,
 };
 #[cfg(feature = "chain-write")]
 pub use collection_client::{CollectionClient, CollectionDeployment, TxOutcome, VerifierDeployment};
