@@ -80,6 +80,22 @@ impl Anvil {
         Ok(Self { inner: Inner::Instance(instance) })
     }
 
+    /// Like [`spawn`](Self::spawn), but the chain also mines a block every `block_time`
+    /// seconds besides one per transaction (anvil's mixed mining), as a live chain does: what
+    /// waits for later blocks (a seed commitment's randomness block) sees them come.
+    pub fn spawn_mining(block_time: u64) -> Result<Self> {
+        let path = required_anvil()?;
+        let instance = AnvilBuilder::at(&path)
+            .host("127.0.0.1")
+            .port(0u16)
+            .block_time(block_time)
+            .arg("--mixed-mining")
+            .try_spawn()
+            .map_err(|e| AnchorError::DevChain(format!("cannot start {}: {e}", path.display())))?;
+        wait_until_answers(instance.port(), READY_TIMEOUT)?;
+        Ok(Self { inner: Inner::Instance(instance) })
+    }
+
     /// Starts the anvil [`locate_anvil`] finds, keeping the chain in `state_file`: loaded at
     /// start when it exists, written back every second and at exit. A development registry
     /// restarted on the same database then finds its contract and anchors again.
@@ -200,6 +216,9 @@ impl KeptChain {
             None => Command::new(anvil),
         };
         command
+            // A block a second besides one per transaction, as a live chain: seed commitments'
+            // randomness blocks come without traffic.
+            .args(["--block-time", "1", "--mixed-mining"])
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--state-interval", "1", "--state"])
             .arg(state_file)
             .stdin(Stdio::null())

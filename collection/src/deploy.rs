@@ -10,7 +10,7 @@ use crate::queries::MODEL;
 use crate::resolve::is_id;
 
 const DEPLOY: &str = "mutation($input: CollectionInput!) { deployCollection(input: $input) { id chainId address \
-     name symbol minter registry verifier { address codeHash compiler } deployTx deployBlock } }";
+     name symbol minter registry verifier { address codeHash compiler } deployTx deployBlock seedSource } }";
 
 /// What to deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,12 @@ pub struct DeployRequest {
     pub symbol: String,
     /// The only account that may mint; `None`: the registry's account.
     pub minter: Option<String>,
+    /// Where the tokens' seeds come from: `CHAIN`, `BEACON` or `OPERATOR` (the GraphQL
+    /// value); `None`: the registry's default (`OPERATOR`).
+    pub seed_source: Option<String>,
+    /// `CHAIN`: blocks from a commitment to its randomness block; `None`: the registry's
+    /// default (2).
+    pub seed_delay: Option<u64>,
 }
 
 /// A deployed, recorded collection.
@@ -84,6 +90,8 @@ pub async fn deploy(client: &Client, request: &DeployRequest) -> Result<Deployed
         "name": request.name,
         "symbol": request.symbol,
         "minter": request.minter,
+        "seedSource": request.seed_source.as_deref().unwrap_or("OPERATOR"),
+        "seedDelay": request.seed_delay,
     });
     let data = client.request("deployCollection", DEPLOY, json!({ "input": input })).await?;
     let c: &Value = &data["deployCollection"];

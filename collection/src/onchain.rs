@@ -24,6 +24,9 @@ use crate::deploy::{DeployRequest, deploy};
 use crate::error::{CollectionError, Result};
 use crate::spec::Spec;
 
+/// The longest wait for a seed commitment's randomness block.
+const REVEAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The environment variable a minter key may be given in (read by the binary).
 pub const MINTER_KEY_ENV: &str = "PROVREG_MINTER_KEY";
 
@@ -99,9 +102,9 @@ fn read_secret(path: &Path, what: &'static str) -> Result<String> {
 }
 
 const COLLECTIONS: &str = "query($version: String!) { collections(modelVersion: $version) { id chainId address name \
-     symbol minter deployTx deployBlock modelVersion { id } } }";
+     symbol minter deployTx deployBlock seedSource modelVersion { id } } }";
 const COLLECTION: &str = "query($chain: Int!, $address: String!) { collection(chainId: $chain, address: $address) { \
-     id chainId address name symbol minter deployTx deployBlock modelVersion { id } } }";
+     id chainId address name symbol minter deployTx deployBlock seedSource modelVersion { id } } }";
 
 /// The collection a run mints in, as the registry recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +214,16 @@ impl Minter {
                         ),
                     ));
                 }
+                if c["seedSource"].as_str() != Some(spec.seeds.kind.graphql()) {
+                    return Err(CollectionError::field(
+                        "seeds.kind",
+                        format!(
+                            "collection {contract} takes {} seeds, not {}",
+                            c["seedSource"].as_str().unwrap_or("?"),
+                            spec.seeds.kind.graphql()
+                        ),
+                    ));
+                }
                 if c["modelVersion"]["id"].as_str() != Some(version_id) {
                     return Err(CollectionError::field(
                         "collection.contract",
@@ -229,6 +242,7 @@ impl Minter {
                             && c["name"].as_str() == Some(name.as_str())
                             && c["symbol"].as_str() == Some(onchain.symbol.as_str())
                             && c["minter"].as_str().is_some_and(|m| m.eq_ignore_ascii_case(&account))
+                            && c["seedSource"].as_str() == Some(spec.seeds.kind.graphql())
                     })
                     .map(|c| recorded(c, false))
                     .transpose()?
@@ -242,6 +256,8 @@ impl Minter {
                     name,
                     symbol: onchain.symbol.clone(),
                     minter: Some(account.clone()),
+                    seed_source: Some(spec.seeds.kind.graphql().to_owned()),
+                    seed_delay: spec.seeds.delay,
                 };
                 let deployed = deploy(client, &request).await?;
                 let report = CollectionReport {
@@ -270,6 +286,103 @@ impl Minter {
         let reader = minter.reader().map_err(chain_error("reading the collection"))?;
         let kept_dir = minted_dir.join(format!("{}-{}", spec.collection.chain_id, report.address));
         Ok(Self { client: minter, reader, deploy_block, kept_dir, report })
+    }
+
+    /// The seeds the collection assigns to tokens `first..first + count` (`chain` seeds):
+    /// commits to the tokens no commitment holds yet (one range), waits for each
+    /// commitment's randomness block, reveals what is not revealed, then reads each seed
+    /// from the contract. `note` is told what is done and waited for.
+    pub async fn assign_seeds(&self, first: u64, count: u64, note: impl Fn(String)) -> Result<Vec<[u8; 32]>> {
+        let at = |what: String| chain_error(format!("{what} of {}", self.report.address));
+        // The first token no commitment holds: ranges increase, so the rest follow it.
+        let mut uncommitted = None;
+        for t in first..first + count {
+            let held = self.reader.seed_commitment_of(U256::from(t)).await.map_err(at(format!("reading token {t}")))?;
+            if held.is_none() {
+                uncommitted = Some(t);
+                break;
+            }
+        }
+        if let Some(from) = uncommitted {
+            let n = first + count - from;
+            let (id, outcome) = self
+                .client
+                .commit_seeds(from, n)
+                .await
+                .map_err(at(format!("committing to the seeds of tokens {from} to {}", from + n - 1)))?;
+            note(format!(
+                "committed to the seeds of tokens {from} to {} (commitment {id}, block {}, {:#x})",
+                from + n - 1,
+                outcome.block_number,
+                outcome.tx_hash
+            ));
+        }
+        let mut seeds = Vec::with_capacity(count as usize);
+        let mut revealed = std::collections::HashSet::new();
+        for t in first..first + count {
+            let Some(c) =
+                self.reader.seed_commitment_of(U256::from(t)).await.map_err(at(format!("reading token {t}")))?
+            else {
+                return Err(CollectionError::Chain {
+                    action: format!("reading the seed commitment of token {t}"),
+                    reason: "no commitment holds it".into(),
+                });
+            };
+            if c.randomness.is_none() && revealed.insert(c.commit_id) {
+                self.reveal(c.commit_id, &note).await?;
+            }
+            let seed =
+                self.reader.seed_of(U256::from(t)).await.map_err(at(format!("reading the seed of token {t}")))?;
+            seeds.push(seed.0);
+        }
+        Ok(seeds)
+    }
+
+    /// Waits for commitment `commit_id`'s randomness block, then reveals it (someone else's
+    /// reveal is as good).
+    async fn reveal(&self, commit_id: u64, note: &impl Fn(String)) -> Result<()> {
+        let at = |what: &str| chain_error(format!("{what} seed commitment {commit_id} of {}", self.report.address));
+        let events = self.reader.seed_events(commit_id, self.deploy_block).await.map_err(at("reading"))?;
+        let Some(events) = events else {
+            return Err(CollectionError::Chain {
+                action: format!("reading seed commitment {commit_id}"),
+                reason: "no SeedsCommitted event".into(),
+            });
+        };
+        let wanted = events.randomness_block + 1;
+        let mut said = false;
+        let deadline = std::time::Instant::now() + REVEAL_TIMEOUT;
+        loop {
+            let head = self.reader.block_number().await.map_err(at("waiting for the randomness block of"))?;
+            if head >= wanted {
+                break;
+            }
+            if !said {
+                note(format!(
+                    "waiting for block {} (the randomness of commitment {commit_id}; now {head})",
+                    wanted - 1
+                ));
+                said = true;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(CollectionError::Chain {
+                    action: format!("waiting for block {wanted}"),
+                    reason: format!("the chain is still at block {head} after {} s", REVEAL_TIMEOUT.as_secs()),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        match self.client.reveal_seeds(commit_id).await {
+            Ok(outcome) => {
+                note(format!(
+                    "revealed the randomness of commitment {commit_id}: the hash of block {} ({:#x})",
+                    events.randomness_block, outcome.tx_hash
+                ));
+                Ok(())
+            }
+            Err(AnchorError::CollectionReverted(CollectionRevert::SeedsAlreadyRevealed(_))) => Ok(()),
+            Err(e) => Err(at("revealing")(e)),
+        }
     }
 
     /// The token's `AigcData` event, when it is minted.

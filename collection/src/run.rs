@@ -234,7 +234,16 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
         _ => (None, spec.clone()),
     };
     let spec = &spec;
-    let plan = spec.plan()?;
+    let plan = match (&minter, spec.seeds.kind) {
+        (Some(minter), crate::spec::SeedKind::Chain) => {
+            let (first, count) = spec.token_ids()?;
+            progress
+                .step(format!("reading the seeds the collection assigns to tokens {first} to {}", first + count - 1));
+            let seeds = minter.assign_seeds(first, count, |line| progress.note(line)).await?;
+            spec.plan_assigned(&seeds)?
+        }
+        _ => spec.plan()?,
+    };
 
     progress.start_tokens(plan.len());
     let mut tokens = Vec::with_capacity(plan.len());

@@ -115,13 +115,7 @@ pub(crate) async fn token(
         }
     }
 
-    let mut seed_source = json!({ "kind": spec.seeds.kind.graphql() });
-    if let Some(request) = &planned.request_id {
-        seed_source["requestId"] = json!(request);
-    }
-    if let Some(tx) = &planned.tx_hash {
-        seed_source["txHash"] = json!(tx);
-    }
+    let seed_source = json!({ "kind": spec.seeds.kind.graphql() });
     let mut input = json!({
         "chainId": spec.collection.chain_id,
         "contract": spec.contract(),

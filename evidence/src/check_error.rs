@@ -168,6 +168,10 @@ pub enum CheckError {
     #[error("{0}")]
     AssetDerivation(String),
 
+    // seed
+    #[error("the seed is not its source's: {0}")]
+    SeedSource(String),
+
     // zk
     #[error("the token record is missing or unreadable")]
     TokenUnreadable,

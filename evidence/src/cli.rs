@@ -58,6 +58,17 @@ pub struct VerifyArgs {
     /// prover.python, else a virtual environment made once in the data directory).
     #[arg(long)]
     pub python: Option<PathBuf>,
+    /// The drand beacon whose rounds `beacon` seeds must come from: its 96-byte public key,
+    /// hex (default drand's quicknet). A local development beacon's key is printed by
+    /// `provreg serve --dev`.
+    #[arg(long, value_name = "HEX")]
+    pub beacon_key: Option<String>,
+    /// The beacon's genesis time, unix seconds (default quicknet's).
+    #[arg(long, requires = "beacon_key")]
+    pub beacon_genesis: Option<u64>,
+    /// The beacon's period, seconds (default quicknet's).
+    #[arg(long, requires = "beacon_key")]
+    pub beacon_period: Option<u64>,
 }
 
 /// Runs `provreg verify`; returns the exit code (0 valid, 1 a check failed, 2 not proven
@@ -99,6 +110,7 @@ pub async fn command(args: VerifyArgs, defaults: &ProverDefaults) -> Result<i32>
         contract: args.contract.clone(),
         expected_subject,
         zk,
+        beacon: beacon_key(&args)?,
     };
     if !args.json {
         eprintln!(
@@ -113,6 +125,23 @@ pub async fn command(args: VerifyArgs, defaults: &ProverDefaults) -> Result<i32>
     drop(work_dir);
     print_report(&report, args.json)?;
     Ok(report.exit_code())
+}
+
+/// The beacon `--beacon-key` names, if any.
+fn beacon_key(args: &VerifyArgs) -> Result<Option<provreg_seed::BeaconKey>> {
+    use provreg_seed::BeaconKey;
+    use provreg_seed::beacon::KeyOrigin;
+    let Some(hex) = &args.beacon_key else { return Ok(None) };
+    let quicknet = BeaconKey::QUICKNET;
+    let genesis = args.beacon_genesis.unwrap_or(quicknet.genesis_time());
+    let period = args.beacon_period.unwrap_or(quicknet.period());
+    let origin = if hex.trim_start_matches("0x").eq_ignore_ascii_case(BeaconKey::QUICKNET_PUBLIC_KEY_HEX) {
+        KeyOrigin::Drand
+    } else {
+        KeyOrigin::LocalDevelopment
+    };
+    let key = BeaconKey::from_hex(hex.trim_start_matches("0x"), genesis, period, origin).context("--beacon-key")?;
+    Ok(Some(key))
 }
 
 fn print_report(report: &Report, json: bool) -> Result<()> {

@@ -27,6 +27,9 @@ pub struct VerifyOptions {
     pub expected_subject: Option<(i64, String, String)>,
     /// How the zero-knowledge proof itself is checked.
     pub zk: ZkCheck,
+    /// The drand beacon `BEACON` seeds must come from; `None`: drand's quicknet (a seed of a
+    /// local development beacon is then unconfirmed).
+    pub beacon: Option<provreg_seed::BeaconKey>,
 }
 
 /// Whether and how `zk.proof` runs.

@@ -45,6 +45,19 @@ pub(crate) struct TokenPayload {
     /// How the asset came from the proof (absent: registered before the registry recorded it).
     #[serde(default)]
     pub asset_derivation: Option<TokenAssetDerivation>,
+    /// Where the seed came from, as the registry checked it (absent: registered before seeds
+    /// were verified); read by `seed.source`.
+    #[serde(default)]
+    pub seed: Option<serde_json::Value>,
+    /// The seed source the registration stated.
+    #[serde(default)]
+    pub seed_source: Option<TokenSeedSource>,
+}
+
+/// The seed source a registration stated.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct TokenSeedSource {
+    pub kind: String,
 }
 
 /// The signed statement of how a token's asset came from its proof.
@@ -170,6 +183,17 @@ pub(crate) struct CollectionPayload {
     pub address: String,
     pub verifier: CollectionVerifier,
     pub deploy_block: u64,
+    /// Where the tokens' seeds come from (absent: recorded before seeds were: operator).
+    #[serde(default)]
+    pub seeds: Option<CollectionSeeds>,
+}
+
+/// A collection's seed source.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CollectionSeeds {
+    pub source: String,
+    #[serde(default)]
+    pub delay: Option<u64>,
 }
 
 /// The verifier contract a collection calls.

@@ -57,6 +57,8 @@ pub enum CheckName {
     ZkProof,
     #[serde(rename = "asset.derivation")]
     AssetDerivation,
+    #[serde(rename = "seed.source")]
+    SeedSource,
 }
 
 impl CheckName {
@@ -87,6 +89,7 @@ impl CheckName {
             Self::ZkOutputs => "zk.outputs",
             Self::ZkProof => "zk.proof",
             Self::AssetDerivation => "asset.derivation",
+            Self::SeedSource => "seed.source",
         }
     }
 }

@@ -308,6 +308,97 @@ pub fn beacon_seed(
     hasher.finalize().into()
 }
 
+/// What a beacon seed came from, as the registry checked it when it registered the token
+/// (the token record's `seed` object, without `source` and `verified`): the collection's
+/// commitment to the token's range, read from the chain, and the round.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BeaconSeedOrigin {
+    /// The commitment's ID in the collection (0, 1, …).
+    pub commit_id: u64,
+    /// The first token of the committed range.
+    pub first_token_id: u64,
+    /// How many tokens the range holds.
+    pub count: u64,
+    /// The block of the commitment.
+    pub commit_block: u64,
+    /// That block's timestamp (unix seconds).
+    pub commit_time: u64,
+    /// The drand round: the first published after `commit_time`.
+    pub round: u64,
+    /// The round's signature, `0x` and 96 hex digits.
+    pub signature: String,
+    /// The beacon's public key, 192 hex digits.
+    pub beacon_key: String,
+    /// The beacon's genesis time (unix seconds).
+    pub genesis_time: u64,
+    /// Its period (seconds).
+    pub period: u64,
+    /// Whether the key is a local development beacon's, whose seeds prove nothing.
+    pub local_beacon: bool,
+}
+
+impl BeaconSeedOrigin {
+    /// The signature as bytes.
+    pub fn signature_bytes(&self) -> Result<[u8; SIGNATURE_LEN], crate::SeedError> {
+        let malformed = crate::SeedError::Malformed { field: "signature", expected: "0x and 96 hex digits" };
+        let digits = self.signature.strip_prefix("0x").ok_or(malformed.clone())?;
+        let mut out = [0u8; SIGNATURE_LEN];
+        hex::decode_to_slice(digits, &mut out).map_err(|_| malformed)?;
+        Ok(out)
+    }
+
+    /// Checks that `seed` is the beacon seed of `token_id` of `contract` on `chain_id` under
+    /// the trusted beacon `key`: the origin names that key and its parameters, the token is in
+    /// the committed range, the round is the first after the commitment, its signature
+    /// verifies, and the seed is the derivation's.
+    pub fn check(
+        &self,
+        key: &BeaconKey,
+        chain_id: u64,
+        contract: &[u8; 20],
+        token_id: u64,
+        seed: &[u8; 32],
+    ) -> Result<(), crate::SeedError> {
+        if !self.beacon_key.eq_ignore_ascii_case(&key.public_key_hex())
+            || self.genesis_time != key.genesis_time()
+            || self.period != key.period()
+        {
+            return Err(crate::SeedError::Beacon(format!(
+                "the seed names beacon key {}…, genesis {}, period {} s, not the trusted beacon {}… ({})",
+                self.beacon_key.chars().take(16).collect::<String>(),
+                self.genesis_time,
+                self.period,
+                key.public_key_hex().chars().take(16).collect::<String>(),
+                key.origin()
+            )));
+        }
+        let in_range = token_id >= self.first_token_id && token_id - self.first_token_id < self.count;
+        if !in_range {
+            return Err(crate::SeedError::NotCommitted { token_id, first: self.first_token_id, count: self.count });
+        }
+        let expected_round = commitment_round(key, self.commit_time);
+        if self.round != expected_round {
+            return Err(crate::SeedError::Order(format!(
+                "round {} (published at {}) is not round {expected_round}, the first published after the \
+                 commitment at {}",
+                self.round,
+                round_time(key, self.round),
+                self.commit_time
+            )));
+        }
+        let signature = self.signature_bytes()?;
+        verify_round(key, self.round, &signature).map_err(|e| crate::SeedError::Beacon(e.to_string()))?;
+        let mut t = [0u8; 32];
+        t[24..].copy_from_slice(&token_id.to_be_bytes());
+        let expected = beacon_seed(chain_id, *contract, self.round, &signature, t);
+        if &expected != seed {
+            return Err(crate::SeedError::WrongSeed { expected: format!("0x{}", hex::encode(expected)) });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(feature = "local-beacon")]
 pub use local::LocalBeacon;
 
@@ -711,5 +802,73 @@ mod tests {
             assert!(debug.contains("LocalDevelopment") && debug.contains("<redacted>"), "{debug}");
             assert_eq!(LocalBeacon::new(&[1; 32], 0, 0).unwrap_err(), BeaconError::ZeroPeriod);
         }
+    }
+
+    /// A real quicknet round (1000, published at genesis + 999 × 3 s) as a token's beacon seed:
+    /// accepted for a commitment made just before it; refused for another token's seed, a
+    /// seed off by one bit, a commitment after the round, another key, a tampered signature.
+    #[test]
+    fn beacon_origins_are_checked_against_the_trusted_key() {
+        let key = BeaconKey::quicknet();
+        let (round, sig_hex) = QUICKNET_ROUNDS[2];
+        let published = round_time(&key, round);
+        let signature: [u8; SIGNATURE_LEN] = hex::decode(sig_hex).unwrap().try_into().unwrap();
+        let origin = BeaconSeedOrigin {
+            commit_id: 0,
+            first_token_id: 1,
+            count: 3,
+            commit_block: 7,
+            commit_time: published - 2,
+            round,
+            signature: format!("0x{sig_hex}"),
+            beacon_key: key.public_key_hex(),
+            genesis_time: key.genesis_time(),
+            period: key.period(),
+            local_beacon: false,
+        };
+        let contract = [0x5f; 20];
+        let token = |t: u64| {
+            let mut b = [0u8; 32];
+            b[24..].copy_from_slice(&t.to_be_bytes());
+            b
+        };
+        let seed = beacon_seed(31337, contract, round, &signature, token(2));
+        origin.check(&key, 31337, &contract, 2, &seed).unwrap();
+        let mut off = seed;
+        off[0] ^= 0x80;
+        assert!(matches!(origin.check(&key, 31337, &contract, 2, &off), Err(crate::SeedError::WrongSeed { .. })));
+        let other = beacon_seed(31337, contract, round, &signature, token(3));
+        assert!(matches!(origin.check(&key, 31337, &contract, 2, &other), Err(crate::SeedError::WrongSeed { .. })));
+        assert!(matches!(origin.check(&key, 31337, &contract, 4, &seed), Err(crate::SeedError::NotCommitted { .. })));
+        // A commitment made after the round was published: the round is too early.
+        let late = BeaconSeedOrigin { commit_time: published, ..origin.clone() };
+        assert!(matches!(late.check(&key, 31337, &contract, 2, &seed), Err(crate::SeedError::Order(_))));
+        // A commitment long before: a later round is not the commitment's round either.
+        let early = BeaconSeedOrigin { commit_time: published - 30, ..origin.clone() };
+        assert!(matches!(early.check(&key, 31337, &contract, 2, &seed), Err(crate::SeedError::Order(_))));
+        // Another trusted key than the one named, or the named key not trusted.
+        let local = LocalBeacon::new(&[9; 32], key.genesis_time(), key.period()).unwrap();
+        assert!(matches!(origin.check(local.key(), 31337, &contract, 2, &seed), Err(crate::SeedError::Beacon(_))));
+        // A signature that does not verify (one bit flipped), with a matching seed.
+        let mut forged = signature;
+        forged[47] ^= 1;
+        let forged_origin = BeaconSeedOrigin { signature: format!("0x{}", hex::encode(forged)), ..origin.clone() };
+        let forged_seed = beacon_seed(31337, contract, round, &forged, token(2));
+        assert!(matches!(
+            forged_origin.check(&key, 31337, &contract, 2, &forged_seed),
+            Err(crate::SeedError::Beacon(_))
+        ));
+        // The local beacon's own round verifies under its own key.
+        let signed = local.sign(round);
+        let local_origin = BeaconSeedOrigin {
+            signature: format!("0x{}", hex::encode(signed)),
+            beacon_key: local.key().public_key_hex(),
+            local_beacon: true,
+            ..origin.clone()
+        };
+        let local_seed = beacon_seed(31337, contract, round, &signed, token(2));
+        local_origin.check(local.key(), 31337, &contract, 2, &local_seed).unwrap();
+        // …but a seed signed with it is not quicknet's.
+        assert!(matches!(local_origin.check(&key, 31337, &contract, 2, &local_seed), Err(crate::SeedError::Beacon(_))));
     }
 }

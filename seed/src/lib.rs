@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub mod beacon;
 pub mod chain;
 
+pub use beacon::{BeaconKey, BeaconSeedOrigin};
 pub use chain::{ChainSeedOrigin, chain_seed};
 
 /// Why a seed is not its source's seed for a token.
@@ -37,6 +38,9 @@ pub enum SeedError {
     /// The randomness does not come after the commitment.
     #[error("{0}")]
     Order(String),
+    /// The beacon round is not the trusted beacon's, or its signature does not verify.
+    #[error("{0}")]
+    Beacon(String),
     /// A value of the origin is malformed.
     #[error("{field} is not {expected}")]
     Malformed {
@@ -54,6 +58,8 @@ pub enum SeedError {
 pub enum SeedOrigin {
     /// Assigned by the collection contract.
     Chain(ChainSeedOrigin),
+    /// Derived from a drand round after the collection's commitment.
+    Beacon(BeaconSeedOrigin),
     /// Chosen by the operator: nothing to check.
     Operator,
 }
@@ -63,6 +69,7 @@ impl SeedOrigin {
     pub fn source(&self) -> &'static str {
         match self {
             Self::Chain(_) => "chain",
+            Self::Beacon(_) => "beacon",
             Self::Operator => "operator",
         }
     }

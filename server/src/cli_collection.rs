@@ -45,6 +45,14 @@ pub struct DeployArgs {
     /// The only account that may mint (default: the registry's account).
     #[arg(long)]
     pub minter: Option<String>,
+    /// Where the tokens' seeds come from: `chain` (the contract assigns them from a block mined
+    /// after the minter commits to the token IDs), `beacon` (a drand round after the
+    /// commitment) or `operator` (unverified).
+    #[arg(long, value_parser = ["chain", "beacon", "operator"], default_value = "operator")]
+    pub seed_source: String,
+    /// `chain` seeds: blocks from a commitment to its randomness block (1 to 128; default 2).
+    #[arg(long)]
+    pub seed_delay: Option<u64>,
     /// The registry's base URL (default http://<listen> of the configuration).
     #[arg(long)]
     pub server: Option<String>,
@@ -152,6 +160,8 @@ pub async fn command(command: CollectionCommand, config: &Config) -> Result<()> 
                 name: args.name,
                 symbol: args.symbol,
                 minter: args.minter,
+                seed_source: Some(args.seed_source.to_ascii_uppercase()),
+                seed_delay: args.seed_delay,
             };
             let deployed = deploy(&client, &request).await?;
             println!("collection {} on chain {} (record {})", deployed.address, deployed.chain_id, deployed.id);

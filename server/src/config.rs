@@ -46,6 +46,36 @@ pub struct CollectionsConfig {
     pub solc_package: Option<PathBuf>,
     /// The Node.js interpreter that runs it. Unset: `node` from `PATH`.
     pub node: Option<PathBuf>,
+    /// The drand beacon `BEACON` seeds must come from. Unset: drand's quicknet.
+    pub beacon: Option<BeaconConfig>,
+}
+
+/// A drand beacon of the `bls-unchained-g1-rfc9380` scheme (`[collections.beacon]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeaconConfig {
+    /// Its group public key: 96 bytes (G2, compressed), hex.
+    pub public_key: String,
+    /// Its genesis time, unix seconds.
+    pub genesis_time: u64,
+    /// Its period, seconds.
+    pub period: u64,
+    /// Marks a local development beacon (whose seeds prove nothing: its key's holder can
+    /// sign any round at any time); records and reports say so.
+    #[serde(default)]
+    pub local: bool,
+}
+
+impl BeaconConfig {
+    /// The beacon's key, checked.
+    pub fn key(&self) -> Result<provreg_seed::BeaconKey, provreg_seed::beacon::BeaconError> {
+        let origin = if self.local {
+            provreg_seed::beacon::KeyOrigin::LocalDevelopment
+        } else {
+            provreg_seed::beacon::KeyOrigin::Drand
+        };
+        provreg_seed::BeaconKey::from_hex(&self.public_key, self.genesis_time, self.period, origin)
+    }
 }
 
 /// Checking tokens' zero-knowledge proofs at registration.

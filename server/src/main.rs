@@ -273,7 +273,12 @@ async fn serve(config: Config, dev: bool) -> Result<()> {
             tracing::warn!(error = %e, "the proof verifier does not start; tokens cannot be registered until it does")
         }
     }
-    let registry = open(&config).await?.with_signing(provreg_server::signing(&config)?).with_proofs(checker);
+    let mut registry = open(&config).await?.with_signing(provreg_server::signing(&config)?).with_proofs(checker);
+    if let Some(beacon) = &config.collections.beacon {
+        let key = beacon.key().context("collections.beacon")?;
+        println!("beacon seeds: drand beacon {}… ({})", &key.public_key_hex()[..16], key.origin());
+        registry = registry.with_beacon(key);
+    }
     if dev {
         dev_setup(&registry, &config).await?;
     }

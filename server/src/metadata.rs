@@ -174,8 +174,7 @@ pub async fn token_metadata(registry: &Registry, token: &token::Model, base: &st
             "licenses": licence_docs,
             "asset": { "sha256": token.asset_sha256, "mediaType": token.media_type, "url": asset_url,
                 "derivation": asset_derivation(&token.canonical) },
-            "seed": { "value": format!("0x{}", token.input_seed), "source": token.seed_source_kind,
-                "requestId": token.seed_request_id, "txHash": token.seed_tx_hash },
+            "seed": seed_provenance(token),
             "certificate": certificate.as_ref().map(|c| json!({
                 "id": c.id.to_string(), "url": format!("{base}/certificates/{}.c2pa", c.id),
                 "manifestLabel": c.manifest_label, "digest": c.digest, "signer": c.signer,
@@ -203,6 +202,19 @@ pub async fn token_metadata(registry: &Registry, token: &token::Model, base: &st
 
 /// The token record's `assetDerivation` (`{ "derivedFromProof": false }` for tokens
 /// registered before the registry recorded it).
+/// `provenance.seed`: the seed, where it came from and whether the registry verified that
+/// (the record's `seed` object); a token registered before seeds were verified shows its
+/// recorded source, unverified.
+fn seed_provenance(token: &token::Model) -> serde_json::Value {
+    let record: serde_json::Value = serde_json::from_slice(&token.canonical).unwrap_or_default();
+    let mut seed = match record["payload"].get("seed") {
+        Some(s) if s.is_object() => s.clone(),
+        _ => json!({ "source": token.seed_source_kind, "verified": false }),
+    };
+    seed["value"] = json!(format!("0x{}", token.input_seed));
+    seed
+}
+
 fn asset_derivation(canonical: &[u8]) -> serde_json::Value {
     let record: serde_json::Value = serde_json::from_slice(canonical).unwrap_or_default();
     match record["payload"].get("assetDerivation") {

@@ -283,42 +283,51 @@ pub struct CollectionInput {
     pub symbol: String,
     /// The only account that may mint (`0x` address). Default: the registry's account.
     pub minter: Option<String>,
+    /// Where the tokens' seeds come from: `CHAIN` (assigned by the contract), `BEACON` (a
+    /// drand round after the contract's commitment) or `OPERATOR` (unverified).
+    #[graphql(default_with = "SeedSourceKind::Operator")]
+    pub seed_source: SeedSourceKind,
+    /// `CHAIN`: how many blocks after a commitment its randomness block is, 1 to 128
+    /// (default 2).
+    pub seed_delay: Option<i32>,
 }
 
 /// Where a token's seed came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum SeedSourceKind {
-    /// A verifiable random function (e.g. a VRF oracle's fulfilment).
-    Vrf,
-    /// A commit-reveal scheme.
-    CommitReveal,
-    /// Chosen by the operator.
+    /// Assigned by the token's collection contract from the hash of a block mined after the
+    /// minter committed to the token's ID; checked by the registry and the contract.
+    Chain,
+    /// Derived from a drand beacon round published after the collection's on-chain
+    /// commitment to the token's ID; checked by the registry against the beacon's key.
+    Beacon,
+    /// Chosen by the operator: accepted, but unverified.
     Operator,
 }
 
 impl SeedSourceKind {
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Vrf => "vrf",
-            Self::CommitReveal => "commitReveal",
+            Self::Chain => "chain",
+            Self::Beacon => "beacon",
             Self::Operator => "operator",
         }
     }
 }
 
-/// The origin of a token's seed.
-#[derive(Debug, Clone, InputObject, SimpleObject, Serialize, Deserialize)]
-#[graphql(name = "SeedSource", input_name = "SeedSourceInput")]
+/// The source of a token's seed.
+#[derive(Debug, Clone, InputObject, Serialize, Deserialize)]
+#[graphql(name = "SeedSourceInput")]
 #[serde(rename_all = "camelCase")]
 pub struct SeedSource {
     pub kind: SeedSourceKind,
-    /// The randomness request (VRF request ID, commitment ID).
+    /// `BEACON`: the drand round the seed was derived from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// The transaction that delivered or revealed the seed.
+    pub round: Option<i64>,
+    /// `BEACON`: that round's BLS signature (48 bytes, hex).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tx_hash: Option<String>,
+    pub signature: Option<String>,
 }
 
 /// A zero-knowledge proof of one model run, as the prover client writes it.

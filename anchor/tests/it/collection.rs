@@ -5,7 +5,7 @@
 use alloy::primitives::{Address, B256, U256};
 use provreg_anchor::devchain::Anvil;
 use provreg_anchor::{
-    AnchorError, CollectionClient, CollectionParams, CollectionReader, CollectionRevert, SEED_VECTORS_JSON,
+    AnchorError, CollectionClient, CollectionParams, CollectionReader, CollectionRevert, SEED_VECTORS_JSON, SeedMode,
     aigc_data_from_field_elements,
 };
 use provreg_prover_client::{ProofRecord, field, seed};
@@ -39,6 +39,7 @@ fn params(anvil: &Anvil, verifier: Address, input_len: u32, input_scale: u32, ou
         registry_url: REGISTRY_URL.into(),
         minter: anvil.addresses()[MINTER],
         registry: anvil.addresses()[REGISTRY],
+        seeds: SeedMode::Operator,
     }
 }
 
@@ -271,4 +272,99 @@ async fn supports_erc721_erc7007_and_erc4906() {
     }
     assert!(!reader.supports_interface([0xff; 4]).await.unwrap());
     assert!(!reader.supports_interface([0x12, 0x34, 0x56, 0x78]).await.unwrap());
+}
+
+/// Waits until the chain's head is at least `block` (the chain mines a block a second).
+async fn wait_for_block(reader: &CollectionReader, block: u64) {
+    for _ in 0..100 {
+        if reader.block_number().await.unwrap() >= block {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("block {block} never came");
+}
+
+/// `CHAIN` seeds: the minter commits to a range, the randomness is the hash of the block
+/// `delay` after the commitment and is revealed once that block is mined (by anyone, once),
+/// `seedOf` is the seed crate's derivation, ranges must increase, and a mint with any other
+/// seed (here a valid proof of another seed) reverts with nothing minted.
+#[tokio::test]
+async fn chain_seeds_are_committed_revealed_from_a_later_block_and_enforced() {
+    if provreg_anchor::devchain::locate_anvil().is_none() && support::may_skip("anvil") {
+        return;
+    }
+    let anvil = Anvil::spawn_mining(1).unwrap();
+    let fx = fixture();
+    let mut deployer = signer(&anvil, DEPLOYER, None);
+    let hash = B256::from(fx.verifier.runtime_code_hash);
+    let verifier = deployer.deploy_verifier(&fx.verifier.creation_code, hash, None).await.unwrap();
+    let c = &fx.circuit;
+    let base = params(&anvil, verifier.address, c.input_len as u32, c.input_scale, c.output_len as u32);
+    // A delay of 0 or above 128, or a delay with other sources, is refused.
+    for bad in [SeedMode::Chain { delay: 0 }, SeedMode::Chain { delay: 129 }] {
+        let p = CollectionParams { seeds: bad, ..base.clone() };
+        assert_eq!(reverted(deployer.deploy(&p).await), CollectionRevert::InvalidParameters, "{bad:?}");
+    }
+    let p = CollectionParams { seeds: SeedMode::Chain { delay: 2 }, ..base.clone() };
+    let address = deployer.deploy(&p).await.unwrap().address;
+    let minter = signer(&anvil, MINTER, Some(address));
+    let stranger = signer(&anvil, STRANGER, Some(address));
+    let reader = minter.reader().unwrap();
+    assert_eq!(reader.seed_mode().await.unwrap(), SeedMode::Chain { delay: 2 });
+    assert_eq!(reader.params().await.unwrap().seeds, SeedMode::Chain { delay: 2 });
+
+    assert_eq!(reverted(stranger.commit_seeds(1, 3).await), CollectionRevert::NotMinter);
+    assert_eq!(reader.seed_commitment_of(U256::from(1)).await.unwrap(), None);
+    let (id, commit) = minter.commit_seeds(1, 3).await.unwrap();
+    assert_eq!(id, 0);
+    let committed = reader.seed_commitment_of(U256::from(2)).await.unwrap().unwrap();
+    assert_eq!((committed.first_token_id, committed.count, committed.commit_block), (1, 3, commit.block_number));
+    assert_eq!(committed.randomness, None);
+    // Not revealed yet: no seed, no mint.
+    let early = reader.seed_of(U256::from(1)).await;
+    assert_eq!(reverted(early), CollectionRevert::SeedsNotRevealed(U256::ZERO));
+    // Overlapping, empty and earlier ranges are refused.
+    for (first, count) in [(3, 2), (4, 0), (0, 1)] {
+        let e = reverted(minter.commit_seeds(first, count).await);
+        assert!(matches!(e, CollectionRevert::InvalidSeedRange { .. }), "{first}+{count}: {e:?}");
+    }
+    assert_eq!(reverted(reader.seed_of(U256::from(9)).await), CollectionRevert::SeedNotCommitted(U256::from(9)));
+
+    // Revealed by anyone once block commit + 2 is mined; its hash is the randomness.
+    let randomness_block = commit.block_number + 2;
+    let head = reader.block_number().await.unwrap();
+    if head <= randomness_block {
+        let e = reverted(stranger.reveal_seeds(0).await);
+        assert!(matches!(e, CollectionRevert::RandomnessNotMined { .. }), "{e:?}");
+    }
+    wait_for_block(&reader, randomness_block + 1).await;
+    let reveal = stranger.reveal_seeds(0).await.unwrap();
+    assert_eq!(reverted(minter.reveal_seeds(0).await), CollectionRevert::SeedsAlreadyRevealed(U256::ZERO));
+    let (block_hash, _) = reader.block(randomness_block).await.unwrap().unwrap();
+    let revealed = reader.seed_commitment(0).await.unwrap().unwrap();
+    assert_eq!(revealed.randomness, Some(block_hash));
+    let events = reader.seed_events(0, 0).await.unwrap().unwrap();
+    assert_eq!(events.commit_tx, Some(commit.tx_hash));
+    assert_eq!(events.randomness_block, randomness_block);
+    assert_eq!(events.reveal, Some((reveal.tx_hash, reveal.block_number)));
+
+    let contract: [u8; 20] = address.into();
+    for t in 1..=3u64 {
+        let expected = provreg_seed::chain_seed(31337, &contract, &block_hash.0, t);
+        assert_eq!(reader.seed_of(U256::from(t)).await.unwrap().0, expected, "token {t}");
+    }
+    // A valid proof of another seed does not mint token 1.
+    let aigc = traits(&fx.proof);
+    let wrong = minter.add_aigc_data(U256::from(1), &fx.seed, &aigc, &fx.proof.proof).await;
+    assert!(matches!(reverted(wrong), CollectionRevert::WrongSeed { .. }));
+    assert_eq!(reader.owner_of(U256::from(1)).await.unwrap(), None);
+    // Nor does a token outside every committed range.
+    let outside = minter.add_aigc_data(U256::from(7), &fx.seed, &aigc, &fx.proof.proof).await;
+    assert_eq!(reverted(outside), CollectionRevert::SeedNotCommitted(U256::from(7)));
+
+    // Operator collections take no commitments.
+    let operator = deployer.deploy(&base).await.unwrap().address;
+    let operator_minter = signer(&anvil, MINTER, Some(operator));
+    assert_eq!(reverted(operator_minter.commit_seeds(1, 1).await), CollectionRevert::NoSeedCommitments);
 }

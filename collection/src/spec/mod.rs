@@ -272,19 +272,21 @@ pub struct SeedsSpec {
     pub salt: Option<String>,
     #[serde(default)]
     pub seeds: Option<Vec<String>>,
+    /// `chain` seeds of a collection deployed by the run: blocks from a commitment to its
+    /// randomness block (1 to 128, default 2).
     #[serde(default)]
-    pub request_ids: Option<Vec<String>>,
-    #[serde(default)]
-    pub tx_hashes: Option<Vec<String>>,
+    pub delay: Option<u64>,
 }
 
-/// Where the seeds came from.
+/// Where the seeds come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum SeedKind {
+    /// Chosen by the operator (a salt or a list): accepted, unverified.
     Operator,
-    Vrf,
-    CommitReveal,
+    /// Assigned by the collection contract from a block mined after the run commits to the
+    /// token IDs.
+    Chain,
 }
 
 impl SeedKind {
@@ -292,8 +294,7 @@ impl SeedKind {
     pub fn graphql(self) -> &'static str {
         match self {
             Self::Operator => "OPERATOR",
-            Self::Vrf => "VRF",
-            Self::CommitReveal => "COMMIT_REVEAL",
+            Self::Chain => "CHAIN",
         }
     }
 }
@@ -431,12 +432,74 @@ impl Spec {
         }
 
         self.renderer()?;
+        if self.seeds.kind == SeedKind::Chain {
+            return self.check_chain_seeds();
+        }
+        if self.seeds.delay.is_some() {
+            return Err(CollectionError::field("seeds.delay", "only chain seeds have a delay"));
+        }
         if self.collection.contract.is_some() {
             self.plan().map(|_| ())
         } else {
             // The seeds of a collection not deployed yet: checked with a stand-in address.
             self.with_contract(&format!("0x{}", "00".repeat(20))).plan().map(|_| ())
         }
+    }
+
+    /// The rules of `kind = "chain"`: minted on chain, no seeds of the operator's, a delay in
+    /// range, a token range that fits.
+    fn check_chain_seeds(&self) -> Result<()> {
+        let s = &self.seeds;
+        if self.onchain.is_none() {
+            return Err(CollectionError::field(
+                "seeds.kind",
+                "chain seeds are assigned by the collection contract: add an [onchain] section",
+            ));
+        }
+        if s.salt.is_some() || s.seeds.is_some() {
+            let field = if s.salt.is_some() { "seeds.salt" } else { "seeds.seeds" };
+            return Err(CollectionError::field(field, "chain seeds are assigned by the contract; remove it"));
+        }
+        if let Some(delay) = s.delay
+            && !(1..=128).contains(&delay)
+        {
+            return Err(CollectionError::field("seeds.delay", format!("must be 1 to 128 blocks, got {delay}")));
+        }
+        self.token_ids().map(|_| ())
+    }
+
+    /// The first token ID and the number of tokens.
+    pub fn token_ids(&self) -> Result<(u64, u64)> {
+        let s = &self.seeds;
+        let count = match (s.count, &s.seeds) {
+            (Some(n), Some(list)) if n != list.len() as u64 => {
+                return Err(CollectionError::field(
+                    "seeds.count",
+                    format!("is {n} but seeds.seeds lists {} seeds", list.len()),
+                ));
+            }
+            (Some(n), _) => n,
+            (None, Some(list)) => list.len() as u64,
+            (None, None) => {
+                return Err(CollectionError::field(
+                    "seeds.count",
+                    "missing (give count, or list the seeds in seeds.seeds)",
+                ));
+            }
+        };
+        if count == 0 || count > MAX_TOKENS {
+            return Err(CollectionError::field(
+                "seeds.count",
+                format!("must be between 1 and {MAX_TOKENS}, got {count}"),
+            ));
+        }
+        if s.first_token_id.checked_add(count - 1).is_none() {
+            return Err(CollectionError::field(
+                "seeds.first_token_id",
+                format!("{} + {count} tokens overflows a 64-bit token ID", s.first_token_id),
+            ));
+        }
+        Ok((s.first_token_id, count))
     }
 
     /// This spec with `contract` as its token contract.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::{MAX_TOKENS, SEED_DOMAIN, SeedKind, Spec};
+use super::{SEED_DOMAIN, SeedKind, Spec};
 use crate::error::{CollectionError, Result};
 
 /// One token of the collection, as the spec determines it.
@@ -12,12 +12,27 @@ use crate::error::{CollectionError, Result};
 pub struct PlannedToken {
     pub token_id: u64,
     pub seed: [u8; 32],
-    pub request_id: Option<String>,
-    pub tx_hash: Option<String>,
 }
 
 impl Spec {
-    /// The tokens of the collection in order, with their seeds.
+    /// The tokens of a `chain`-seeded collection in order, with the seeds its contract
+    /// assigned (`assigned[i]` is token `first_token_id + i`'s).
+    pub fn plan_assigned(&self, assigned: &[[u8; 32]]) -> Result<Vec<PlannedToken>> {
+        let (first, count) = self.token_ids()?;
+        if assigned.len() as u64 != count {
+            return Err(CollectionError::field(
+                "seeds.count",
+                format!("is {count}, but the chain assigned {} seeds", assigned.len()),
+            ));
+        }
+        Ok(assigned
+            .iter()
+            .enumerate()
+            .map(|(i, seed)| PlannedToken { token_id: first + i as u64, seed: *seed })
+            .collect())
+    }
+
+    /// The tokens of the collection in order, with their seeds (operator seeds).
     pub fn plan(&self) -> Result<Vec<PlannedToken>> {
         let s = &self.seeds;
         let Some(contract) = &self.collection.contract else {
@@ -25,45 +40,10 @@ impl Spec {
         };
         let contract =
             parse_address(contract).map_err(|reason| CollectionError::field("collection.contract", reason))?;
-        let count = match (s.count, &s.seeds) {
-            (Some(n), Some(list)) if n != list.len() as u64 => {
-                return Err(CollectionError::field(
-                    "seeds.count",
-                    format!("is {n} but seeds.seeds lists {} seeds", list.len()),
-                ));
-            }
-            (Some(n), _) => n,
-            (None, Some(list)) => list.len() as u64,
-            (None, None) => {
-                return Err(CollectionError::field(
-                    "seeds.count",
-                    "missing (give count, or list the seeds in seeds.seeds)",
-                ));
-            }
-        };
-        if count == 0 || count > MAX_TOKENS {
-            return Err(CollectionError::field(
-                "seeds.count",
-                format!("must be between 1 and {MAX_TOKENS}, got {count}"),
-            ));
+        if s.kind == SeedKind::Chain {
+            return Err(CollectionError::field("seeds.kind", "chain seeds are read from the collection contract"));
         }
-        if s.first_token_id.checked_add(count - 1).is_none() {
-            return Err(CollectionError::field(
-                "seeds.first_token_id",
-                format!("{} + {count} tokens overflows a 64-bit token ID", s.first_token_id),
-            ));
-        }
-        let per_token = |field: &str, list: &Option<Vec<String>>| -> Result<()> {
-            match list {
-                Some(l) if l.len() as u64 != count => Err(CollectionError::field(
-                    format!("seeds.{field}"),
-                    format!("lists {} entries for {count} tokens; give one per token", l.len()),
-                )),
-                _ => Ok(()),
-            }
-        };
-        per_token("request_ids", &s.request_ids)?;
-        per_token("tx_hashes", &s.tx_hashes)?;
+        let (_, count) = self.token_ids()?;
 
         let explicit = match &s.seeds {
             Some(list) => {
@@ -101,7 +81,6 @@ impl Spec {
             (Some(_), _) => "",
         };
 
-        let contract_text = self.contract();
         let mut plan = Vec::with_capacity(count as usize);
         for i in 0..count {
             let index = i as usize;
@@ -110,35 +89,7 @@ impl Spec {
                 Some(seeds) => seeds[index],
                 None => derive_seed(self.collection.chain_id, &contract, token_id, salt),
             };
-            let request_id = match &s.request_ids {
-                Some(ids) => {
-                    let id = ids[index].trim();
-                    if id.is_empty() || id.chars().count() > 200 {
-                        return Err(CollectionError::field(
-                            format!("seeds.request_ids[{index}]"),
-                            "must have 1 to 200 characters",
-                        ));
-                    }
-                    Some(id.to_owned())
-                }
-                None if s.kind != SeedKind::Operator => Some(format!("{contract_text}:{token_id}")),
-                None => None,
-            };
-            let tx_hash = match &s.tx_hashes {
-                Some(hashes) => {
-                    let hash = hashes[index].trim().to_ascii_lowercase();
-                    let digits = hash.strip_prefix("0x").unwrap_or_default();
-                    if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return Err(CollectionError::field(
-                            format!("seeds.tx_hashes[{index}]"),
-                            "a transaction hash is 0x and 64 hex digits",
-                        ));
-                    }
-                    Some(hash)
-                }
-                None => None,
-            };
-            plan.push(PlannedToken { token_id, seed, request_id, tx_hash });
+            plan.push(PlannedToken { token_id, seed });
         }
         Ok(plan)
     }

@@ -26,7 +26,7 @@ const GOOD: &str = r#"
     [seeds]
     first_token_id = 10
     count = 3
-    kind = "vrf"
+    kind = "operator"
     salt = "s"
 "#;
 
@@ -45,18 +45,40 @@ fn parses_a_full_spec_with_defaults() {
     assert_eq!(spec.onnx(), OnnxSource::Fixture);
     assert_eq!(spec.model.relation, Some(Relation::Retrain));
     assert_eq!(spec.model.training_data[0].role, TrainingRole::Finetune);
-    assert_eq!(spec.seeds.kind, SeedKind::Vrf);
+    assert_eq!(spec.seeds.kind, SeedKind::Operator);
     let plan = spec.plan().unwrap();
     assert_eq!(plan.iter().map(|t| t.token_id).collect::<Vec<_>>(), [10, 11, 12]);
-    assert_eq!(plan[1].request_id.as_deref(), Some("0x00000000000000000000000000000000000c0ffe:11"));
     assert_ne!(plan[0].seed, plan[1].seed);
 
     let with_file = parse(&GOOD.replace("onnx = \"fixture\"", "onnx = \"models/m.onnx\"")).unwrap();
     assert_eq!(with_file.onnx(), OnnxSource::File(PathBuf::from("/specs/models/m.onnx")));
-    let operator = parse(&GOOD.replace("\"vrf\"", "\"operator\"")).unwrap();
-    assert_eq!(operator.plan().unwrap()[0].request_id, None);
-    let reveal = parse(&GOOD.replace("\"vrf\"", "\"commitReveal\"")).unwrap();
-    assert_eq!(reveal.seeds.kind.graphql(), "COMMIT_REVEAL");
+}
+
+/// `kind = "chain"`: minted on chain, no salt or list, a delay in range; the plan takes the
+/// seeds the contract assigned, one per token.
+#[test]
+fn chain_seeds_come_from_the_contract() {
+    let onchain = "\n[onchain]\nsymbol = \"PXT\"\n";
+    let chain = GOOD.replace("kind = \"operator\"\n    salt = \"s\"", "kind = \"chain\"\n    delay = 3");
+    let spec = parse(&format!("{chain}{onchain}")).unwrap();
+    assert_eq!(spec.seeds.kind.graphql(), "CHAIN");
+    assert_eq!(spec.seeds.delay, Some(3));
+    assert_eq!(spec.token_ids().unwrap(), (10, 3));
+    assert!(spec.plan().unwrap_err().to_string().starts_with("seeds.kind: "));
+    let plan = spec.plan_assigned(&[[1; 32], [2; 32], [3; 32]]).unwrap();
+    assert_eq!(plan.iter().map(|t| (t.token_id, t.seed[0])).collect::<Vec<_>>(), [(10, 1), (11, 2), (12, 3)]);
+    assert!(spec.plan_assigned(&[[1; 32]]).unwrap_err().to_string().starts_with("seeds.count: "));
+    // Off chain, with a salt, with a list, with a delay out of range, or a delay of operator seeds.
+    assert!(error(&chain).starts_with("seeds.kind: "), "{}", error(&chain));
+    let salted = chain.replace("delay = 3", "delay = 3\n    salt = \"s\"");
+    assert!(error(&format!("{salted}{onchain}")).starts_with("seeds.salt: "));
+    let listed = chain.replace("count = 3", "").replace("delay = 3", &format!("seeds = [\"0x{}\"]", "ab".repeat(32)));
+    assert!(error(&format!("{listed}{onchain}")).starts_with("seeds.seeds: "));
+    for bad in ["delay = 0", "delay = 129"] {
+        let text = format!("{}{onchain}", chain.replace("delay = 3", bad));
+        assert!(error(&text).starts_with("seeds.delay: "), "{bad}: {}", error(&text));
+    }
+    assert!(error(&GOOD.replace("salt = \"s\"", "salt = \"s\"\n    delay = 2")).starts_with("seeds.delay: "));
 }
 
 /// The derivation written out independently:
@@ -85,22 +107,17 @@ fn derived_seeds_follow_the_documented_layout() {
 }
 
 #[test]
-fn explicit_seeds_request_ids_and_tx_hashes() {
+fn explicit_seeds() {
     let a = format!("0x{}", "ab".repeat(32));
     let b = "CD".repeat(32);
-    let tx = format!("0x{}", "EF".repeat(32));
-    let text = GOOD.replace("count = 3", "").replace("salt = \"s\"", "").replace(
-        "kind = \"vrf\"",
-        &format!(
-            "kind = \"vrf\"\nseeds = [\"{a}\", \"{b}\"]\nrequest_ids = [\"r1\", \"r2\"]\ntx_hashes = [\"{tx}\", \"{tx}\"]"
-        ),
-    );
+    let text = GOOD
+        .replace("count = 3", "")
+        .replace("salt = \"s\"", "")
+        .replace("kind = \"operator\"", &format!("kind = \"operator\"\nseeds = [\"{a}\", \"{b}\"]"));
     let plan = parse(&text).unwrap().plan().unwrap();
     assert_eq!(plan.len(), 2);
     assert_eq!(plan[0].seed, [0xab; 32]);
     assert_eq!(plan[1].seed, [0xcd; 32]);
-    assert_eq!(plan[1].request_id.as_deref(), Some("r2"));
-    assert_eq!(plan[0].tx_hash.as_deref(), Some(format!("0x{}", "ef".repeat(32)).as_str()));
 }
 
 #[test]
@@ -121,10 +138,10 @@ fn errors_name_the_field() {
         ("count = 3", "count = -1", "seeds.count"),
         ("count = 3", "", "seeds.count"),
         ("salt = \"s\"", "", "seeds.salt"),
-        ("kind = \"vrf\"", "kind = \"random\"", "seeds.kind"),
-        ("kind = \"vrf\"", "kind = \"vrf\"\nseeds = [\"0x12\", \"0x34\", \"0x56\"]", "seeds.salt"),
-        ("kind = \"vrf\"", "kind = \"vrf\"\nrequest_ids = [\"a\"]", "seeds.request_ids"),
-        ("kind = \"vrf\"", "kind = \"vrf\"\ntx_hashes = [\"0x1\", \"0x2\", \"0x3\"]", "seeds.tx_hashes"),
+        ("kind = \"operator\"", "kind = \"random\"", "seeds.kind"),
+        ("kind = \"operator\"", "kind = \"vrf\"", "seeds.kind"),
+        ("kind = \"operator\"", "kind = \"operator\"\nseeds = [\"0x12\", \"0x34\", \"0x56\"]", "seeds.salt"),
+        ("kind = \"operator\"", "kind = \"operator\"\nrequest_ids = [\"a\"]", "request_ids"),
         // Beyond TOML's integers: the parse error quotes the line.
         ("first_token_id = 10", "first_token_id = 18446744073709551615", "first_token_id"),
         ("first_token_id = 10", "", "first_token_id"),
@@ -146,12 +163,12 @@ fn errors_name_the_field() {
     let bad_seed = GOOD
         .replace("count = 3", "")
         .replace("salt = \"s\"", "")
-        .replace("kind = \"vrf\"", &format!("kind = \"vrf\"\nseeds = [\"0x{}\", \"0x12\"]", "ab".repeat(32)));
+        .replace("kind = \"operator\"", &format!("kind = \"operator\"\nseeds = [\"0x{}\", \"0x12\"]", "ab".repeat(32)));
     assert!(error(&bad_seed).contains("seeds.seeds[1]"), "{}", error(&bad_seed));
     let repeated = GOOD
         .replace("count = 3", "")
         .replace("salt = \"s\"", "")
-        .replace("kind = \"vrf\"", &format!("kind = \"vrf\"\nseeds = [\"{0}\", \"{0}\"]", "ab".repeat(32)));
+        .replace("kind = \"operator\"", &format!("kind = \"operator\"\nseeds = [\"{0}\", \"{0}\"]", "ab".repeat(32)));
     assert!(error(&repeated).contains("repeats seeds.seeds[0]"), "{}", error(&repeated));
     assert!(error("not = [toml").contains('='), "{}", error("not = [toml"));
     assert!(error("").contains("collection"), "{}", error(""));

@@ -6,6 +6,7 @@ mod collection;
 mod lineage;
 mod log;
 mod record;
+mod seed;
 mod zk;
 
 use std::collections::{HashMap, HashSet};
@@ -73,6 +74,7 @@ pub async fn verify_bundle(bundle: &Bundle, opts: &VerifyOptions) -> Report {
     checks.push(CheckName::Status, token_ref, Ok(detail));
     zk::check(&mut checks, &parsed, &index, opts).await;
     collection::check(&mut checks, &parsed, opts).await;
+    seed::check(&mut checks, &parsed, opts).await;
     let mut report = Report::from_checks(bundle.subject.clone(), checks.list);
     report.provenance_status = provenance_status.to_owned();
     report

@@ -8,7 +8,7 @@ use super::provenance::{Certificate, LogEntry, certificate_of, log_entry_of};
 use super::records::{ModelVersion, StatusEvent};
 use super::{id_arg, reader, registry};
 use crate::error::AppError;
-use crate::payload::{SeedSource, SeedSourceKind};
+use crate::payload::SeedSourceKind;
 
 /// A model version's zkML circuit: what proofs of its runs are checked against.
 pub struct Circuit(pub circuit::Model);
@@ -173,13 +173,9 @@ impl Token {
     async fn input_seed(&self) -> &str {
         &self.0.input_seed
     }
-    async fn seed_source(&self) -> SeedSource {
-        let kind = match self.0.seed_source_kind.as_str() {
-            "vrf" => SeedSourceKind::Vrf,
-            "commitReveal" => SeedSourceKind::CommitReveal,
-            _ => SeedSourceKind::Operator,
-        };
-        SeedSource { kind, request_id: self.0.seed_request_id.clone(), tx_hash: self.0.seed_tx_hash.clone() }
+    /// Where the seed came from, and whether the registry verified it against its source.
+    async fn seed_source(&self) -> SeedProvenance {
+        SeedProvenance::of(&self.0)
     }
     /// The proven output values.
     async fn traits(&self) -> Result<Vec<f64>> {
@@ -356,4 +352,97 @@ pub struct AssetDerivation {
     pub derived_from_proof: bool,
     /// The renderer that drew it (null when not derived).
     pub renderer: Option<Renderer>,
+}
+
+/// Where a token's seed came from, as its record states it.
+#[derive(SimpleObject)]
+pub struct SeedProvenance {
+    /// The source: `CHAIN`, `BEACON` or `OPERATOR`.
+    kind: SeedSourceKind,
+    /// Whether the registry checked the seed against its source at registration (never for
+    /// `OPERATOR` seeds).
+    verified: bool,
+    /// The source as recorded, for tokens registered before seeds were verified (e.g.
+    /// `vrf`, `commitReveal`: labels nothing checked); null otherwise.
+    recorded_kind: Option<String>,
+    /// `CHAIN` and `BEACON`: the collection's commitment to the token's range.
+    commit_id: Option<i64>,
+    first_token_id: Option<String>,
+    count: Option<i64>,
+    commit_block: Option<i64>,
+    commit_tx: Option<String>,
+    /// `BEACON`: the commitment block's timestamp (unix seconds).
+    commit_time: Option<i64>,
+    /// `CHAIN`: the block whose hash is the randomness, the hash, and its reveal.
+    randomness_block: Option<i64>,
+    randomness: Option<String>,
+    reveal_tx: Option<String>,
+    reveal_block: Option<i64>,
+    /// `BEACON`: the drand round, its signature and the beacon's public key.
+    round: Option<i64>,
+    signature: Option<String>,
+    beacon_key: Option<String>,
+    /// `BEACON`: whether the beacon is a local development beacon, whose seeds prove nothing.
+    local_beacon: Option<bool>,
+}
+
+impl SeedProvenance {
+    fn of(token: &provreg_entities::token::Model) -> Self {
+        let record: Option<provreg_seed::SeedRecord> = serde_json::from_slice::<serde_json::Value>(&token.canonical)
+            .ok()
+            .and_then(|v| serde_json::from_value(v["payload"]["seed"].clone()).ok());
+        let int = |v: u64| i64::try_from(v).ok();
+        let mut out = SeedProvenance {
+            kind: SeedSourceKind::Operator,
+            verified: false,
+            recorded_kind: None,
+            commit_id: None,
+            first_token_id: None,
+            count: None,
+            commit_block: None,
+            commit_tx: None,
+            commit_time: None,
+            randomness_block: None,
+            randomness: None,
+            reveal_tx: None,
+            reveal_block: None,
+            round: None,
+            signature: None,
+            beacon_key: None,
+            local_beacon: None,
+        };
+        let Some(record) = record else {
+            out.recorded_kind = Some(token.seed_source_kind.clone());
+            return out;
+        };
+        out.verified = record.verified;
+        match record.origin {
+            provreg_seed::SeedOrigin::Operator => {}
+            provreg_seed::SeedOrigin::Chain(c) => {
+                out.kind = SeedSourceKind::Chain;
+                out.commit_id = int(c.commit_id);
+                out.first_token_id = Some(c.first_token_id.to_string());
+                out.count = int(c.count);
+                out.commit_block = int(c.commit_block);
+                out.commit_tx = c.commit_tx;
+                out.randomness_block = int(c.randomness_block);
+                out.randomness = Some(c.randomness);
+                out.reveal_tx = c.reveal_tx;
+                out.reveal_block = c.reveal_block.and_then(int);
+            }
+            provreg_seed::SeedOrigin::Beacon(b) => {
+                out.kind = SeedSourceKind::Beacon;
+                out.commit_id = int(b.commit_id);
+                out.first_token_id = Some(b.first_token_id.to_string());
+                out.count = int(b.count);
+                out.commit_block = int(b.commit_block);
+                out.commit_time = int(b.commit_time);
+                out.round = int(b.round);
+                out.signature = Some(b.signature);
+                out.beacon_key = Some(b.beacon_key);
+                out.local_beacon = Some(b.local_beacon);
+            }
+        }
+        out
+    }
 }

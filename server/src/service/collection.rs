@@ -7,7 +7,7 @@
 //! collection contract on chain; a re-run deploys a new one (the verifier is reused only
 //! once a collection records it).
 use provreg_anchor::alloy_types::{Address, B256};
-use provreg_anchor::{CollectionClient, CollectionParams};
+use provreg_anchor::{CollectionClient, CollectionParams, SeedMode};
 use provreg_certs::{Action, CertificateRequest, IngredientRelation, Subject};
 use provreg_entities::{circuit, collection, model_version};
 use provreg_schema::RecordKind;
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::seal::{digest_bytes, ingredient};
 use super::{Registry, envelope, now, record_claim};
 use crate::error::{AppError, AppResult, map_unique};
-use crate::payload::CollectionInput;
+use crate::payload::{CollectionInput, SeedSourceKind};
 
 /// The chain the registry deploys collections on, and the key it signs with: the anchoring
 /// chain and key (`anchoring.rpc_url`, `anchoring.private_key`; in `serve --dev` the local
@@ -62,7 +62,11 @@ struct Checked {
     name: String,
     symbol: String,
     minter: Option<Address>,
+    seeds: SeedMode,
 }
+
+/// The default number of blocks between a `CHAIN` commitment and its randomness block.
+pub const DEFAULT_SEED_DELAY: u64 = 2;
 
 fn check_input(input: &CollectionInput) -> AppResult<Checked> {
     let name = input.name.trim();
@@ -82,7 +86,23 @@ fn check_input(input: &CollectionInput) -> AppResult<Checked> {
         ));
     }
     let minter = input.minter.as_deref().map(parse_minter).transpose()?;
-    Ok(Checked { name: name.to_owned(), symbol: symbol.clone(), minter })
+    let seeds = match (input.seed_source, input.seed_delay) {
+        (SeedSourceKind::Chain, None) => SeedMode::Chain { delay: DEFAULT_SEED_DELAY },
+        (SeedSourceKind::Chain, Some(delay @ 1..=128)) => SeedMode::Chain { delay: delay as u64 },
+        (SeedSourceKind::Chain, Some(delay)) => {
+            return Err(AppError::bad_input(
+                "/seedDelay",
+                "range",
+                format!("a seed delay is 1 to 128 blocks (the chain serves the last 256 block hashes); got {delay}"),
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(AppError::bad_input("/seedDelay", "seedSource", "only CHAIN seeds have a delay"));
+        }
+        (SeedSourceKind::Beacon, None) => SeedMode::Beacon,
+        (SeedSourceKind::Operator, None) => SeedMode::Operator,
+    };
+    Ok(Checked { name: name.to_owned(), symbol: symbol.clone(), minter, seeds })
 }
 
 fn parse_minter(text: &str) -> AppResult<Address> {
@@ -96,6 +116,27 @@ fn parse_minter(text: &str) -> AppResult<Address> {
         return Err(bad("is the zero address, which cannot mint"));
     }
     Ok(address)
+}
+
+/// The collection record's `seeds` object.
+fn seeds_payload(seeds: SeedMode) -> serde_json::Value {
+    match seeds {
+        SeedMode::Operator => json!({ "source": "operator" }),
+        SeedMode::Chain { delay } => json!({ "source": "chain", "delay": delay }),
+        SeedMode::Beacon => json!({ "source": "beacon" }),
+    }
+}
+
+/// Where a recorded collection's seeds come from, read from its record (a collection
+/// recorded before seeds were recorded has operator seeds: its contract took any).
+pub(crate) fn seed_mode(collection: &collection::Model) -> AppResult<SeedMode> {
+    let record: serde_json::Value = serde_json::from_slice(&collection.canonical).map_err(AppError::from_display)?;
+    let seeds = &record["payload"]["seeds"];
+    Ok(match seeds["source"].as_str() {
+        Some("chain") => SeedMode::Chain { delay: seeds["delay"].as_u64().unwrap_or(DEFAULT_SEED_DELAY) },
+        Some("beacon") => SeedMode::Beacon,
+        _ => SeedMode::Operator,
+    })
 }
 
 /// Lower-case `0x` hex of an address.
@@ -187,6 +228,7 @@ impl Registry {
             registry_url: chain.public_url.clone(),
             minter,
             registry: registry_account,
+            seeds: checked.seeds,
         };
         let deployment = client.deploy(&params).await.map_err(chain_error("deploying the collection"))?;
 
@@ -207,6 +249,7 @@ impl Registry {
             },
             "deployTx": format!("{:#x}", deployment.deployment.tx_hash),
             "deployBlock": deployment.deployment.block_number,
+            "seeds": seeds_payload(checked.seeds),
         });
         self.validators.validate(RecordKind::Collection, &payload)?;
         let id = Uuid::now_v7();
@@ -276,6 +319,7 @@ impl Registry {
                 "chainId": payload["chainId"],
                 "address": payload["address"],
                 "verifier": payload["verifier"],
+                "seeds": payload["seeds"],
             })),
             license_terms: None,
             ingredients,
@@ -334,6 +378,8 @@ mod tests {
             name: name.into(),
             symbol: symbol.into(),
             minter: minter.map(Into::into),
+            seed_source: SeedSourceKind::Operator,
+            seed_delay: None,
         }
     }
 

@@ -24,6 +24,7 @@ pub mod proofs;
 mod reads;
 pub mod seal;
 mod search;
+mod seed;
 pub mod status;
 pub mod token;
 
@@ -38,19 +39,26 @@ pub struct Registry {
     signing: Option<Arc<seal::Signing>>,
     proofs: Option<Arc<proofs::ProofChecker>>,
     chain: Option<Arc<collection::CollectionChain>>,
+    beacon: Option<Arc<provreg_seed::BeaconKey>>,
 }
 
 impl Registry {
     /// Wraps a connected, migrated database.
     pub fn new(db: DatabaseConnection) -> AppResult<Self> {
         let validators = Validators::new().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { db, validators: Arc::new(validators), signing: None, proofs: None, chain: None })
+        Ok(Self { db, validators: Arc::new(validators), signing: None, proofs: None, chain: None, beacon: None })
     }
 
     /// Signs records' birth certificates with `signing`. Without it, registrations fail with
     /// an error that says how to configure a signing identity.
     pub fn with_signing(mut self, signing: seal::Signing) -> Self {
         self.signing = Some(Arc::new(signing));
+        self
+    }
+
+    /// Takes `BEACON` seeds from the drand beacon `key` (default: drand's quicknet).
+    pub fn with_beacon(mut self, key: provreg_seed::BeaconKey) -> Self {
+        self.beacon = Some(Arc::new(key));
         self
     }
 

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use provreg_entities::{circuit, circuit_file, model, proof_record, token, token_asset};
 use provreg_prover_client::{ProofRecord, field, seed};
 use provreg_schema::RecordKind;
+use provreg_seed::SeedOrigin;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -11,6 +12,7 @@ use uuid::Uuid;
 
 use super::mint::Minted;
 use super::seal::{digest_bytes, ingredient};
+use super::seed::SeededToken;
 use super::{Registry, envelope, now, record_claim};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::TokenInput;
@@ -90,14 +92,6 @@ impl Registry {
         let seed_hex = input.input_seed.trim_start_matches("0x").to_ascii_lowercase();
         let seed_bytes =
             seed::parse_seed(&seed_hex).map_err(|e| AppError::bad_input("/inputSeed", "pattern", e.to_string()))?;
-        if input.seed_source.kind != crate::payload::SeedSourceKind::Operator && input.seed_source.request_id.is_none()
-        {
-            return Err(AppError::bad_input(
-                "/seedSource/requestId",
-                "required",
-                format!("a {} seed needs the request that produced it", input.seed_source.kind.as_str()),
-            ));
-        }
         let (version_id, version) = self.named_model_version(&input.model_version).await?;
         let status = self.status_of(version_id).await?;
         if status.status == "revoked" {
@@ -163,8 +157,19 @@ impl Registry {
             proof: hex::decode(&input.proof.proof)
                 .map_err(|e| AppError::bad_input("/proof/proof", "pattern", format!("not hex: {e}")))?,
         };
-        // A token of a recorded collection is registered as the chain minted it.
-        let mint = match self.collection_at(input.chain_id, &contract).await? {
+        // The seed is its source's, then a token of a recorded collection is registered as the
+        // chain minted it.
+        let collection = self.collection_at(input.chain_id, &contract).await?;
+        let seeded = SeededToken {
+            chain_id: input.chain_id,
+            contract: &contract,
+            token_id: &token_id,
+            seed: &seed_bytes,
+            source: &input.seed_source,
+        };
+        let seed_record = self.check_seed(collection.as_ref(), &seeded).await?;
+        let seed_json = serde_json::to_value(&seed_record).map_err(AppError::from_display)?;
+        let mint = match collection {
             Some(collection) => {
                 let token = Minted {
                     version_id,
@@ -196,6 +201,7 @@ impl Registry {
         if let Some(mint) = &mint {
             payload["onChain"] = mint.payload();
         }
+        payload["seed"] = seed_json.clone();
         payload["assetDerivation"] = derivation.clone();
         let id = Uuid::now_v7();
         let at = now();
@@ -214,6 +220,7 @@ impl Registry {
             "proof": { "digest": proof_digest, "system": record.system },
             "inputSeed": seed_hex,
             "seedSource": input.seed_source,
+            "seed": seed_json,
         });
         if let Some(mint) = &mint {
             lineage["onChain"] = mint.payload();
@@ -248,9 +255,12 @@ impl Registry {
             asset_sha256: input.asset_sha256.clone(),
             media_type: input.media_type.clone(),
             input_seed: seed_hex,
-            seed_source_kind: input.seed_source.kind.as_str().to_owned(),
-            seed_request_id: input.seed_source.request_id.clone(),
-            seed_tx_hash: input.seed_source.tx_hash.clone(),
+            seed_source_kind: seed_record.origin.source().to_owned(),
+            seed_request_id: None,
+            seed_tx_hash: match &seed_record.origin {
+                SeedOrigin::Chain(c) => c.reveal_tx.clone(),
+                _ => None,
+            },
             traits: serde_json::to_string(&input.traits).map_err(AppError::from_display)?,
             name: input.name.clone(),
             digest: canonical.digest_hex(),

@@ -49,7 +49,7 @@ fn spec(app: &TestApp, first: u64, count: u64, salt: &str) -> Spec {
         [seeds]
         first_token_id = {first}
         count = {count}
-        kind = "vrf"
+        kind = "operator"
         salt = "{salt}"
         "#,
         server = app.url(""),
@@ -73,7 +73,7 @@ async fn options(app: &TestApp, wait: bool) -> RunOptions {
 }
 
 const TOKEN: &str = "query($id: String!) { token(chainId: 31337, contract: \"0x00000000000000000000000000000000C011EC71\", \
-     tokenId: $id) { id name mediaType assetSha256 assetPath metadataPath traits seedSource { kind requestId } \
+     tokenId: $id) { id name mediaType assetSha256 assetPath metadataPath traits seedSource { kind verified recordedKind } \
      modelVersion { versionLabel weightsSha256 parent { versionLabel } parentRelation \
      trainingData { role dataset { name } } circuit { id } } certificate { validation { state } } \
      assetDerivation { derivedFromProof renderer { name version } } } }";
@@ -97,8 +97,9 @@ async fn a_collection_is_registered_once_and_a_second_run_skips_it(app: TestApp)
         let token = &app.ok(TOKEN, json!({ "id": id })).await["token"];
         assert_eq!(token["name"], format!("Test Trait #{id}"));
         assert_eq!(token["mediaType"], "image/png");
-        assert_eq!(token["seedSource"]["kind"], "VRF");
-        assert_eq!(token["seedSource"]["requestId"], format!("{CONTRACT}:{id}"));
+        assert_eq!(token["seedSource"]["kind"], "OPERATOR");
+        assert_eq!(token["seedSource"]["verified"], false);
+        assert_eq!(token["seedSource"]["recordedKind"], serde_json::Value::Null);
         let version = &token["modelVersion"];
         assert_eq!(version["versionLabel"], "v3-zk");
         assert_eq!(version["parent"]["versionLabel"], "v2");

@@ -33,6 +33,7 @@ pub fn options(chain: Option<(&str, &str)>) -> VerifyOptions {
         contract: chain.map(|(_, contract)| contract.to_owned()),
         expected_subject: None,
         zk: ZkCheck::Skip,
+        beacon: None,
     }
 }
 

@@ -178,10 +178,13 @@ impl TestApp {
         let verifier = provreg_prover_client::EzklBackend::new(
             provreg_prover_client::EzklConfig::new(circuits.join("prover")).with_python(crate::zk::python()),
         );
-        let registry = Registry::new(conn)
+        let mut registry = Registry::new(conn)
             .expect("registry")
             .with_signing(provreg_server::signing(&config).expect("signing"))
             .with_proofs(provreg_server::service::proofs::ProofChecker::new(verifier, circuits.join("registered")));
+        if let Some(beacon) = &config.collections.beacon {
+            registry = registry.with_beacon(beacon.key().expect("the test beacon key"));
+        }
         let key = |role: Role| {
             let db = registry.db.clone();
             async move { auth::create_key(&db, role.as_str(), role).await.expect("create key").1 }

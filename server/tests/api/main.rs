@@ -31,5 +31,6 @@ mod rate_limits;
 mod registration;
 mod sdl;
 mod search;
+mod seeds;
 mod tokens;
 mod validation;

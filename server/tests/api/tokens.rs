@@ -298,9 +298,17 @@ async fn tokens_need_a_circuit_and_an_active_model_version(app: TestApp) {
 
     let version = app.proven_version("trait-generator").await;
     let mut input = zk::token_input(&version, 1, s1, &traits, &record);
-    input["seedSource"] = json!({ "kind": "VRF" });
-    let body = app.gql(REGISTER_TOKEN, json!({ "input": input })).await;
-    assert_eq!(body["errors"][0]["extensions"]["pointer"], "/seedSource/requestId", "{body:#}");
+    // A chain or beacon seed needs a collection that assigns them; a round belongs to beacon seeds.
+    for (source, pointer) in [
+        (json!({ "kind": "CHAIN" }), "/seedSource/kind"),
+        (json!({ "kind": "BEACON", "round": 7, "signature": "ab".repeat(48) }), "/seedSource/kind"),
+        (json!({ "kind": "OPERATOR", "round": 7 }), "/seedSource/round"),
+    ] {
+        input["seedSource"] = source;
+        let body = app.gql(REGISTER_TOKEN, json!({ "input": input })).await;
+        assert_eq!(body["errors"][0]["extensions"]["pointer"], pointer, "{body:#}");
+        assert_eq!(app.count("tokens").await, 0);
+    }
 
     app.ok(
         "mutation($id: String!) { setModelVersionStatus(id: $id, status: REVOKED, reason: \"leaked data\") { id } }",
@@ -370,7 +378,7 @@ async fn without_a_running_verifier_tokens_are_refused_as_unavailable(app: TestA
     let broken = EzklBackend::new(EzklConfig::new(dir.path()).with_python("/nonexistent/python3"));
     let registry = app.registry.clone().with_proofs(ProofChecker::new(broken, dir.path().join("registered")));
     let mut input = zk::token_input(&version, 1, s1, &traits, &record);
-    input["seedSource"]["kind"] = json!("vrf");
+    input["seedSource"]["kind"] = json!("operator");
     let input = serde_json::from_value(input).unwrap();
     match registry.register_token(&input).await {
         Err(e @ AppError::Unavailable(_)) => assert_eq!(e.code(), "UNAVAILABLE"),

@@ -199,7 +199,7 @@ pub fn token_input(version: &str, token_id: u64, seed: [u8; 32], traits: &[f32],
         "mediaType": "application/json",
         "name": format!("Trait #{token_id}"),
         "inputSeed": format!("0x{}", hex::encode(seed)),
-        "seedSource": { "kind": "VRF", "requestId": format!("req-{token_id}") },
+        "seedSource": { "kind": "OPERATOR" },
         "traits": traits.iter().map(|t| f64::from(*t)).collect::<Vec<_>>(),
         "proof": proof_input(record),
     })
