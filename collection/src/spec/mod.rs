@@ -35,11 +35,10 @@
 //! [seeds]
 //! first_token_id = 1        # tokens first_token_id, first_token_id + 1, …
 //! count = 5                 # how many (optional when `seeds` lists them)
-//! kind = "operator"         # operator, vrf or commitReveal
-//! salt = "demo-2025"        # derived seeds (when `seeds` is not given)
-//! # seeds = ["0x…", …]      # or one explicit 32-byte seed (64 hex digits) per token
-//! # request_ids = ["…", …]  # optional: the randomness request of each seed
-//! # tx_hashes = ["0x…", …]  # optional: the transaction that delivered each seed
+//! kind = "operator"         # operator (unverified) or chain (assigned by the contract)
+//! salt = "demo-2025"        # operator: derived seeds (when `seeds` is not given)
+//! # seeds = ["0x…", …]      # operator: one explicit 32-byte seed (64 hex digits) per token
+//! # delay = 2               # chain: blocks from the commitment to its randomness block
 //!
 //! [onchain]                 # optional: mint every token on chain before registering it
 //! name = "Pixel Traits"     # the collection contract's ERC-721 name (default collection.name)
@@ -56,10 +55,11 @@
 //! is 8 bytes big-endian, `contract` the address's 20 bytes, `t` 32 bytes big-endian (a
 //! uint256) and `salt` its UTF-8 bytes. Anyone holding the spec can recompute them.
 //!
-//! **Request IDs.** `vrf` and `commitReveal` seeds need the ID of the request that
-//! produced them: `request_ids` lists one per token; without it the ID of token `t` is
-//! `"{contract}:{t}"` (contract lower-case), a stand-in fit for demonstrations only.
-//! `operator` seeds need none, but `request_ids` is passed on when given.
+//! **Chain seeds.** With `kind = "chain"` (which needs `[onchain]`) the collection contract
+//! assigns the seeds: the run commits to the token IDs no commitment holds yet
+//! (`commitSeeds`), waits for the block `delay` blocks later, reveals its hash
+//! (`revealSeeds`) and proves the seed the contract derives for each token (`seedOf`; see
+//! `provreg-seed`). A collection deployed by the run takes chain seeds with that delay.
 //!
 //! **On chain.** With `[onchain]`, the tokens live in a `ProvregCollection` contract that
 //! verifies each token's proof when it is minted. Without `collection.contract`, the run
