@@ -185,20 +185,20 @@ fn a_missing_file_is_named() {
 fn the_demo_spec_parses() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo-collection.toml");
     let spec = Spec::load(&path).unwrap();
-    assert_eq!(spec.with_contract("0x00000000000000000000000000000000000c0ffe").plan().unwrap().len(), 5);
+    assert_eq!(spec.token_ids().unwrap(), (1, 5));
     assert_eq!(spec.collection.chain_id, 31337);
     assert_eq!(spec.model.name, "trait-generator");
     assert_eq!(spec.model.parent.as_deref(), Some("v2"));
     assert_eq!(spec.onnx(), OnnxSource::Fixture);
-    // It mints on chain in the collection the run deploys: the seeds follow its address.
+    // It mints on chain in the collection the run deploys, which assigns the seeds.
     assert!(spec.collection.contract.is_none());
     assert_eq!(spec.onchain.as_ref().map(|o| o.symbol.as_str()), Some("PXT"));
     assert_eq!(spec.onchain_name().as_deref(), Some("Pixel Traits"));
-    assert!(spec.plan().unwrap_err().to_string().contains("collection.contract"));
+    assert_eq!((spec.seeds.kind, spec.seeds.delay), (SeedKind::Chain, Some(2)));
     let deployed = spec.with_contract("0x5FC8D32690CC91D4C39D9D3ABCBD16989F875707");
     assert_eq!(deployed.contract(), "0x5fc8d32690cc91d4c39d9d3abcbd16989f875707");
-    let other = spec.with_contract("0x00000000000000000000000000000000000c0ffe");
-    assert_ne!(deployed.plan().unwrap()[0].seed, other.plan().unwrap()[0].seed);
+    assert!(deployed.plan().unwrap_err().to_string().starts_with("seeds.kind: "));
+    assert_eq!(deployed.plan_assigned(&[[7; 32]; 5]).unwrap().len(), 5);
 }
 
 #[test]
