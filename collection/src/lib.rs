@@ -2,6 +2,7 @@
 
 mod anchors;
 mod api_key;
+mod beacon;
 mod circuit;
 pub mod client;
 mod deploy;

@@ -294,6 +294,73 @@ impl Minter {
     /// from the contract. `note` is told what is done and waited for.
     pub async fn assign_seeds(&self, first: u64, count: u64, note: impl Fn(String)) -> Result<Vec<[u8; 32]>> {
         let at = |what: String| chain_error(format!("{what} of {}", self.report.address));
+        self.commit(first, count, &note).await?;
+        let mut seeds = Vec::with_capacity(count as usize);
+        let mut revealed = std::collections::HashSet::new();
+        for t in first..first + count {
+            let c = self.commitment_of(t).await?;
+            if c.randomness.is_none() && revealed.insert(c.commit_id) {
+                self.reveal(c.commit_id, &note).await?;
+            }
+            let seed =
+                self.reader.seed_of(U256::from(t)).await.map_err(at(format!("reading the seed of token {t}")))?;
+            seeds.push(seed.0);
+        }
+        Ok(seeds)
+    }
+
+    /// The seeds of tokens `first..first + count` (`beacon` seeds): commits to the tokens no
+    /// commitment holds yet, then for each commitment fetches the first round of the beacon at
+    /// `url` published after it (waiting for it), checks its signature under the beacon's
+    /// key, and derives each token's seed from it.
+    pub async fn beacon_seeds(
+        &self,
+        first: u64,
+        count: u64,
+        url: &str,
+        note: impl Fn(String),
+    ) -> Result<Vec<([u8; 32], Option<crate::spec::BeaconRound>)>> {
+        let beacon = crate::beacon::Beacon::connect(url).await?;
+        note(format!("beacon {}… at {url} ({})", &beacon.key.public_key_hex()[..16], beacon.key.origin()));
+        self.commit(first, count, &note).await?;
+        let contract: [u8; 20] = self.reader.address().into();
+        let chain_id = self.client.chain_id().await.map_err(chain_error("reading the chain ID"))?;
+        let mut rounds = std::collections::HashMap::new();
+        let mut seeds = Vec::with_capacity(count as usize);
+        for t in first..first + count {
+            let c = self.commitment_of(t).await?;
+            let round = provreg_seed::beacon::commitment_round(&beacon.key, c.commit_time);
+            let signature = match rounds.get(&round) {
+                Some(signature) => *signature,
+                None => {
+                    let signature = beacon.round(round, &note).await?;
+                    rounds.insert(round, signature);
+                    signature
+                }
+            };
+            let mut id = [0u8; 32];
+            id[24..].copy_from_slice(&t.to_be_bytes());
+            let seed = provreg_seed::beacon::beacon_seed(chain_id, contract, round, &signature, id);
+            seeds.push((seed, Some(crate::spec::BeaconRound { round, signature })));
+        }
+        Ok(seeds)
+    }
+
+    /// The commitment holding token `t`.
+    async fn commitment_of(&self, t: u64) -> Result<provreg_anchor::SeedCommitment> {
+        let at = |what: String| chain_error(format!("{what} of {}", self.report.address));
+        self.reader.seed_commitment_of(U256::from(t)).await.map_err(at(format!("reading token {t}")))?.ok_or_else(
+            || CollectionError::Chain {
+                action: format!("reading the seed commitment of token {t}"),
+                reason: "no commitment holds it".into(),
+            },
+        )
+    }
+
+    /// Commits to the tokens of `first..first + count` no commitment holds yet (they follow
+    /// every committed one: ranges increase), as one range.
+    async fn commit(&self, first: u64, count: u64, note: &impl Fn(String)) -> Result<()> {
+        let at = |what: String| chain_error(format!("{what} of {}", self.report.address));
         // The first token no commitment holds: ranges increase, so the rest follow it.
         let mut uncommitted = None;
         for t in first..first + count {
@@ -317,25 +384,7 @@ impl Minter {
                 outcome.tx_hash
             ));
         }
-        let mut seeds = Vec::with_capacity(count as usize);
-        let mut revealed = std::collections::HashSet::new();
-        for t in first..first + count {
-            let Some(c) =
-                self.reader.seed_commitment_of(U256::from(t)).await.map_err(at(format!("reading token {t}")))?
-            else {
-                return Err(CollectionError::Chain {
-                    action: format!("reading the seed commitment of token {t}"),
-                    reason: "no commitment holds it".into(),
-                });
-            };
-            if c.randomness.is_none() && revealed.insert(c.commit_id) {
-                self.reveal(c.commit_id, &note).await?;
-            }
-            let seed =
-                self.reader.seed_of(U256::from(t)).await.map_err(at(format!("reading the seed of token {t}")))?;
-            seeds.push(seed.0);
-        }
-        Ok(seeds)
+        Ok(())
     }
 
     /// Waits for commitment `commit_id`'s randomness block, then reveals it (someone else's

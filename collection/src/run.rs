@@ -240,6 +240,16 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
             progress
                 .step(format!("reading the seeds the collection assigns to tokens {first} to {}", first + count - 1));
             let seeds = minter.assign_seeds(first, count, |line| progress.note(line)).await?;
+            spec.plan_assigned(&seeds.into_iter().map(|s| (s, None)).collect::<Vec<_>>())?
+        }
+        (Some(minter), crate::spec::SeedKind::Beacon) => {
+            let (first, count) = spec.token_ids()?;
+            let url = spec.seeds.beacon_url.as_deref().unwrap_or(crate::spec::QUICKNET_URL);
+            progress.step(format!(
+                "deriving the seeds of tokens {first} to {} from the beacon at {url}",
+                first + count - 1
+            ));
+            let seeds = minter.beacon_seeds(first, count, url, |line| progress.note(line)).await?;
             spec.plan_assigned(&seeds)?
         }
         _ => spec.plan()?,

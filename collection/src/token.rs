@@ -115,7 +115,11 @@ pub(crate) async fn token(
         }
     }
 
-    let seed_source = json!({ "kind": spec.seeds.kind.graphql() });
+    let mut seed_source = json!({ "kind": spec.seeds.kind.graphql() });
+    if let Some(beacon) = &planned.beacon {
+        seed_source["round"] = json!(beacon.round);
+        seed_source["signature"] = json!(hex::encode(beacon.signature));
+    }
     let mut input = json!({
         "chainId": spec.collection.chain_id,
         "contract": spec.contract(),

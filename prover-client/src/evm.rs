@@ -36,6 +36,9 @@ const CONTRACT: &str = "Halo2Verifier";
 /// Where EZKL looks for its compiler, under the home directory.
 const NATIVE_SOLC: &str = ".svm/0.8.20/solc-0.8.20";
 
+/// Where, under the backend's work directory, the compiler stand-in and its home are kept.
+const EVM_TOOLS_DIR: &str = ".evm-tools";
+
 /// The compiler settings of every verifier (those of the contract artifacts in
 /// `anchor/contracts` too): no
 /// metadata hash, so the bytecode depends on the source and the compiler only.
@@ -118,9 +121,13 @@ impl EzklBackend {
             .prefix("provreg-evm-")
             .tempdir()
             .map_err(|source| ProverError::WriteFile { path: std::env::temp_dir(), source })?;
-        let shim = scratch.path().join("solc.js");
+        // The compiler's home and shim stay in one place for the backend's life: the EZKL
+        // worker finds the compiler once per process and keeps looking where it found it, so a
+        // per-call directory would be gone (and a download attempted) on the next call.
+        let tools = self.config().work_dir.join(EVM_TOOLS_DIR);
+        let shim = tools.join("solc.js");
         write_atomically(&shim, SOLC_SHIM.as_bytes()).await?;
-        let home = scratch.path().join("home");
+        let home = tools.join("home");
         install_native_solc(&home.join(NATIVE_SOLC), solc, &shim).await?;
 
         let sol = scratch.path().join(VERIFIER_SOURCE_FILE);

@@ -50,31 +50,48 @@ pub struct CollectionsConfig {
     pub beacon: Option<BeaconConfig>,
 }
 
-/// A drand beacon of the `bls-unchained-g1-rfc9380` scheme (`[collections.beacon]`).
+/// A drand beacon of the `bls-unchained-g1-rfc9380` scheme (`[collections.beacon]`): a
+/// drand network by its public key, or a local development beacon by its secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BeaconConfig {
-    /// Its group public key: 96 bytes (G2, compressed), hex.
-    pub public_key: String,
+    /// The network's group public key: 96 bytes (G2, compressed), hex.
+    #[serde(default)]
+    pub public_key: Option<String>,
     /// Its genesis time, unix seconds.
     pub genesis_time: u64,
     /// Its period, seconds.
     pub period: u64,
-    /// Marks a local development beacon (whose seeds prove nothing: its key's holder can
-    /// sign any round at any time); records and reports say so.
+    /// A local development beacon instead (32 bytes, hex): the registry signs rounds with a key
+    /// derived from it and serves them at `/beacon` as a drand node does. Its seeds prove
+    /// nothing (whoever holds the secret can sign any round at any time); records and reports
+    /// say so. `serve --dev` sets one up.
     #[serde(default)]
-    pub local: bool,
+    pub local_secret: Option<String>,
 }
 
 impl BeaconConfig {
     /// The beacon's key, checked.
-    pub fn key(&self) -> Result<provreg_seed::BeaconKey, provreg_seed::beacon::BeaconError> {
-        let origin = if self.local {
-            provreg_seed::beacon::KeyOrigin::LocalDevelopment
-        } else {
-            provreg_seed::beacon::KeyOrigin::Drand
+    pub fn key(&self) -> Result<provreg_seed::BeaconKey, String> {
+        if let Some(local) = self.local_beacon()? {
+            return Ok(*local.key());
+        }
+        let Some(hex) = &self.public_key else {
+            return Err("give public_key (a drand network's) or local_secret (a local beacon's)".into());
         };
-        provreg_seed::BeaconKey::from_hex(&self.public_key, self.genesis_time, self.period, origin)
+        let origin = provreg_seed::beacon::KeyOrigin::Drand;
+        provreg_seed::BeaconKey::from_hex(hex, self.genesis_time, self.period, origin).map_err(|e| e.to_string())
+    }
+
+    /// The local development beacon, when `local_secret` is set.
+    pub fn local_beacon(&self) -> Result<Option<provreg_seed::beacon::LocalBeacon>, String> {
+        let Some(secret) = &self.local_secret else { return Ok(None) };
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(secret.trim(), &mut bytes)
+            .map_err(|e| format!("local_secret is not 64 hex digits: {e}"))?;
+        provreg_seed::beacon::LocalBeacon::new(&bytes, self.genesis_time, self.period)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -30,6 +30,8 @@ pub struct AppState {
     pub rate: RateLimits,
     /// Deepest lineage an export walks (`limits.max_lineage_depth`).
     pub max_lineage_depth: u32,
+    /// The local development beacon served at `/beacon`, when one is configured.
+    pub beacon: Option<Arc<provreg_seed::beacon::LocalBeacon>>,
 }
 
 /// How large a GraphQL request body may be.
@@ -52,7 +54,9 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/tokens/:chain/:contract/:token/asset", get(token_asset))
         .at("/tokens/:chain/:contract/:token/evidence", get(token_evidence))
         .at("/tokens/*rest", no_such_token_path)
-        .nest("/exports", crate::export::routes());
+        .nest("/exports", crate::export::routes())
+        .at("/beacon/info", get(beacon_info))
+        .at("/beacon/public/:round", get(beacon_round));
     Route::new()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
@@ -65,6 +69,74 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
             crate::metrics::metrics().http_request(&path, response.status().as_u16());
             Ok(response)
         })
+}
+
+/// The 404 of a registry without a local beacon.
+fn no_local_beacon() -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        &serde_json::json!({ "error": "this registry serves no local beacon (only `serve --dev` does)" }),
+    )
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    Response::builder().status(status).content_type("application/json").body(body.to_string())
+}
+
+/// `GET /beacon/info`: the local development beacon's chain information, as a drand node
+/// gives it (`public_key`, `period`, `genesis_time`, `schemeID`), marked `local`.
+#[handler]
+async fn beacon_info(Data(state): Data<&Arc<AppState>>) -> Response {
+    let Some(beacon) = state.beacon.as_deref() else { return no_local_beacon() };
+    let key = beacon.key();
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "public_key": key.public_key_hex(),
+            "period": key.period(),
+            "genesis_time": key.genesis_time(),
+            "schemeID": "bls-unchained-g1-rfc9380",
+            "local": true,
+            "metadata": { "beaconID": "provreg-local-development" },
+        }),
+    )
+}
+
+/// `GET /beacon/public/{round}` (or `latest`): a round of the local development beacon, as a
+/// drand node gives it (`round`, `signature`, `randomness` = SHA-256 of the signature);
+/// `425 Too Early` for a round not published yet.
+#[handler]
+async fn beacon_round(Data(state): Data<&Arc<AppState>>, Path(round): Path<String>) -> Response {
+    use sha2::Digest as _;
+    let Some(beacon) = state.beacon.as_deref() else { return no_local_beacon() };
+    let key = beacon.key();
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
+    let latest = provreg_seed::beacon::round_at(key, now);
+    let round = match round.as_str() {
+        "latest" => latest,
+        text => match text.parse::<u64>() {
+            Ok(r) if r > 0 => r,
+            _ => {
+                let body =
+                    serde_json::json!({ "error": format!("{text:?} is not a round (a number from 1, or latest)") });
+                return json_response(StatusCode::BAD_REQUEST, &body);
+            }
+        },
+    };
+    if round > latest {
+        let at = provreg_seed::beacon::round_time(key, round);
+        let body = serde_json::json!({ "error": format!("round {round} is published at {at}; it is now {now}") });
+        return json_response(StatusCode::from_u16(425).unwrap_or(StatusCode::BAD_REQUEST), &body);
+    }
+    let signature = beacon.sign(round);
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "round": round,
+            "signature": hex::encode(signature),
+            "randomness": hex::encode(sha2::Sha256::digest(signature)),
+        }),
+    )
 }
 
 /// `GET /metrics`: the Prometheus text exposition (public, like the health checks).

@@ -115,6 +115,7 @@ pub fn app_with(
         max_response_bytes: config.limits.max_response_bytes,
         rate: rate_limit::RateLimits::new(&config.limits),
         max_lineage_depth: config.limits.max_lineage_depth,
+        beacon: config.collections.beacon.as_ref().and_then(|b| b.local_beacon().ok().flatten()).map(Arc::new),
     };
     http::routes(Arc::new(state))
 }

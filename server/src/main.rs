@@ -258,7 +258,10 @@ fn print_ca(paths: &certs::DevCaPaths, what: &str) {
     println!("  signing key:                   {}", paths.signer_key.display());
 }
 
-async fn serve(config: Config, dev: bool) -> Result<()> {
+async fn serve(mut config: Config, dev: bool) -> Result<()> {
+    if dev && config.collections.beacon.is_none() {
+        config.collections.beacon = Some(dev_beacon(&config.data_dir)?);
+    }
     if dev {
         if config.database_url.starts_with("postgres") {
             bail!("--dev uses the embedded SQLite database; unset the PostgreSQL URL or drop --dev");
@@ -275,8 +278,8 @@ async fn serve(config: Config, dev: bool) -> Result<()> {
     }
     let mut registry = open(&config).await?.with_signing(provreg_server::signing(&config)?).with_proofs(checker);
     if let Some(beacon) = &config.collections.beacon {
-        let key = beacon.key().context("collections.beacon")?;
-        println!("beacon seeds: drand beacon {}… ({})", &key.public_key_hex()[..16], key.origin());
+        let key = beacon.key().map_err(anyhow::Error::msg).context("collections.beacon")?;
+        println!("beacon seeds: beacon {}… ({})", &key.public_key_hex()[..16], key.origin());
         registry = registry.with_beacon(key);
     }
     if dev {
@@ -438,6 +441,29 @@ fn dev_chain_files(config: &Config, anvil: &provreg_anchor::devchain::Anvil) -> 
 }
 
 /// Loads the demo fixtures into an empty registry and makes sure a dev admin key exists.
+/// The local development beacon of `serve --dev`: a secret kept in DATA_DIR/dev-beacon.secret
+/// (made once), rounds every 3 seconds from 2023-08-23 (quicknet's genesis), served at
+/// `/beacon`.
+fn dev_beacon(data_dir: &Path) -> Result<provreg_server::config::BeaconConfig> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let file = data_dir.join("dev-beacon.secret");
+    let secret = match std::fs::read_to_string(&file) {
+        Ok(text) if text.trim().len() == 64 => text.trim().to_owned(),
+        _ => {
+            let secret = hex::encode(rand::random::<[u8; 32]>());
+            std::fs::write(&file, format!("{secret}\n")).with_context(|| format!("writing {}", file.display()))?;
+            secret
+        }
+    };
+    let quicknet = provreg_seed::BeaconKey::QUICKNET;
+    Ok(provreg_server::config::BeaconConfig {
+        public_key: None,
+        genesis_time: quicknet.genesis_time(),
+        period: quicknet.period(),
+        local_secret: Some(secret),
+    })
+}
+
 async fn dev_setup(registry: &Registry, config: &Config) -> Result<()> {
     let fixtures = Path::new(DEMO_FIXTURES);
     if fixtures.exists() {

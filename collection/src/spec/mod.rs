@@ -39,6 +39,7 @@
 //! salt = "demo-2025"        # operator: derived seeds (when `seeds` is not given)
 //! # seeds = ["0x…", …]      # operator: one explicit 32-byte seed (64 hex digits) per token
 //! # delay = 2               # chain: blocks from the commitment to its randomness block
+//! # beacon_url = "…"        # beacon: the drand endpoint (default quicknet's)
 //!
 //! [onchain]                 # optional: mint every token on chain before registering it
 //! name = "Pixel Traits"     # the collection contract's ERC-721 name (default collection.name)
@@ -60,6 +61,11 @@
 //! (`commitSeeds`), waits for the block `delay` blocks later, reveals its hash
 //! (`revealSeeds`) and proves the seed the contract derives for each token (`seedOf`; see
 //! `provreg-seed`). A collection deployed by the run takes chain seeds with that delay.
+//! With `kind = "beacon"` the run commits the same way, then fetches the first round of the
+//! drand beacon at `beacon_url` published after the commitment's block, checks its
+//! signature, and derives each token's seed from it (the registry checks it again against
+//! its configured beacon; `serve --dev` serves a local development beacon at
+//! `<server>/beacon`).
 //!
 //! **On chain.** With `[onchain]`, the tokens live in a `ProvregCollection` contract that
 //! verifies each token's proof when it is minted. Without `collection.contract`, the run
@@ -85,7 +91,7 @@ mod plan;
 mod tests;
 
 pub(crate) use plan::parse_address;
-pub use plan::{PlannedToken, derive_seed};
+pub use plan::{BeaconRound, PlannedToken, derive_seed};
 
 /// The registry a spec talks to when it names none.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
@@ -276,7 +282,14 @@ pub struct SeedsSpec {
     /// randomness block (1 to 128, default 2).
     #[serde(default)]
     pub delay: Option<u64>,
+    /// `beacon` seeds: the drand HTTP endpoint of the beacon (its chain's base URL, serving
+    /// `/info` and `/public/{round}`); default drand's quicknet.
+    #[serde(default)]
+    pub beacon_url: Option<String>,
 }
+
+/// drand's quicknet, as its public HTTP API serves it.
+pub const QUICKNET_URL: &str = "https://api.drand.sh/52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971";
 
 /// Where the seeds come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -287,6 +300,8 @@ pub enum SeedKind {
     /// Assigned by the collection contract from a block mined after the run commits to the
     /// token IDs.
     Chain,
+    /// From the first drand round published after the run commits to the token IDs.
+    Beacon,
 }
 
 impl SeedKind {
@@ -295,6 +310,7 @@ impl SeedKind {
         match self {
             Self::Operator => "OPERATOR",
             Self::Chain => "CHAIN",
+            Self::Beacon => "BEACON",
         }
     }
 }
@@ -432,7 +448,10 @@ impl Spec {
         }
 
         self.renderer()?;
-        if self.seeds.kind == SeedKind::Chain {
+        if self.seeds.kind != SeedKind::Beacon && self.seeds.beacon_url.is_some() {
+            return Err(CollectionError::field("seeds.beacon_url", "only beacon seeds have a beacon"));
+        }
+        if self.seeds.kind != SeedKind::Operator {
             return self.check_chain_seeds();
         }
         if self.seeds.delay.is_some() {
@@ -446,19 +465,32 @@ impl Spec {
         }
     }
 
-    /// The rules of `kind = "chain"`: minted on chain, no seeds of the operator's, a delay in
-    /// range, a token range that fits.
+    /// The rules of `kind = "chain"` and `"beacon"`: minted on chain, no seeds of the
+    /// operator's, a delay in range (chain only), a beacon URL (beacon only), a token range
+    /// that fits.
     fn check_chain_seeds(&self) -> Result<()> {
         let s = &self.seeds;
+        let kind = if s.kind == SeedKind::Beacon { "beacon" } else { "chain" };
         if self.onchain.is_none() {
             return Err(CollectionError::field(
                 "seeds.kind",
-                "chain seeds are assigned by the collection contract: add an [onchain] section",
+                format!("{kind} seeds are committed to in the collection contract: add an [onchain] section"),
             ));
         }
         if s.salt.is_some() || s.seeds.is_some() {
             let field = if s.salt.is_some() { "seeds.salt" } else { "seeds.seeds" };
-            return Err(CollectionError::field(field, "chain seeds are assigned by the contract; remove it"));
+            return Err(CollectionError::field(
+                field,
+                format!("{kind} seeds are not chosen by the operator; remove it"),
+            ));
+        }
+        if s.kind == SeedKind::Beacon && s.delay.is_some() {
+            return Err(CollectionError::field("seeds.delay", "only chain seeds have a delay"));
+        }
+        if let Some(url) = &s.beacon_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(CollectionError::field("seeds.beacon_url", format!("must be an http(s) URL, got {url:?}")));
         }
         if let Some(delay) = s.delay
             && !(1..=128).contains(&delay)

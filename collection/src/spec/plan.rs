@@ -12,12 +12,21 @@ use crate::error::{CollectionError, Result};
 pub struct PlannedToken {
     pub token_id: u64,
     pub seed: [u8; 32],
+    /// `beacon` seeds: the round the seed comes from.
+    pub beacon: Option<BeaconRound>,
+}
+
+/// A drand round: its number and signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BeaconRound {
+    pub round: u64,
+    pub signature: [u8; 48],
 }
 
 impl Spec {
     /// The tokens of a `chain`-seeded collection in order, with the seeds its contract
     /// assigned (`assigned[i]` is token `first_token_id + i`'s).
-    pub fn plan_assigned(&self, assigned: &[[u8; 32]]) -> Result<Vec<PlannedToken>> {
+    pub fn plan_assigned(&self, assigned: &[([u8; 32], Option<BeaconRound>)]) -> Result<Vec<PlannedToken>> {
         let (first, count) = self.token_ids()?;
         if assigned.len() as u64 != count {
             return Err(CollectionError::field(
@@ -28,7 +37,7 @@ impl Spec {
         Ok(assigned
             .iter()
             .enumerate()
-            .map(|(i, seed)| PlannedToken { token_id: first + i as u64, seed: *seed })
+            .map(|(i, (seed, beacon))| PlannedToken { token_id: first + i as u64, seed: *seed, beacon: *beacon })
             .collect())
     }
 
@@ -40,8 +49,11 @@ impl Spec {
         };
         let contract =
             parse_address(contract).map_err(|reason| CollectionError::field("collection.contract", reason))?;
-        if s.kind == SeedKind::Chain {
-            return Err(CollectionError::field("seeds.kind", "chain seeds are read from the collection contract"));
+        if s.kind != SeedKind::Operator {
+            return Err(CollectionError::field(
+                "seeds.kind",
+                "chain and beacon seeds are read from the collection contract and the beacon",
+            ));
         }
         let (_, count) = self.token_ids()?;
 
@@ -89,7 +101,7 @@ impl Spec {
                 Some(seeds) => seeds[index],
                 None => derive_seed(self.collection.chain_id, &contract, token_id, salt),
             };
-            plan.push(PlannedToken { token_id, seed });
+            plan.push(PlannedToken { token_id, seed, beacon: None });
         }
         Ok(plan)
     }

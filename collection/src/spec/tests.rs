@@ -65,9 +65,23 @@ fn chain_seeds_come_from_the_contract() {
     assert_eq!(spec.seeds.delay, Some(3));
     assert_eq!(spec.token_ids().unwrap(), (10, 3));
     assert!(spec.plan().unwrap_err().to_string().starts_with("seeds.kind: "));
-    let plan = spec.plan_assigned(&[[1; 32], [2; 32], [3; 32]]).unwrap();
+    let plan = spec.plan_assigned(&[([1; 32], None), ([2; 32], None), ([3; 32], None)]).unwrap();
     assert_eq!(plan.iter().map(|t| (t.token_id, t.seed[0])).collect::<Vec<_>>(), [(10, 1), (11, 2), (12, 3)]);
-    assert!(spec.plan_assigned(&[[1; 32]]).unwrap_err().to_string().starts_with("seeds.count: "));
+    assert!(spec.plan_assigned(&[([1; 32], None)]).unwrap_err().to_string().starts_with("seeds.count: "));
+    // Beacon seeds: no delay; a beacon URL only for them.
+    let beacon = chain.replace(
+        "kind = \"chain\"\n    delay = 3",
+        "kind = \"beacon\"\n    beacon_url = \"http://127.0.0.1:8080/beacon\"",
+    );
+    assert_eq!(parse(&format!("{beacon}{onchain}")).unwrap().seeds.kind.graphql(), "BEACON");
+    let bad = beacon.replace("http://127.0.0.1:8080/beacon", "ftp://x");
+    assert!(error(&format!("{bad}{onchain}")).starts_with("seeds.beacon_url: "));
+    let with_delay = beacon.replace("kind = \"beacon\"", "kind = \"beacon\"\n    delay = 2");
+    assert!(error(&format!("{with_delay}{onchain}")).starts_with("seeds.delay: "));
+    assert!(
+        error(&format!("{}{onchain}", chain.replace("delay = 3", "delay = 3\n    beacon_url = \"http://b\"")))
+            .starts_with("seeds.beacon_url: ")
+    );
     // Off chain, with a salt, with a list, with a delay out of range, or a delay of operator seeds.
     assert!(error(&chain).starts_with("seeds.kind: "), "{}", error(&chain));
     let salted = chain.replace("delay = 3", "delay = 3\n    salt = \"s\"");
@@ -198,7 +212,7 @@ fn the_demo_spec_parses() {
     let deployed = spec.with_contract("0x5FC8D32690CC91D4C39D9D3ABCBD16989F875707");
     assert_eq!(deployed.contract(), "0x5fc8d32690cc91d4c39d9d3abcbd16989f875707");
     assert!(deployed.plan().unwrap_err().to_string().starts_with("seeds.kind: "));
-    assert_eq!(deployed.plan_assigned(&[[7; 32]; 5]).unwrap().len(), 5);
+    assert_eq!(deployed.plan_assigned(&[([7; 32], None); 5]).unwrap().len(), 5);
 }
 
 #[test]

@@ -45,6 +45,10 @@ async fn mining_chain() -> (Anvil, String, ChainClient) {
 }
 
 fn spec(app: &TestApp, count: u64) -> Spec {
+    spec_with(app, count, "kind = \"chain\"\n        delay = 2", "SDT")
+}
+
+fn spec_with(app: &TestApp, count: u64, seeds: &str, symbol: &str) -> Spec {
     let text = format!(
         r#"
         server = "{server}"
@@ -62,12 +66,11 @@ fn spec(app: &TestApp, count: u64) -> Spec {
         [seeds]
         first_token_id = 1
         count = {count}
-        kind = "chain"
-        delay = 2
+        {seeds}
 
         [onchain]
         name = "Seeded Traits"
-        symbol = "SDT"
+        symbol = "{symbol}"
         "#,
         server = app.url(""),
     );
@@ -108,6 +111,17 @@ fn with_seed_field(bundle: &Bundle, field: &str, value: Value) -> Bundle {
     altered
 }
 
+fn run_options(app: &TestApp, rpc: &str, minter_key: &str, minted_dir: &Path) -> RunOptions {
+    let mut opts = RunOptions::new(&crate::helpers::test_data_dir(), app.registrar.clone());
+    opts.python = Some(zk::python());
+    opts.work_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-fixture/circuits");
+    opts.wait = false;
+    opts.progress = false;
+    opts.chain = Some(ChainOptions { rpc_url: rpc.to_owned(), minter_key: minter_key.to_owned() });
+    opts.minted_dir = Some(minted_dir.to_path_buf());
+    opts
+}
+
 async fn wait_for_block(reader: &CollectionReader, block: u64) {
     for _ in 0..100 {
         if reader.block_number().await.unwrap() >= block {
@@ -128,13 +142,7 @@ async fn chain_seeds_are_assigned_by_the_contract_and_checked_at_registration_an
 
     let minter_key = anvil.private_key_hex(1).unwrap();
     let minted_dir = tempfile::tempdir().unwrap();
-    let mut opts = RunOptions::new(&crate::helpers::test_data_dir(), app.registrar.clone());
-    opts.python = Some(zk::python());
-    opts.work_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-fixture/circuits");
-    opts.wait = false;
-    opts.progress = false;
-    opts.chain = Some(ChainOptions { rpc_url: rpc.clone(), minter_key: minter_key.clone() });
-    opts.minted_dir = Some(minted_dir.path().to_path_buf());
+    let opts = run_options(&app, &rpc, &minter_key, minted_dir.path());
 
     // The run deploys a chain-seeded collection, commits to tokens 1 and 2, waits for the
     // randomness block, reveals, proves the assigned seeds, mints and registers.
@@ -244,13 +252,21 @@ async fn beacon_seeds_need_the_first_round_after_the_commitment_signed_by_the_tr
     let beacon_key = *local.key();
     let app = TestApp::spawn_anchored_with(Backend::Sqlite, &rpc, &key, client.contract_address().unwrap(), |c| {
         c.collections.beacon = Some(BeaconConfig {
-            public_key: beacon_key.public_key_hex(),
-            genesis_time: beacon_key.genesis_time(),
-            period: beacon_key.period(),
-            local: true,
+            public_key: None,
+            genesis_time: 1_700_000_000,
+            period: 3,
+            local_secret: Some(hex::encode([42u8; 32])),
         });
     })
     .await;
+    // The registry serves its local beacon's rounds as a drand node does.
+    let info: Value = reqwest::get(app.url("/beacon/info")).await.unwrap().json().await.unwrap();
+    assert_eq!(info["public_key"], beacon_key.public_key_hex());
+    assert_eq!(info["local"], true);
+    let one: Value = reqwest::get(app.url("/beacon/public/1")).await.unwrap().json().await.unwrap();
+    assert_eq!(one["signature"], hex::encode(local.sign(1)));
+    let future = reqwest::get(app.url(&format!("/beacon/public/{}", u64::MAX / 4))).await.unwrap();
+    assert_eq!(future.status().as_u16(), 425);
     let version = app.proven_version("beacon-maker").await;
     let deploy = json!({ "input": { "modelVersion": version, "name": "Beacon Traits", "symbol": "BCN", "seedSource": "BEACON" } });
     let address = app.ok(DEPLOY, deploy).await["deployCollection"]["address"].as_str().unwrap().to_owned();
@@ -318,4 +334,17 @@ async fn beacon_seeds_need_the_first_round_after_the_commitment_signed_by_the_tr
     let check = without_key.check("seed.source", "token", &b.subject.id).unwrap();
     assert_eq!(check.status, Status::Unconfirmed, "{}", without_key.to_text());
     assert!(check.detail.contains("local development beacon"), "{}", check.detail);
+
+    // `collection run` with beacon seeds: commits, fetches the round after the commitment
+    // from the registry's beacon, derives, proves, mints and registers.
+    app.license(LICENSE, "ALLOWED").await;
+    let minter_key = anvil.private_key_hex(1).unwrap();
+    let minted_dir = tempfile::tempdir().unwrap();
+    let opts = run_options(&app, &rpc, &minter_key, minted_dir.path());
+    let seeds = format!("kind = \"beacon\"\n        beacon_url = \"{}\"", app.url("/beacon"));
+    let summary = run(&spec_with(&app, 1, &seeds, "BSD"), &opts).await.expect("the beacon run");
+    assert_eq!(summary.registered, 1, "{summary:?}");
+    let address = summary.collection.as_ref().unwrap().address.clone();
+    let got = &app.ok(TOKEN, json!({ "contract": address, "id": "1" })).await["token"]["seedSource"];
+    assert_eq!((&got["kind"], &got["verified"]), (&json!("BEACON"), &json!(true)), "{got:#}");
 }
