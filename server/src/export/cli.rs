@@ -109,13 +109,13 @@ pub async fn command(command: ExportCommand, registry: &Registry, max_depth: u32
         ExportCommand::LineageCsv(a) => {
             let (of, direction, depth) = lineage_options(&a.lineage, max_depth)?;
             let kinds = super::parse_kinds("kinds", a.kinds.as_deref(), &LINEAGE_KINDS)?;
-            (super::lineage_csv(registry, of, direction, depth, &kinds).await?, a.lineage.out)
+            (super::lineage_csv(registry, of, direction, depth, &kinds, None).await?, a.lineage.out)
         }
         ExportCommand::ImpactCsv(a) => {
             let of = super::parse_id("id", &a.id)?;
             let depth = super::parse_depth("max-depth", a.max_depth.as_deref(), max_depth)?;
             let kinds: Vec<RecordKind> = super::parse_kinds("kinds", a.kinds.as_deref(), &IMPACT_KINDS)?;
-            let impact = super::impact::of(registry, of, depth).await?;
+            let impact = super::impact::of(registry, of, depth, None).await?;
             (super::csv::impact(&impact, &kinds)?, a.out)
         }
         ExportCommand::Openlineage(a) => {

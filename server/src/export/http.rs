@@ -13,6 +13,7 @@ use provreg_schema::RecordKind;
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::http::{AppState, caller};
+use crate::service::as_of::AsOf;
 
 /// Content type of PROV-O documents.
 pub const JSON_LD: &str = "application/ld+json";
@@ -58,7 +59,8 @@ fn file(content_type: &str, name: &str, body: String) -> Response {
 }
 
 /// `GET /exports/{id}/prov.jsonld`, `/exports/{id}/lineage.csv`, `/exports/{id}/impact.csv`,
-/// `/exports/{id}/training-summary.json`, `/exports/{id}/training-summary.md`.
+/// `/exports/{id}/training-summary.json`, `/exports/{id}/training-summary.md`; the CSV files
+/// also as of a point (`?asOfSeq=N` or `?asOf=<RFC 3339 time>`).
 #[handler]
 async fn export_file(
     Data(state): Data<&Arc<AppState>>,
@@ -87,6 +89,17 @@ async fn export(
         return Err(AppError::NotFound { kind: "export", id: format!("{id}/{name}") });
     }
     let of = super::parse_id("of", id)?;
+    // `?asOfSeq=N` or `?asOf=<RFC 3339>`: the CSV exports as of a point; the other files are
+    // of the registry as it is, and say so rather than ignore the parameter.
+    let as_of = AsOf::from_params(param("asOf"), param("asOfSeq"))?;
+    if as_of.is_some() && !name.ends_with(".csv") {
+        let field = if param("asOf").is_some() { "asOf" } else { "asOfSeq" };
+        return Err(AppError::bad_input(
+            field,
+            "unsupported",
+            format!("{name} has no as-of form; only the CSV exports"),
+        ));
+    }
     if let Some(format) = name.strip_prefix("training-summary.") {
         let summary = super::summary::summary(registry, of).await?;
         return Ok(match format {
@@ -104,12 +117,12 @@ async fn export(
         "lineage.csv" => {
             let direction = super::parse_direction("direction", param("direction"))?;
             let kinds = super::parse_kinds("kinds", param("kinds"), &LINEAGE_KINDS)?;
-            let csv = super::lineage_csv(registry, of, direction, depth, &kinds).await?;
+            let csv = super::lineage_csv(registry, of, direction, depth, &kinds, as_of).await?;
             Ok(file(CSV, &format!("{of}.lineage.csv"), csv))
         }
         _ => {
             let kinds = super::parse_kinds("kinds", param("kinds"), &IMPACT_KINDS)?;
-            let impact = super::impact::of(registry, of, depth).await?;
+            let impact = super::impact::of(registry, of, depth, as_of).await?;
             Ok(file(CSV, &format!("{of}.impact.csv"), super::csv::impact(&impact, &kinds)?))
         }
     }

@@ -11,6 +11,7 @@ use super::snapshot::{self, Snapshot};
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
 use crate::service::affected::{newest_status_events, tokens_in};
+use crate::service::as_of::{AsOf, Cut};
 use crate::service::lineage::{Direction, NodeRef, lineage_in};
 
 /// Most tokens one impact export lists.
@@ -46,9 +47,11 @@ pub struct Impact {
 }
 
 /// The impact of `of` (a licence, dataset or model version), at most `max_depth` hops (a
-/// token counts one hop beyond its model version), in a read transaction of its own.
-pub async fn of(registry: &Registry, of: Uuid, max_depth: u32) -> AppResult<Impact> {
+/// token counts one hop beyond its model version), as of `as_of` (now when `None`: records,
+/// tokens and status events after the point are left out), in a read transaction of its own.
+pub async fn of(registry: &Registry, of: Uuid, max_depth: u32, as_of: Option<AsOf>) -> AppResult<Impact> {
     let txn = snapshot::begin_read(registry).await?;
+    let cut = Cut::resolve(&txn, as_of).await?;
     let kind = snapshot::resolve(&txn, of).await?;
     let Some(start) = snapshot::node(kind, of) else {
         return Err(AppError::bad_input(
@@ -57,21 +60,27 @@ pub async fn of(registry: &Registry, of: Uuid, max_depth: u32) -> AppResult<Impa
             "a token reaches nothing downstream; give a licence, dataset or model version",
         ));
     };
-    let snap = snapshot::take(&txn, of, Direction::Downstream, max_depth).await?;
-    let tokens = tokens(&txn, start, &snap).await?;
+    let snap = snapshot::take(&txn, of, Direction::Downstream, max_depth, &cut).await?;
+    let tokens = tokens(&txn, start, &snap, &cut).await?;
     txn.commit().await?;
     Ok(Impact { snapshot: snap, tokens })
 }
 
-/// The tokens of the model versions in `snap` that lie within its depth.
-async fn tokens(conn: &impl ConnectionTrait, start: NodeRef, snap: &Snapshot) -> AppResult<Vec<ImpactToken>> {
+/// The tokens of the model versions in `snap` that lie within its depth, in the state of
+/// `cut`.
+async fn tokens(
+    conn: &impl ConnectionTrait,
+    start: NodeRef,
+    snap: &Snapshot,
+    cut: &Cut,
+) -> AppResult<Vec<ImpactToken>> {
     let depth_of: HashMap<Uuid, u32> =
         snap.nodes.iter().filter(|n| n.kind == RecordKind::ModelVersion).map(|n| (n.id, n.depth)).collect();
     let mut status_of: HashMap<Uuid, &'static str> = HashMap::new();
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let page = tokens_in(conn, start, after, TOKEN_PAGE).await?;
+        let page = tokens_in(conn, start, after, TOKEN_PAGE, cut).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         for t in page {
@@ -81,7 +90,7 @@ async fn tokens(conn: &impl ConnectionTrait, start: NodeRef, snap: &Snapshot) ->
             let status = match status_of.get(&t.model_version_id) {
                 Some(s) => *s,
                 None => {
-                    let s = provenance_status(conn, t.model_version_id).await?;
+                    let s = provenance_status(conn, t.model_version_id, cut).await?;
                     status_of.insert(t.model_version_id, s);
                     s
                 }
@@ -110,10 +119,10 @@ async fn tokens(conn: &impl ConnectionTrait, start: NodeRef, snap: &Snapshot) ->
 }
 
 /// `affected` when a record in the upstream lineage of `version` (itself included) is not
-/// active, else `active`.
-async fn provenance_status(conn: &impl ConnectionTrait, version: Uuid) -> AppResult<&'static str> {
-    let lineage = lineage_in(conn, NodeRef::ModelVersion(version), Direction::Upstream, ANY_DEPTH).await?;
+/// active in the state of `cut`, else `active`.
+async fn provenance_status(conn: &impl ConnectionTrait, version: Uuid, cut: &Cut) -> AppResult<&'static str> {
+    let lineage = lineage_in(conn, NodeRef::ModelVersion(version), Direction::Upstream, ANY_DEPTH, cut).await?;
     let ids: Vec<Uuid> = lineage.nodes.iter().map(|(n, _)| n.id()).collect();
-    let newest = newest_status_events(conn, &ids).await?;
+    let newest = newest_status_events(conn, &ids, cut).await?;
     Ok(if newest.values().any(|e| e.status != "active") { "affected" } else { "active" })
 }

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
+use crate::service::as_of::{AsOf, Cut};
 use crate::service::lineage::Direction;
 
 pub mod cli;
@@ -37,16 +38,18 @@ pub(crate) fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
-/// The snapshot of `of`'s lineage in `direction`, at most `max_depth` hops, in a read
-/// transaction of its own.
+/// The snapshot of `of`'s lineage in `direction`, at most `max_depth` hops, as of `as_of`
+/// (now when `None`), in a read transaction of its own.
 pub async fn lineage_snapshot(
     registry: &Registry,
     of: Uuid,
     direction: Direction,
     max_depth: u32,
+    as_of: Option<AsOf>,
 ) -> AppResult<snapshot::Snapshot> {
     let txn = snapshot::begin_read(registry).await?;
-    let snap = snapshot::take(&txn, of, direction, max_depth).await?;
+    let cut = Cut::resolve(&txn, as_of).await?;
+    let snap = snapshot::take(&txn, of, direction, max_depth, &cut).await?;
     txn.commit().await?;
     Ok(snap)
 }
@@ -58,18 +61,20 @@ pub async fn prov_document(
     direction: Direction,
     max_depth: u32,
 ) -> AppResult<serde_json::Value> {
-    Ok(prov::document(&lineage_snapshot(registry, of, direction, max_depth).await?))
+    Ok(prov::document(&lineage_snapshot(registry, of, direction, max_depth, None).await?))
 }
 
-/// The CSV of `of`'s lineage nodes, of the `kinds` given (all when empty).
+/// The CSV of `of`'s lineage nodes, of the `kinds` given (all when empty), as of `as_of`
+/// (now when `None`).
 pub async fn lineage_csv(
     registry: &Registry,
     of: Uuid,
     direction: Direction,
     max_depth: u32,
     kinds: &[RecordKind],
+    as_of: Option<AsOf>,
 ) -> AppResult<String> {
-    csv::lineage(&lineage_snapshot(registry, of, direction, max_depth).await?, kinds)
+    csv::lineage(&lineage_snapshot(registry, of, direction, max_depth, as_of).await?, kinds)
 }
 
 /// Parses an ID given as `field`.

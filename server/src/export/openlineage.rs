@@ -25,6 +25,7 @@ use uuid::Uuid;
 use super::snapshot::{self, LogState, Record};
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
+use crate::service::as_of::Cut;
 
 /// The schema URL of a run event.
 pub const RUN_EVENT_SCHEMA: &str = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
@@ -235,10 +236,10 @@ async fn events_in(conn: &impl ConnectionTrait, versions: &[Uuid]) -> AppResult<
     }
     let mut ids: Vec<(Uuid, RecordKind)> = versions.iter().map(|v| (*v, RecordKind::ModelVersion)).collect();
     ids.extend(inputs.values().flatten().map(|(d, _)| (*d, RecordKind::Dataset)));
-    let mut records = snapshot::records(conn, &ids).await?;
+    let mut records = snapshot::records(conn, &ids, &Cut::Now).await?;
     let licenses: Vec<(Uuid, RecordKind)> =
         records.values().filter_map(|r| r.license).map(|l| (l, RecordKind::License)).collect();
-    records.extend(snapshot::records(conn, &licenses).await?);
+    records.extend(snapshot::records(conn, &licenses, &Cut::Now).await?);
     let log = snapshot::log_state(conn).await?;
     let mut out = Vec::with_capacity(versions.len());
     for v in versions {

@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use provreg_entities::{anchor, certificate, dataset, license, log_entry, model, model_version, token};
 use provreg_schema::RecordKind;
 use sea_orm::{
-    AccessMode, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IsolationLevel,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -16,6 +15,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
 use crate::service::affected::{IN_BATCH, newest_status_events};
+use crate::service::as_of::Cut;
 use crate::service::lineage::{Direction, EdgeKind, NodeRef, lineage_in};
 
 /// The latest anchored state of the log when the snapshot was taken.
@@ -138,16 +138,7 @@ impl Snapshot {
 /// PostgreSQL `REPEATABLE READ, READ ONLY`; on SQLite a deferred transaction, whose first read
 /// fixes what it sees (WAL mode).
 pub async fn begin_read(registry: &Registry) -> AppResult<DatabaseTransaction> {
-    let options = if registry.db.get_database_backend() == DbBackend::Postgres {
-        TransactionOptions {
-            isolation_level: Some(IsolationLevel::RepeatableRead),
-            access_mode: Some(AccessMode::ReadOnly),
-            ..TransactionOptions::default()
-        }
-    } else {
-        TransactionOptions::default()
-    };
-    Ok(registry.db.begin_with_options(options).await?)
+    registry.begin_read().await
 }
 
 /// What kind of record `id` is, read through `conn`: `NOT_FOUND` when it is none.
@@ -176,19 +167,24 @@ pub fn node(kind: RecordKind, id: Uuid) -> Option<NodeRef> {
 }
 
 /// The lineage of record `start` (a licence, dataset, model version or token) in `direction`,
-/// at most `max_depth` hops, with its records and the log state, read through `conn`. A
-/// token's lineage is upstream only: the token, then its model version's lineage one hop
-/// further.
+/// at most `max_depth` hops, with its records (and their status) in the state of `cut`, and
+/// the log state, read through `conn`. A token's lineage is upstream only: the token, then
+/// its model version's lineage one hop further. `BAD_USER_INPUT` at `asOf` when `start` was
+/// registered after the cut.
 pub async fn take(
     conn: &impl ConnectionTrait,
     start: Uuid,
     direction: Direction,
     max_depth: u32,
+    cut: &Cut,
 ) -> AppResult<Snapshot> {
     let kind = resolve(conn, start).await?;
+    if *cut != Cut::Now {
+        cut.require(conn, start).await?;
+    }
     let (mut nodes, mut links) = (Vec::new(), Vec::new());
     let lineage = match (kind, node(kind, start)) {
-        (_, Some(node)) => Some(lineage_in(conn, node, direction, max_depth).await?),
+        (_, Some(node)) => Some(lineage_in(conn, node, direction, max_depth, cut).await?),
         (RecordKind::Token, None) => {
             if direction == Direction::Downstream {
                 return Err(AppError::bad_input(
@@ -207,7 +203,7 @@ pub async fn take(
             } else {
                 links.push(Link { from: start, to: row.model_version_id, relation: Relation::GeneratedBy });
                 let node = NodeRef::ModelVersion(row.model_version_id);
-                Some(lineage_in(conn, node, Direction::Upstream, max_depth - 1).await?)
+                Some(lineage_in(conn, node, Direction::Upstream, max_depth - 1, cut).await?)
             }
         }
         (_, None) => return Err(AppError::Internal(format!("record {start} has no lineage"))),
@@ -222,7 +218,7 @@ pub async fn take(
         }));
     }
     let ids: Vec<(Uuid, RecordKind)> = nodes.iter().map(|n| (n.id, n.kind)).collect();
-    let records = records(conn, &ids).await?;
+    let records = records(conn, &ids, cut).await?;
     Ok(Snapshot {
         start,
         direction,
@@ -262,8 +258,13 @@ fn payload_of(canonical: &[u8]) -> AppResult<Value> {
     Ok(record["payload"].take())
 }
 
-/// The records `ids` (with their kinds), with status and signer, read through `conn`.
-pub async fn records(conn: &impl ConnectionTrait, ids: &[(Uuid, RecordKind)]) -> AppResult<HashMap<Uuid, Record>> {
+/// The records `ids` (with their kinds), with their status in the state of `cut` and their
+/// signer, read through `conn`.
+pub async fn records(
+    conn: &impl ConnectionTrait,
+    ids: &[(Uuid, RecordKind)],
+    cut: &Cut,
+) -> AppResult<HashMap<Uuid, Record>> {
     let of = |k: RecordKind| ids.iter().filter(|(_, kind)| *kind == k).map(|(id, _)| *id).collect::<Vec<_>>();
     let mut out = HashMap::new();
     for chunk in of(RecordKind::License).chunks(IN_BATCH) {
@@ -354,7 +355,7 @@ pub async fn records(conn: &impl ConnectionTrait, ids: &[(Uuid, RecordKind)]) ->
     }
     let all: Vec<Uuid> = out.keys().copied().collect();
     for chunk in all.chunks(IN_BATCH) {
-        for (subject, e) in newest_status_events(conn, chunk).await? {
+        for (subject, e) in newest_status_events(conn, chunk, cut).await? {
             if let Some(r) = out.get_mut(&subject) {
                 r.status = e.status;
             }

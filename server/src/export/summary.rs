@@ -25,6 +25,7 @@ use super::snapshot::{self, LogState, Record};
 use crate::error::{AppError, AppResult};
 use crate::payload::SourceCategory;
 use crate::service::Registry;
+use crate::service::as_of::Cut;
 
 /// What the draft follows.
 pub const TEMPLATE: &str =
@@ -81,10 +82,10 @@ pub async fn summary(registry: &Registry, id: Uuid) -> AppResult<Value> {
     let mut ids = vec![(id, RecordKind::ModelVersion)];
     ids.extend(row.parent_id.map(|p| (p, RecordKind::ModelVersion)));
     ids.extend(inputs.iter().map(|(d, _)| (*d, RecordKind::Dataset)));
-    let mut records = snapshot::records(&txn, &ids).await?;
+    let mut records = snapshot::records(&txn, &ids, &Cut::Now).await?;
     let licenses: Vec<(Uuid, RecordKind)> =
         records.values().filter_map(|r| r.license).map(|l| (l, RecordKind::License)).collect();
-    records.extend(snapshot::records(&txn, &licenses).await?);
+    records.extend(snapshot::records(&txn, &licenses, &Cut::Now).await?);
     let log = snapshot::log_state(&txn).await?;
     txn.commit().await?;
 

@@ -4,6 +4,7 @@ use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
 use provreg_entities::metadata_update;
 
+use super::query::{AsOfInput, as_of_arg};
 use super::records::StatusEvent;
 use super::tokens::Token;
 use super::{Limits, id_arg, reader, registry};
@@ -104,8 +105,11 @@ impl ComplianceQuery {
     /// descendants); every model version reached brings its descendants too. Give exactly
     /// one of the three IDs. In registration order (by token `id`, a time-ordered UUID), a
     /// stable order new tokens only extend: pass the last token's `id` as `after` for the
-    /// next page.
+    /// next page. With `asOf`, the tokens as of that point: records and tokens registered
+    /// after it are left out.
     #[graphql(complexity = "super::cost::GRAPH_WALK + super::cost::page(Some(first), 50, child_complexity)")]
+    // Each argument is a field argument of the API.
+    #[allow(clippy::too_many_arguments)]
     async fn affected_tokens(
         &self,
         ctx: &Context<'_>,
@@ -114,8 +118,10 @@ impl ComplianceQuery {
         model_version_id: Option<String>,
         #[graphql(default = 50)] first: i32,
         after: Option<String>,
+        as_of: Option<AsOfInput>,
     ) -> Result<Vec<Token>> {
         let registry = reader(ctx)?;
+        let as_of = as_of_arg("asOf", as_of)?;
         let given: Vec<(&str, String)> =
             [("datasetId", dataset_id), ("licenseId", license_id), ("modelVersionId", model_version_id)]
                 .into_iter()
@@ -159,7 +165,7 @@ impl ComplianceQuery {
             }
         };
         let after = after.as_deref().map(|a| id_arg("after", a)).transpose()?;
-        let rows = registry.downstream_tokens(start, after, page_size(ctx, first)?).await?;
+        let rows = registry.downstream_tokens(start, after, page_size(ctx, first)?, as_of).await?;
         Ok(rows.into_iter().map(Token).collect())
     }
 

@@ -5,6 +5,7 @@ use provreg_schema::RecordKind;
 use serde_json::Value;
 
 use super::lineage::LineageDirection;
+use super::query::{AsOfInput, as_of_arg};
 use super::{Limits, id_arg, reader};
 use crate::export;
 
@@ -65,7 +66,8 @@ impl ExportQuery {
     /// The lineage nodes of a record as CSV (RFC 4180; cells that a spreadsheet would run as
     /// a formula start with an apostrophe): `id,kind,name,version,status,digest,depth,
     /// direction` and the anchored log state (`anchoredSeq,anchoredRoot,anchoredTx`). Only
-    /// the `kinds` given, when given. Also `GET /exports/{id}/lineage.csv`.
+    /// the `kinds` given, when given. With `asOf`, the lineage and statuses as of that point
+    /// (the anchored log state is still the latest). Also `GET /exports/{id}/lineage.csv`.
     #[graphql(complexity = "super::cost::GRAPH_WALK")]
     async fn lineage_csv(
         &self,
@@ -74,16 +76,21 @@ impl ExportQuery {
         #[graphql(default_with = "LineageDirection::Upstream")] direction: LineageDirection,
         max_depth: Option<i32>,
         kinds: Option<Vec<ExportKind>>,
+        as_of: Option<AsOfInput>,
     ) -> Result<String> {
         let r = reader(ctx)?;
+        let as_of = as_of_arg("asOf", as_of)?;
         let of = id_arg("of", &of)?;
-        Ok(export::lineage_csv(r, of, direction.into(), depth(ctx, max_depth)?, &self::kinds(kinds)).await?)
+        let depth = depth(ctx, max_depth)?;
+        Ok(export::lineage_csv(r, of, direction.into(), depth, &self::kinds(kinds), as_of).await?)
     }
 
     /// What a licence, dataset or model version reaches downstream, as CSV: the datasets and
     /// model versions (with their depth) and the tokens they generated (`affectedTokens`, one
     /// hop beyond their model version, with `chainId,contract,tokenId` and their provenance
-    /// status), and the anchored log state. Also `GET /exports/{id}/impact.csv`.
+    /// status), and the anchored log state. With `asOf`, the impact as of that point: records,
+    /// tokens and status events after it are left out (the anchored log state is still the
+    /// latest). Also `GET /exports/{id}/impact.csv`.
     #[graphql(complexity = "super::cost::GRAPH_WALK")]
     async fn impact_csv(
         &self,
@@ -91,10 +98,12 @@ impl ExportQuery {
         of: String,
         max_depth: Option<i32>,
         kinds: Option<Vec<ExportKind>>,
+        as_of: Option<AsOfInput>,
     ) -> Result<String> {
         let r = reader(ctx)?;
+        let as_of = as_of_arg("asOf", as_of)?;
         let of = id_arg("of", &of)?;
-        let impact = export::impact::of(r, of, depth(ctx, max_depth)?).await?;
+        let impact = export::impact::of(r, of, depth(ctx, max_depth)?, as_of).await?;
         Ok(export::csv::impact(&impact, &self::kinds(kinds))?)
     }
 

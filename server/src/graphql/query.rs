@@ -1,14 +1,44 @@
 //! The query root, shared by the full and the audit schema.
 use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, InputObject, Object, Result};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use super::lineage::{Lineage, LineageDirection};
 use super::provenance::{Anchor, Certificate, LogEntry};
-use super::records::{Dataset, License, Model, ModelVersion};
+use super::records::{Dataset, License, Model, ModelVersion, StatusEvent};
 use super::{Limits, id_arg, reader};
 use crate::error::AppError;
 use crate::payload::{AiTraining, RecordStatus};
+use crate::service::as_of::AsOf;
 use crate::service::lists::{self, Page};
+
+/// A point in the registry's history: give exactly one of `time` and `seq`. Records are
+/// append-only and each has a log entry, so the registry as of a point is exact.
+#[derive(InputObject, Clone, Copy, Debug)]
+#[graphql(name = "AsOf")]
+pub struct AsOfInput {
+    /// The registry as of this time: the records and status events logged at or before it.
+    pub time: Option<DateTime<Utc>>,
+    /// The registry as of this log sequence number (`logEntry { seq }`): the log entries with
+    /// `seq` at most this. A seq past the end of the log means now.
+    pub seq: Option<i64>,
+}
+
+/// The point an `asOf` argument named `field` gives, if any: `BAD_USER_INPUT` at `field`
+/// unless exactly one of `time` and `seq` is given, at `field.seq` for a negative seq.
+pub(crate) fn as_of_arg(field: &str, input: Option<AsOfInput>) -> Result<Option<AsOf>, AppError> {
+    input.map(|a| AsOf::from_parts(field, &format!("{field}.time"), &format!("{field}.seq"), a.time, a.seq)).transpose()
+}
+
+/// A record's status as of a point, with the status event that set it.
+#[derive(SimpleObject)]
+pub struct StatusAsOf {
+    /// `ACTIVE`, `DEPRECATED`, `REVOKED` or `WITHDRAWN`.
+    pub status: RecordStatus,
+    /// The newest status event at or before the point; `null` when there was none (the
+    /// record was then as registered, `ACTIVE`).
+    pub event: Option<StatusEvent>,
+}
 
 /// Filters for `modelVersions`; all given filters must hold.
 #[derive(InputObject, Default)]
@@ -202,6 +232,8 @@ impl CoreQuery {
 
     /// The lineage of a model version, dataset or licence: what it came from (`UPSTREAM`) or
     /// what came from it (`DOWNSTREAM`), at most `maxDepth` hops away (default: the configured maximum).
+    /// With `asOf`, the lineage as it was at that point: records registered after it are not
+    /// in it (`BAD_USER_INPUT` at `asOf` when `of` itself was).
     #[graphql(complexity = "super::cost::GRAPH_WALK + child_complexity")]
     async fn lineage(
         &self,
@@ -209,6 +241,7 @@ impl CoreQuery {
         of: String,
         #[graphql(default_with = "LineageDirection::Upstream")] direction: LineageDirection,
         max_depth: Option<i32>,
+        as_of: Option<AsOfInput>,
     ) -> Result<Lineage> {
         let r = reader(ctx)?;
         let limit = ctx.data::<Limits>().map(|l| l.max_lineage_depth).unwrap_or(1000);
@@ -224,8 +257,22 @@ impl CoreQuery {
                 .into());
             }
         };
+        let as_of = as_of_arg("asOf", as_of)?;
         let start = r.node_of(id_arg("of", &of)?).await?;
-        let inner = r.lineage(start, direction.into(), depth).await?;
+        let inner = r.lineage_as_of(start, direction.into(), depth, as_of).await?;
         Ok(Lineage { inner, direction })
+    }
+
+    /// The status of a licence, dataset or model version as of a point: the newest of its
+    /// status events at or before it (`BAD_USER_INPUT` at `asOf` when the record was
+    /// registered after it).
+    async fn status_as_of(&self, ctx: &Context<'_>, of: String, as_of: AsOfInput) -> Result<StatusAsOf> {
+        let r = reader(ctx)?;
+        let as_of = as_of_arg("asOf", Some(as_of))?.ok_or_else(|| AppError::Internal("asOf vanished".into()))?;
+        let row = r.status_as_of(id_arg("of", &of)?, as_of).await?;
+        Ok(StatusAsOf {
+            status: RecordStatus::parse(&row.status).unwrap_or(RecordStatus::Active),
+            event: row.event.map(StatusEvent),
+        })
     }
 }

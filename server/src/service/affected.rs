@@ -29,37 +29,46 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Registry;
+use super::as_of::{AsOf, Cut, CutSql};
 use super::impact::{Affecting, TokenRange, token_ranges};
 use super::lineage::NodeRef;
 use crate::error::AppResult;
 use crate::outbox::{OFF_CHAIN, PENDING};
 
 /// The recursive part of every walk: `walk(id)`, the datasets reached, and `versions(id)`,
-/// the model versions reached, from the start `$1`. Joins are written `cte CROSS JOIN table
-/// WHERE …` so that SQLite keeps the recursive set as the outer loop and probes the table's
-/// index (it has no statistics for a CTE); PostgreSQL plans them as ordinary joins.
-fn reach(start: NodeRef) -> String {
+/// the model versions reached, from the start `$1`, only through records in the state of
+/// `cut` (every record when it is now). Joins are written `cte CROSS JOIN table WHERE …` so
+/// that SQLite keeps the recursive set as the outer loop and probes the table's index (it
+/// has no statistics for a CTE); PostgreSQL plans them as ordinary joins.
+fn reach(start: NodeRef, cut: &CutSql) -> String {
     let (datasets, versions) = match start {
-        NodeRef::License(_) => {
-            ("SELECT id FROM datasets WHERE license_id = $1", "SELECT id FROM model_versions WHERE license_id = $1")
+        NodeRef::License(_) => (
+            format!("SELECT id FROM datasets WHERE license_id = $1{}", cut.and("datasets.id")),
+            format!("SELECT id FROM model_versions WHERE license_id = $1{}", cut.and("model_versions.id")),
+        ),
+        NodeRef::Dataset(_) => {
+            ("SELECT id FROM datasets WHERE id = $1".to_owned(), "SELECT id FROM model_versions WHERE 1 = 0".to_owned())
         }
-        NodeRef::Dataset(_) => ("SELECT id FROM datasets WHERE id = $1", "SELECT id FROM model_versions WHERE 1 = 0"),
         NodeRef::ModelVersion(_) => {
-            ("SELECT id FROM datasets WHERE 1 = 0", "SELECT id FROM model_versions WHERE id = $1")
+            ("SELECT id FROM datasets WHERE 1 = 0".to_owned(), "SELECT id FROM model_versions WHERE id = $1".to_owned())
         }
     };
+    let (dd, ti, mv) = (cut.and("dd.dataset_id"), cut.and("ti.model_version_id"), cut.and("mv.id"));
     format!(
         "WITH RECURSIVE \
          walk(id) AS ({datasets} \
-           UNION SELECT dd.dataset_id FROM walk CROSS JOIN dataset_derivations dd WHERE dd.source_id = walk.id), \
-         versions(id) AS (SELECT ti.model_version_id FROM walk CROSS JOIN training_inputs ti WHERE ti.dataset_id = walk.id \
+           UNION SELECT dd.dataset_id FROM walk CROSS JOIN dataset_derivations dd WHERE dd.source_id = walk.id{dd}), \
+         versions(id) AS (SELECT ti.model_version_id FROM walk CROSS JOIN training_inputs ti WHERE ti.dataset_id = walk.id{ti} \
            UNION {versions} \
-           UNION SELECT mv.id FROM versions CROSS JOIN model_versions mv WHERE mv.parent_id = versions.id) "
+           UNION SELECT mv.id FROM versions CROSS JOIN model_versions mv WHERE mv.parent_id = versions.id{mv}) "
     )
 }
 
-/// The tokens of the model versions reached, as `FROM … WHERE …` for `SELECT t.…`.
-const TOKENS_REACHED: &str = "FROM versions CROSS JOIN tokens t WHERE t.model_version_id = versions.id";
+/// The tokens of the model versions reached (in the state of `cut`), as `FROM … WHERE …`
+/// for `SELECT t.…`.
+fn tokens_reached(cut: &CutSql) -> String {
+    format!("FROM versions CROSS JOIN tokens t WHERE t.model_version_id = versions.id{}", cut.and("t.id"))
+}
 
 /// `sql` with numbered parameters for `backend` (`$n` becomes `?n`, which SQLite reads as
 /// the same numbered parameter).
@@ -82,44 +91,51 @@ async fn probe_indexes(conn: &impl ConnectionTrait) -> AppResult<()> {
     Ok(())
 }
 
-/// Model versions reached from `start` (`start` itself when it is one), by ID, read through
-/// `conn` (a transaction on PostgreSQL, for the planner settings to apply).
-pub async fn model_versions_in(conn: &impl ConnectionTrait, start: NodeRef) -> AppResult<Vec<Uuid>> {
+/// Model versions reached from `start` (`start` itself when it is one) in the state of
+/// `cut`, by ID, read through `conn` (a transaction on PostgreSQL, for the planner settings
+/// to apply).
+pub async fn model_versions_in(conn: &impl ConnectionTrait, start: NodeRef, cut: &Cut) -> AppResult<Vec<Uuid>> {
     probe_indexes(conn).await?;
-    let sql = format!("{} SELECT id FROM versions ORDER BY id", reach(start));
-    let rows = conn.query_all_raw(statement(conn.get_database_backend(), sql, vec![start.id().into()])).await?;
+    let sql = format!("{} SELECT id FROM versions ORDER BY id", reach(start, &cut.sql(2)));
+    let mut values = vec![start.id().into()];
+    values.extend(cut.value());
+    let rows = conn.query_all_raw(statement(conn.get_database_backend(), sql, values)).await?;
     Ok(rows.iter().map(|r| r.try_get::<Uuid>("", "id")).collect::<Result<_, _>>()?)
 }
 
 /// The query of [`tokens_in`]: `$1` the start, then `$2` the cursor when `after`, then the
-/// limit. PostgreSQL, seeing `ORDER BY t.id LIMIT n`, would rather walk the whole token table
+/// limit, then the cut's value when it has one. PostgreSQL, seeing `ORDER BY t.id LIMIT n`, would rather walk the whole token table
 /// in ID order and test each token against the reached versions; `OFFSET 0` keeps the join
 /// apart (an optimisation fence), so it probes `tokens(model_version_id)` from the versions
 /// reached and sorts what it found. SQLite plans the join that way by itself (and has no
 /// `OFFSET` without `LIMIT`).
-fn tokens_sql(backend: DbBackend, start: NodeRef, after: bool) -> String {
-    let (cursor, limit) = if after { (" AND t.id > $2", "$3") } else { ("", "$2") };
+fn tokens_sql(backend: DbBackend, start: NodeRef, after: bool, cut: &Cut) -> String {
+    let (cursor, limit, param) = if after { (" AND t.id > $2", "$3", 4) } else { ("", "$2", 3) };
     let fence = if backend == DbBackend::Postgres { " OFFSET 0" } else { "" };
+    let cut = cut.sql(param);
     format!(
-        "{}SELECT * FROM (SELECT t.* {TOKENS_REACHED}{cursor}{fence}) reached ORDER BY id LIMIT {limit}",
-        reach(start)
+        "{}SELECT * FROM (SELECT t.* {}{cursor}{fence}) reached ORDER BY id LIMIT {limit}",
+        reach(start, &cut),
+        tokens_reached(&cut)
     )
 }
 
-/// Up to `limit` tokens reached from `start`, in registration order (registry ID), after the
-/// token with registry ID `after`.
+/// Up to `limit` tokens reached from `start` in the state of `cut`, in registration order
+/// (registry ID), after the token with registry ID `after`.
 pub async fn tokens_in(
     conn: &impl ConnectionTrait,
     start: NodeRef,
     after: Option<Uuid>,
     limit: u64,
+    cut: &Cut,
 ) -> AppResult<Vec<token::Model>> {
     probe_indexes(conn).await?;
     let backend = conn.get_database_backend();
     let mut values = vec![Value::from(start.id())];
     values.extend(after.map(Value::from));
     values.push(Value::from(i64::try_from(limit).unwrap_or(i64::MAX)));
-    let stmt = statement(backend, tokens_sql(backend, start, after.is_some()), values);
+    values.extend(cut.value());
+    let stmt = statement(backend, tokens_sql(backend, start, after.is_some(), cut), values);
     Ok(token::Entity::find().from_raw_sql(stmt).all(conn).await?)
 }
 
@@ -127,7 +143,8 @@ pub async fn tokens_in(
 /// contract, in numeric order.
 pub async fn token_ranges_in(conn: &impl ConnectionTrait, start: NodeRef) -> AppResult<Vec<TokenRange>> {
     probe_indexes(conn).await?;
-    let sql = format!("{} SELECT t.chain_id, t.contract, t.token_id {TOKENS_REACHED}", reach(start));
+    let now = Cut::Now.sql(2);
+    let sql = format!("{} SELECT t.chain_id, t.contract, t.token_id {}", reach(start, &now), tokens_reached(&now));
     let rows = conn.query_all_raw(statement(conn.get_database_backend(), sql, vec![start.id().into()])).await?;
     let keys = rows
         .iter()
@@ -212,12 +229,13 @@ async fn recorded_collections(conn: &impl ConnectionTrait, ranges: &[TokenRange]
 /// IDs per `IN (…)` list.
 pub(crate) const IN_BATCH: usize = 500;
 
-/// The newest status event of each of `ids` that has one, read through `conn` (a
-/// transaction, for answers that must agree with its other reads), a few hundred IDs per
-/// query.
+/// The newest status event in the state of `cut` of each of `ids` that has one, read
+/// through `conn` (a transaction, for answers that must agree with its other reads), a few
+/// hundred IDs per query.
 pub(crate) async fn newest_status_events(
     conn: &impl ConnectionTrait,
     ids: &[Uuid],
+    cut: &Cut,
 ) -> AppResult<HashMap<Uuid, status_event::Model>> {
     let mut newest = HashMap::new();
     for chunk in ids.chunks(IN_BATCH) {
@@ -226,8 +244,15 @@ pub(crate) async fn newest_status_events(
             .order_by_asc(status_event::Column::Id)
             .all(conn)
             .await?;
+        let known = if *cut == Cut::Now {
+            None
+        } else {
+            Some(cut.known(conn, &events.iter().map(|e| e.id).collect::<Vec<_>>()).await?)
+        };
         for event in events {
-            newest.insert(event.subject_id, event);
+            if known.as_ref().is_none_or(|k| k.contains(&event.id)) {
+                newest.insert(event.subject_id, event);
+            }
         }
     }
     Ok(newest)
@@ -237,21 +262,27 @@ impl Registry {
     /// Model versions reached from `start` at any depth (`start` itself when it is one).
     pub async fn downstream_model_versions(&self, start: NodeRef) -> AppResult<Vec<Uuid>> {
         let txn = self.begin_write().await?;
-        let versions = model_versions_in(&txn, start).await?;
+        let versions = model_versions_in(&txn, start, &Cut::Now).await?;
         txn.commit().await?;
         Ok(versions)
     }
 
     /// Up to `limit` tokens generated by any model version reached from `start`, in
-    /// registration order, after the token with registry ID `after`.
+    /// registration order, after the token with registry ID `after`; as of `as_of` (now when
+    /// `None`), when `BAD_USER_INPUT` at `asOf` if `start` was registered after the point.
     pub async fn downstream_tokens(
         &self,
         start: NodeRef,
         after: Option<Uuid>,
         limit: u64,
+        as_of: Option<AsOf>,
     ) -> AppResult<Vec<token::Model>> {
         let txn = self.begin_write().await?;
-        let tokens = tokens_in(&txn, start, after, limit).await?;
+        let cut = Cut::resolve(&txn, as_of).await?;
+        if cut != Cut::Now {
+            cut.require(&txn, start.id()).await?;
+        }
+        let tokens = tokens_in(&txn, start, after, limit, &cut).await?;
         txn.commit().await?;
         Ok(tokens)
     }
@@ -260,7 +291,7 @@ impl Registry {
     /// with that event, in the order given. One query per few hundred records.
     pub async fn inactive_among(&self, nodes: &[NodeRef]) -> AppResult<Vec<Affecting>> {
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.id()).collect();
-        let mut newest = newest_status_events(&self.db, &ids).await?;
+        let mut newest = newest_status_events(&self.db, &ids, &Cut::Now).await?;
         Ok(nodes
             .iter()
             .filter_map(|node| {
@@ -293,12 +324,19 @@ mod tests {
         let id = Uuid::nil();
         for start in [NodeRef::License(id), NodeRef::Dataset(id), NodeRef::ModelVersion(id)] {
             for query in [
-                format!("{}SELECT id FROM versions ORDER BY id", reach(start)),
-                tokens_sql(DbBackend::Sqlite, start, true),
-                format!("{}SELECT t.chain_id, t.contract, t.token_id {TOKENS_REACHED}", reach(start)),
+                format!("{}SELECT id FROM versions ORDER BY id", reach(start, &Cut::Now.sql(2))),
+                tokens_sql(DbBackend::Sqlite, start, true, &Cut::Now),
+                format!(
+                    "{}SELECT t.chain_id, t.contract, t.token_id {}",
+                    reach(start, &Cut::Now.sql(2)),
+                    tokens_reached(&Cut::Now.sql(2))
+                ),
+                // As of a point: the test of each record probes the log's index too.
+                format!("{}SELECT id FROM versions ORDER BY id", reach(start, &Cut::Seq(1).sql(4))),
+                tokens_sql(DbBackend::Sqlite, start, true, &Cut::Seq(1)),
             ] {
                 let sql = format!("EXPLAIN QUERY PLAN {query}");
-                let values = vec![Value::from(id), Value::from(id), Value::from(10i64)];
+                let values = vec![Value::from(id), Value::from(id), Value::from(10i64), Value::from(1i64)];
                 let rows = db.query_all_raw(statement(DbBackend::Sqlite, sql, values)).await.unwrap();
                 let plan: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect();
                 let scans: Vec<&String> = plan
@@ -306,7 +344,7 @@ mod tests {
                     .filter(|line| {
                         // The joined tables, by alias; an unaliased `… WHERE 1 = 0` seed never runs.
                         let table = line.trim_start_matches("SCAN ").split(' ').next().unwrap_or_default();
-                        line.starts_with("SCAN ") && ["ti", "dd", "mv", "t"].contains(&table)
+                        line.starts_with("SCAN ") && ["ti", "dd", "mv", "t", "le"].contains(&table)
                     })
                     .collect();
                 assert!(scans.is_empty(), "{start:?}: table scans {scans:?} in plan {plan:#?}");
@@ -377,7 +415,7 @@ mod tests {
 
         let versions = |start| {
             let db = db.clone();
-            async move { model_versions_in(&db, start).await.unwrap() }
+            async move { model_versions_in(&db, start, &Cut::Now).await.unwrap() }
         };
         let mut lineage = vec![grand, parent, child];
         lineage.sort();
@@ -388,7 +426,7 @@ mod tests {
         assert_eq!(versions(NodeRef::Dataset(side)).await, vec![unrelated]);
         assert_eq!(versions(NodeRef::License(other_lic)).await.len(), 4);
         assert!(versions(NodeRef::Dataset(Uuid::now_v7())).await.is_empty());
-        assert!(tokens_in(&db, NodeRef::Dataset(source), None, 10).await.unwrap().is_empty());
+        assert!(tokens_in(&db, NodeRef::Dataset(source), None, 10, &Cut::Now).await.unwrap().is_empty());
         assert!(token_ranges_in(&db, NodeRef::Dataset(source)).await.unwrap().is_empty());
     }
 }

@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use super::Registry;
+use super::as_of::{AsOf, Cut, CutSql};
 use crate::error::{AppError, AppResult};
 use crate::payload::TrainingRole;
 
@@ -117,7 +118,7 @@ impl GraphQuery {
 
     /// `ctes` define `versions(id)`, `inputs(model_version_id, dataset_id, role)` and
     /// `walk(id)` (datasets), and `derivation_join` says which end of a derivation is in `walk`.
-    fn build(&self, ctes: &str, derivation_join: &str) -> String {
+    fn build(&self, ctes: &str, derivation_join: &str, cut: &CutSql) -> String {
         let id = |c: &str| self.id(c);
         let lines = [
             format!(
@@ -139,9 +140,10 @@ impl GraphQuery {
             ),
             format!(
                 "SELECT 'r,' || {} || ',' || {} AS line FROM walk CROSS JOIN dataset_derivations dd \
-                 WHERE dd.{derivation_join} = walk.id",
+                 WHERE dd.{derivation_join} = walk.id{}",
                 id("dd.dataset_id"),
-                id("dd.source_id")
+                id("dd.source_id"),
+                cut.and("dd.dataset_id")
             ),
         ];
         format!(
@@ -153,7 +155,7 @@ impl GraphQuery {
 
     /// Upstream of a model version: its parent chain, their training inputs, the datasets those
     /// derive from.
-    fn upstream_of_version(&self) -> String {
+    fn upstream_of_version(&self, cut: &CutSql) -> String {
         let ctes = format!(
             "{CHAIN}, versions(id) AS MATERIALIZED (SELECT id FROM chain), \
              inputs AS MATERIALIZED (SELECT ti.model_version_id, ti.dataset_id, ti.role FROM chain \
@@ -161,30 +163,32 @@ impl GraphQuery {
              walk(id) AS (SELECT dataset_id FROM inputs \
                UNION SELECT dd.source_id FROM walk CROSS JOIN dataset_derivations dd WHERE dd.dataset_id = walk.id)"
         );
-        self.build(&ctes, "dataset_id")
+        self.build(&ctes, "dataset_id", cut)
     }
 
     /// Upstream of a dataset: what it derives from.
-    fn upstream_of_dataset(&self) -> String {
+    fn upstream_of_dataset(&self, cut: &CutSql) -> String {
         let ctes = "versions(id) AS (SELECT id FROM model_versions WHERE 1 = 0), \
              inputs AS (SELECT model_version_id, dataset_id, role FROM training_inputs WHERE 1 = 0), \
              walk(id) AS (SELECT id FROM datasets WHERE id = $1 \
                UNION SELECT dd.source_id FROM walk CROSS JOIN dataset_derivations dd WHERE dd.dataset_id = walk.id)";
-        self.build(ctes, "dataset_id")
+        self.build(ctes, "dataset_id", cut)
     }
 
     /// Downstream of seed datasets and seed versions (each a `SELECT id … $1`): the datasets
-    /// derived from them, the versions trained on those, and every descendant version.
-    fn downstream(&self, dataset_seeds: &str, version_seeds: &str) -> String {
+    /// derived from them, the versions trained on those, and every descendant version. As of a
+    /// point (`cut`), only the records in its state: the seeds must test theirs themselves.
+    fn downstream(&self, dataset_seeds: &str, version_seeds: &str, cut: &CutSql) -> String {
+        let (dd, ti, mv) = (cut.and("dd.dataset_id"), cut.and("ti.model_version_id"), cut.and("mv.id"));
         let ctes = format!(
             "walk(id) AS ({dataset_seeds} \
-               UNION SELECT dd.dataset_id FROM walk CROSS JOIN dataset_derivations dd WHERE dd.source_id = walk.id), \
+               UNION SELECT dd.dataset_id FROM walk CROSS JOIN dataset_derivations dd WHERE dd.source_id = walk.id{dd}), \
              inputs AS MATERIALIZED (SELECT ti.model_version_id, ti.dataset_id, ti.role FROM walk \
-               CROSS JOIN training_inputs ti WHERE ti.dataset_id = walk.id), \
+               CROSS JOIN training_inputs ti WHERE ti.dataset_id = walk.id{ti}), \
              versions(id) AS (SELECT model_version_id FROM inputs UNION {version_seeds} \
-               UNION SELECT mv.id FROM versions CROSS JOIN model_versions mv WHERE mv.parent_id = versions.id)"
+               UNION SELECT mv.id FROM versions CROSS JOIN model_versions mv WHERE mv.parent_id = versions.id{mv})"
         );
-        self.build(&ctes, "source_id")
+        self.build(&ctes, "source_id", cut)
     }
 }
 
@@ -232,33 +236,38 @@ fn parse_graph(graph: &str, edges: &mut HashSet<Edge>) -> AppResult<()> {
 }
 
 /// Every edge around `start` in `direction` (upstream: at most `max_depth` parent hops),
-/// read through `conn`. On PostgreSQL `conn` must be a transaction: the planner settings the
-/// query needs are set for the rest of it.
+/// in the state of `cut`, read through `conn`. On PostgreSQL `conn` must be a transaction:
+/// the planner settings the query needs are set for the rest of it.
 async fn gather_in(
     conn: &impl ConnectionTrait,
     start: NodeRef,
     direction: Direction,
     max_depth: u32,
+    cut: &Cut,
 ) -> AppResult<HashSet<Edge>> {
     let backend = conn.get_database_backend();
     let q = GraphQuery { backend };
     let mut values = vec![Value::from(start.id())];
+    if direction == Direction::Upstream && matches!(start, NodeRef::ModelVersion(_)) {
+        values.push(Value::from(i64::from(max_depth)));
+    }
+    // The cut's value, when it has one, is the last parameter.
+    let c = cut.sql(values.len() + 1);
+    values.extend(cut.value());
     let sql = match (direction, start) {
         (Direction::Upstream, NodeRef::License(_)) => return Ok(HashSet::new()),
-        (Direction::Upstream, NodeRef::Dataset(_)) => q.upstream_of_dataset(),
-        (Direction::Upstream, NodeRef::ModelVersion(_)) => {
-            values.push(Value::from(i64::from(max_depth)));
-            q.upstream_of_version()
-        }
+        (Direction::Upstream, NodeRef::Dataset(_)) => q.upstream_of_dataset(&c),
+        (Direction::Upstream, NodeRef::ModelVersion(_)) => q.upstream_of_version(&c),
         (Direction::Downstream, NodeRef::License(_)) => q.downstream(
-            "SELECT id FROM datasets WHERE license_id = $1",
-            "SELECT id FROM model_versions WHERE license_id = $1",
+            &format!("SELECT id FROM datasets WHERE license_id = $1{}", c.and("datasets.id")),
+            &format!("SELECT id FROM model_versions WHERE license_id = $1{}", c.and("model_versions.id")),
+            &c,
         ),
         (Direction::Downstream, NodeRef::Dataset(_)) => {
-            q.downstream("SELECT id FROM datasets WHERE id = $1", "SELECT id FROM model_versions WHERE 1 = 0")
+            q.downstream("SELECT id FROM datasets WHERE id = $1", "SELECT id FROM model_versions WHERE 1 = 0", &c)
         }
         (Direction::Downstream, NodeRef::ModelVersion(_)) => {
-            q.downstream("SELECT id FROM datasets WHERE 1 = 0", "SELECT id FROM model_versions WHERE id = $1")
+            q.downstream("SELECT id FROM datasets WHERE 1 = 0", "SELECT id FROM model_versions WHERE id = $1", &c)
         }
     };
     // `$n` becomes `?n`, which SQLite reads as the same numbered parameter.
@@ -282,16 +291,17 @@ async fn gather_in(
     Ok(edges)
 }
 
-/// The lineage of `start` in `direction`, at most `max_depth` hops away, read through `conn`
-/// (on PostgreSQL a transaction, see [`gather_in`]): for answers that must agree with other
-/// reads of the same transaction, such as exports.
+/// The lineage of `start` in `direction`, at most `max_depth` hops away, in the state of
+/// `cut`, read through `conn` (on PostgreSQL a transaction, see [`gather_in`]): for answers
+/// that must agree with other reads of the same transaction, such as exports.
 pub async fn lineage_in(
     conn: &impl ConnectionTrait,
     start: NodeRef,
     direction: Direction,
     max_depth: u32,
+    cut: &Cut,
 ) -> AppResult<Lineage> {
-    let edges = gather_in(conn, start, direction, max_depth).await?;
+    let edges = gather_in(conn, start, direction, max_depth, cut).await?;
     Ok(walk(start, &edges, direction, max_depth))
 }
 
@@ -300,11 +310,11 @@ impl Registry {
     async fn gather(&self, start: NodeRef, direction: Direction, max_depth: u32) -> AppResult<HashSet<Edge>> {
         if self.db.get_database_backend() == DbBackend::Postgres {
             let txn = self.begin_write().await?;
-            let edges = gather_in(&txn, start, direction, max_depth).await?;
+            let edges = gather_in(&txn, start, direction, max_depth, &Cut::Now).await?;
             txn.commit().await?;
             Ok(edges)
         } else {
-            gather_in(&self.db, start, direction, max_depth).await
+            gather_in(&self.db, start, direction, max_depth, &Cut::Now).await
         }
     }
 }
@@ -358,6 +368,25 @@ impl Registry {
     pub async fn lineage(&self, start: NodeRef, direction: Direction, max_depth: u32) -> AppResult<Lineage> {
         let edges = self.gather(start, direction, max_depth).await?;
         Ok(walk(start, &edges, direction, max_depth))
+    }
+
+    /// The lineage of `start` in `direction`, at most `max_depth` hops away, as of `as_of`
+    /// (now when `None`), in one read transaction: `BAD_USER_INPUT` at `asOf` when `start`
+    /// was registered after the point.
+    pub async fn lineage_as_of(
+        &self,
+        start: NodeRef,
+        direction: Direction,
+        max_depth: u32,
+        as_of: Option<AsOf>,
+    ) -> AppResult<Lineage> {
+        let Some(as_of) = as_of else { return self.lineage(start, direction, max_depth).await };
+        let txn = self.begin_read().await?;
+        let cut = Cut::resolve(&txn, Some(as_of)).await?;
+        cut.require(&txn, start.id()).await?;
+        let lineage = lineage_in(&txn, start, direction, max_depth, &cut).await?;
+        txn.commit().await?;
+        Ok(lineage)
     }
 }
 
@@ -445,19 +474,33 @@ mod tests {
         let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
         crate::db::migrate(&db).await.unwrap();
         let q = GraphQuery { backend: DbBackend::Sqlite };
-        let queries = [
-            q.upstream_of_version(),
-            q.upstream_of_dataset(),
-            q.downstream(
-                "SELECT id FROM datasets WHERE license_id = $1",
-                "SELECT id FROM model_versions WHERE license_id = $1",
-            ),
-            q.downstream("SELECT id FROM datasets WHERE id = $1", "SELECT id FROM model_versions WHERE 1 = 0"),
-            q.downstream("SELECT id FROM datasets WHERE 1 = 0", "SELECT id FROM model_versions WHERE id = $1"),
-        ];
+        let mut queries = Vec::new();
+        // Now, and as of a point (whose test probes the log's index, never scans it).
+        for cut in [Cut::Now.sql(3), Cut::Seq(1).sql(3)] {
+            let and = |col: &str| cut.and(col);
+            queries.extend([
+                q.upstream_of_version(&cut),
+                q.upstream_of_dataset(&cut),
+                q.downstream(
+                    &format!("SELECT id FROM datasets WHERE license_id = $1{}", and("datasets.id")),
+                    &format!("SELECT id FROM model_versions WHERE license_id = $1{}", and("model_versions.id")),
+                    &cut,
+                ),
+                q.downstream(
+                    "SELECT id FROM datasets WHERE id = $1",
+                    "SELECT id FROM model_versions WHERE 1 = 0",
+                    &cut,
+                ),
+                q.downstream(
+                    "SELECT id FROM datasets WHERE 1 = 0",
+                    "SELECT id FROM model_versions WHERE id = $1",
+                    &cut,
+                ),
+            ]);
+        }
         for sql in queries {
             let sql = format!("EXPLAIN QUERY PLAN {}", sql.replace('$', "?"));
-            let values = vec![Value::from(Uuid::nil()), Value::from(10i64)];
+            let values = vec![Value::from(Uuid::nil()), Value::from(10i64), Value::from(1i64)];
             let rows = db.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)).await.unwrap();
             let plan: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "detail").unwrap()).collect();
             let scans: Vec<&String> = plan
@@ -465,7 +508,7 @@ mod tests {
                 .filter(|line| {
                     // The joined tables, by alias; an unaliased `… WHERE 1 = 0` seed never runs.
                     let table = line.trim_start_matches("SCAN ").split(' ').next().unwrap_or_default();
-                    line.starts_with("SCAN ") && ["ti", "dd", "mv", "d"].contains(&table)
+                    line.starts_with("SCAN ") && ["ti", "dd", "mv", "d", "le"].contains(&table)
                 })
                 .collect();
             assert!(scans.is_empty(), "table scans {scans:?} in plan {plan:#?}");

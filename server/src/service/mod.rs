@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 
 pub mod affected;
+pub mod as_of;
 mod circuit;
 pub mod collection;
 mod dataset;
@@ -85,6 +86,23 @@ impl Registry {
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
+    }
+
+    /// A transaction that only reads, and sees one state of the database throughout: on
+    /// PostgreSQL `REPEATABLE READ, READ ONLY`; on SQLite a deferred transaction, whose first
+    /// read fixes what it sees (WAL mode).
+    pub async fn begin_read(&self) -> AppResult<sea_orm::DatabaseTransaction> {
+        use sea_orm::{AccessMode, DbBackend, IsolationLevel, TransactionOptions, TransactionTrait};
+        let options = if self.db.get_database_backend() == DbBackend::Postgres {
+            TransactionOptions {
+                isolation_level: Some(IsolationLevel::RepeatableRead),
+                access_mode: Some(AccessMode::ReadOnly),
+                ..TransactionOptions::default()
+            }
+        } else {
+            TransactionOptions::default()
         };
         Ok(self.db.begin_with_options(options).await?)
     }

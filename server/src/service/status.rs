@@ -7,8 +7,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::affected;
+use super::as_of::{AsOf, Cut};
 use super::lineage::NodeRef;
-use super::{Registry, envelope, now};
+use super::{Registry, StatusRow, envelope, now};
 use crate::error::{AppError, AppResult};
 use crate::payload::RecordStatus;
 
@@ -134,5 +135,26 @@ impl Registry {
         self.seal(&txn, RecordKind::StatusEvent, id, &event.digest, None).await?;
         txn.commit().await?;
         Ok(event)
+    }
+
+    /// The status of a licence, dataset or model version as of `as_of`: the newest of its
+    /// status events in that state (`active` with no event when there is none), read in one
+    /// transaction. `NOT_FOUND` for no such record, `BAD_USER_INPUT` at `asOf` when it was
+    /// registered after the point.
+    pub async fn status_as_of(&self, subject: Uuid, as_of: AsOf) -> AppResult<StatusRow> {
+        use provreg_entities::{dataset, license, model_version};
+        let txn = self.begin_read().await?;
+        let exists = model_version::Entity::find_by_id(subject).one(&txn).await?.is_some()
+            || dataset::Entity::find_by_id(subject).one(&txn).await?.is_some()
+            || license::Entity::find_by_id(subject).one(&txn).await?.is_some();
+        if !exists {
+            return Err(AppError::NotFound { kind: "record", id: subject.to_string() });
+        }
+        let cut = Cut::resolve(&txn, Some(as_of)).await?;
+        cut.require(&txn, subject).await?;
+        let event = affected::newest_status_events(&txn, &[subject], &cut).await?.remove(&subject);
+        txn.commit().await?;
+        let status = event.as_ref().map_or_else(|| RecordStatus::Active.as_str().to_owned(), |e| e.status.clone());
+        Ok(StatusRow { status, event })
     }
 }

@@ -6,6 +6,7 @@ mod zk;
 mod anchor_deploy;
 mod anchoring;
 mod artwork;
+mod as_of;
 mod auth;
 mod certificates;
 mod collection;
