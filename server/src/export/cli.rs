@@ -8,6 +8,7 @@ use provreg_schema::RecordKind;
 
 use super::http::{IMPACT_KINDS, LINEAGE_KINDS};
 use crate::service::Registry;
+use crate::service::as_of::AsOf;
 
 /// `provreg export …`
 #[derive(Debug, clap::Subcommand)]
@@ -71,6 +72,25 @@ pub struct LineageCsvArgs {
     /// Only these kinds, comma-separated: modelVersion, dataset, license, token.
     #[arg(long)]
     pub kinds: Option<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+}
+
+/// The point in the log a CSV export is of (default: now).
+#[derive(Debug, clap::Args)]
+pub struct AsOfArgs {
+    /// As of this time (RFC 3339): only log entries made at or before it.
+    #[arg(long, conflicts_with = "as_of_seq")]
+    pub as_of: Option<String>,
+    /// As of this log sequence number: only log entries up to it.
+    #[arg(long)]
+    pub as_of_seq: Option<String>,
+}
+
+impl AsOfArgs {
+    fn point(&self) -> Result<Option<AsOf>> {
+        Ok(AsOf::from_params(self.as_of.as_deref(), self.as_of_seq.as_deref())?)
+    }
 }
 
 /// Options of `provreg export impact-csv`.
@@ -84,6 +104,8 @@ pub struct ImpactArgs {
     /// Only these kinds, comma-separated: modelVersion, dataset, license, token.
     #[arg(long)]
     pub kinds: Option<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
     #[command(flatten)]
     pub out: Output,
 }
@@ -109,13 +131,14 @@ pub async fn command(command: ExportCommand, registry: &Registry, max_depth: u32
         ExportCommand::LineageCsv(a) => {
             let (of, direction, depth) = lineage_options(&a.lineage, max_depth)?;
             let kinds = super::parse_kinds("kinds", a.kinds.as_deref(), &LINEAGE_KINDS)?;
-            (super::lineage_csv(registry, of, direction, depth, &kinds, None).await?, a.lineage.out)
+            let as_of = a.as_of.point()?;
+            (super::lineage_csv(registry, of, direction, depth, &kinds, as_of).await?, a.lineage.out)
         }
         ExportCommand::ImpactCsv(a) => {
             let of = super::parse_id("id", &a.id)?;
             let depth = super::parse_depth("max-depth", a.max_depth.as_deref(), max_depth)?;
             let kinds: Vec<RecordKind> = super::parse_kinds("kinds", a.kinds.as_deref(), &IMPACT_KINDS)?;
-            let impact = super::impact::of(registry, of, depth, None).await?;
+            let impact = super::impact::of(registry, of, depth, a.as_of.point()?).await?;
             (super::csv::impact(&impact, &kinds)?, a.out)
         }
         ExportCommand::Openlineage(a) => {

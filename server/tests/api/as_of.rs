@@ -160,6 +160,32 @@ async fn lineage_status_and_impact_as_of_a_point(app: TestApp) {
     let (http_status, body) = get(&app, &format!("/exports/{data}/prov.jsonld?asOfSeq=1")).await;
     assert_eq!(http_status, 400, "only the CSV exports take asOf: {body}");
 
+    // The command line: `provreg export impact-csv ID --as-of-seq N` writes the same rows.
+    use provreg_server::export::cli::{AsOfArgs, ExportCommand, ImpactArgs, Output, command};
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("impact.csv");
+    let args = ImpactArgs {
+        id: data.clone(),
+        max_depth: None,
+        kinds: None,
+        as_of: AsOfArgs { as_of: None, as_of_seq: Some(before_revoke.to_string()) },
+        out: Output { output: Some(file.clone()) },
+    };
+    command(ExportCommand::ImpactCsv(args), &app.registry, 10).await.expect("the export command");
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(written.contains(&v1) && !written.contains(&v2), "{written}");
+    assert_eq!(csv_status(&written, &data), "active");
+    let bad = ImpactArgs {
+        id: data.clone(),
+        max_depth: None,
+        kinds: None,
+        as_of: AsOfArgs { as_of: Some("yesterday".into()), as_of_seq: None },
+        out: Output { output: Some(out.path().join("never.csv")) },
+    };
+    let err = command(ExportCommand::ImpactCsv(bad), &app.registry, 10).await.unwrap_err();
+    assert!(format!("{err:#}").contains("RFC 3339"), "{err:#}");
+    assert!(!out.path().join("never.csv").exists(), "nothing written on a bad option");
+
     // Without asOf, the current state, as before.
     let fields = app.ok("query($id: String!) { dataset(id: $id) { status } }", json!({ "id": data })).await;
     assert_eq!(fields["dataset"]["status"], "REVOKED");
