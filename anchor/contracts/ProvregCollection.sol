@@ -59,6 +59,8 @@ interface IHalo2Verifier {
 ///   `sha256("provreg.chain-seed.v1" || uint64be(chainid) || this || randomness || uint256be(t))`
 ///   (`seedOf`), and `addAigcData` refuses any other prompt. A range whose randomness was not
 ///   revealed in time can never be minted.
+/// - In both, a committed range (at most 100,000 tokens) is minted in order: the minter cannot
+///   skip a token whose seed it dislikes to mint a later one, only stop, which shows.
 /// - `BEACON` (2): tokens must be in a committed range too, whose commit block's timestamp is
 ///   stored; the seed comes from a drand round after it, which the registry checks (the
 ///   contract cannot check the beacon's BLS signature), so any prompt is accepted here.
@@ -96,6 +98,8 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
     error SeedsNotRevealed(uint256 commitId);
     /// The prompt is not the seed the contract assigned to the token.
     error WrongSeed(uint256 tokenId, bytes32 expected);
+    /// A committed range is minted in order: `expected` is its next token.
+    error NotNextToken(uint256 tokenId, uint256 expected);
 
     /// The minter committed to the seeds of tokens `firstTokenId..firstTokenId + count`.
     event SeedsCommitted(uint256 indexed commitId, uint64 firstTokenId, uint64 count, uint64 randomnessBlock);
@@ -115,7 +119,10 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
         /// The first token of the range.
         uint64 firstTokenId;
         /// How many tokens it holds.
-        uint64 count;
+        uint32 count;
+        /// How many of them are minted: they are minted in order, so the next is
+        /// `firstTokenId + minted`.
+        uint32 minted;
         /// The block of the commitment.
         uint64 commitBlock;
         /// That block's timestamp.
@@ -131,7 +138,7 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
     /// drand beacon seeds.
     uint8 public constant SEED_BEACON = 2;
     /// The longest committed range.
-    uint64 internal constant MAX_RANGE = 1 << 32;
+    uint256 internal constant MAX_RANGE = 100_000;
 
     /// The BN254 scalar field modulus.
     uint256 internal constant P = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -220,6 +227,11 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
                 bytes32 expected = _chainSeed(commitId, c, tokenId);
                 if (bytes32(prompt) != expected) revert WrongSeed(tokenId, expected);
             }
+            // In order, so no committed token can be skipped for a later one's seed.
+            uint256 next = uint256(c.firstTokenId) + c.minted;
+            if (tokenId != next) revert NotNextToken(tokenId, next);
+            // Below count <= MAX_RANGE: the token is in the range.
+            ++c.minted;
         }
         (bool ok, uint256[] memory instances_) = _instances(bytes32(prompt), aigcData);
         if (!ok) revert InvalidAigcData();
@@ -241,7 +253,7 @@ contract ProvregCollection is ERC721, IERC7007, IERC4906 {
         commitId = n;
         // Both fit: checked above.
         _seedCommitments.push(
-            SeedCommitment(uint64(firstTokenId), uint64(count), uint64(block.number), uint64(block.timestamp), 0)
+            SeedCommitment(uint64(firstTokenId), uint32(count), 0, uint64(block.number), uint64(block.timestamp), 0)
         );
         emit SeedsCommitted(commitId, uint64(firstTokenId), uint64(count), uint64(block.number) + seedDelay);
     }

@@ -181,6 +181,14 @@ pub enum CollectionRevert {
         /// The assigned seed.
         expected: alloy::primitives::B256,
     },
+    /// A committed range is minted in order, and the token is not its next.
+    #[error("token {token_id} is not the next token of its committed range ({expected}): ranges are minted in order")]
+    NotNextToken {
+        /// The token.
+        token_id: alloy::primitives::U256,
+        /// The range's next token.
+        expected: alloy::primitives::U256,
+    },
     /// A metadata update range whose first token is after its last.
     #[error("invalid token range {from}..={to}")]
     InvalidRange {

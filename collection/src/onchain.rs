@@ -144,6 +144,8 @@ pub(crate) struct Kept {
 /// The collection a run mints in, with the minter's client.
 pub(crate) struct Minter {
     client: CollectionClient,
+    /// Whether the collection's committed ranges are minted in order (chain and beacon seeds).
+    in_order: bool,
     reader: CollectionReader,
     deploy_block: u64,
     kept_dir: PathBuf,
@@ -285,7 +287,8 @@ impl Minter {
             .map_err(chain_error("connecting to the collection"))?;
         let reader = minter.reader().map_err(chain_error("reading the collection"))?;
         let kept_dir = minted_dir.join(format!("{}-{}", spec.collection.chain_id, report.address));
-        Ok(Self { client: minter, reader, deploy_block, kept_dir, report })
+        let in_order = spec.seeds.kind != crate::spec::SeedKind::Operator;
+        Ok(Self { client: minter, in_order, reader, deploy_block, kept_dir, report })
     }
 
     /// The seeds the collection assigns to tokens `first..first + count` (`chain` seeds):
@@ -329,7 +332,7 @@ impl Minter {
         let mut seeds = Vec::with_capacity(count as usize);
         for t in first..first + count {
             let c = self.commitment_of(t).await?;
-            let round = provreg_seed::beacon::commitment_round(&beacon.key, c.commit_time);
+            let round = provreg_seed::beacon::seed_round(&beacon.key, c.commit_time);
             let signature = match rounds.get(&round) {
                 Some(signature) => *signature,
                 None => {
@@ -434,6 +437,28 @@ impl Minter {
         }
     }
 
+    /// Waits until `token_id` is the next token of its committed range (ranges are minted in
+    /// order; tokens proven at once finish in any order). `Ok(Err(why))` when the token
+    /// before it is not minted in time.
+    async fn wait_for_turn(&self, token_id: u64) -> Result<std::result::Result<(), String>> {
+        let deadline = std::time::Instant::now() + REVEAL_TIMEOUT;
+        loop {
+            let c = self.commitment_of(token_id).await?;
+            let next = c.first_token_id + c.minted;
+            if token_id <= next {
+                return Ok(Ok(()));
+            }
+            if std::time::Instant::now() > deadline {
+                return Ok(Err(format!(
+                    "token {next}, before it in its committed range, was not minted within {} s (a range is minted \
+                     in order); nothing was minted",
+                    REVEAL_TIMEOUT.as_secs()
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    }
+
     /// The token's `AigcData` event, when it is minted.
     pub async fn minted(&self, token_id: u64) -> Result<Option<MintedToken>> {
         self.reader
@@ -454,6 +479,11 @@ impl Minter {
             Ok(aigc) => aigc,
             Err(e) => return Ok(Err(format!("encoding the traits for the chain: {e}"))),
         };
+        if self.in_order
+            && let Err(why) = self.wait_for_turn(token_id).await?
+        {
+            return Ok(Err(why));
+        }
         match self.client.add_aigc_data(U256::from(token_id), seed, &aigc, &record.proof).await {
             Ok(outcome) => Ok(Ok(MintReport {
                 tx_hash: format!("{:#x}", outcome.tx_hash),

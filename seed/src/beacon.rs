@@ -264,6 +264,19 @@ pub fn commitment_round(key: &BeaconKey, commit_time: u64) -> u64 {
     round_at(key, commit_time).saturating_add(1)
 }
 
+/// How many seconds after a commitment's block time its beacon round must be published at
+/// the earliest: a transaction can be included in a block whose timestamp is a few seconds
+/// older than the moment it was sent (a proposer builds the block after its slot time), so
+/// the round right after the block time may already have been public when the minter
+/// committed. Twelve seconds is one Ethereum slot, four quicknet rounds.
+pub const COMMIT_MARGIN: u64 = 12;
+
+/// The round the seeds of a commitment made at `commit_time` (its block's timestamp) come
+/// from: the first round published later than `commit_time + COMMIT_MARGIN`.
+pub fn seed_round(key: &BeaconKey, commit_time: u64) -> u64 {
+    commitment_round(key, commit_time.saturating_add(COMMIT_MARGIN))
+}
+
 /// Checks that `signature` is the beacon's signature of `round`: the BLS signature under
 /// `key`'s public key of `SHA-256(round as u64 big-endian)`, hashed to G1 with
 /// [`HASH_TO_CURVE_DST`].
@@ -324,7 +337,7 @@ pub struct BeaconSeedOrigin {
     pub commit_block: u64,
     /// That block's timestamp (unix seconds).
     pub commit_time: u64,
-    /// The drand round: the first published after `commit_time`.
+    /// The drand round: the first published after `commit_time` + [`COMMIT_MARGIN`].
     pub round: u64,
     /// The round's signature, `0x` and 96 hex digits.
     pub signature: String,
@@ -377,11 +390,11 @@ impl BeaconSeedOrigin {
         if !in_range {
             return Err(crate::SeedError::NotCommitted { token_id, first: self.first_token_id, count: self.count });
         }
-        let expected_round = commitment_round(key, self.commit_time);
+        let expected_round = seed_round(key, self.commit_time);
         if self.round != expected_round {
             return Err(crate::SeedError::Order(format!(
-                "round {} (published at {}) is not round {expected_round}, the first published after the \
-                 commitment at {}",
+                "round {} (published at {}) is not round {expected_round}, the first published more than \
+                 {COMMIT_MARGIN} s after the commitment at {}",
                 self.round,
                 round_time(key, self.round),
                 self.commit_time
@@ -818,7 +831,7 @@ mod tests {
             first_token_id: 1,
             count: 3,
             commit_block: 7,
-            commit_time: published - 2,
+            commit_time: published - 2 - COMMIT_MARGIN,
             round,
             signature: format!("0x{sig_hex}"),
             beacon_key: key.public_key_hex(),
@@ -841,10 +854,10 @@ mod tests {
         assert!(matches!(origin.check(&key, 31337, &contract, 2, &other), Err(crate::SeedError::WrongSeed { .. })));
         assert!(matches!(origin.check(&key, 31337, &contract, 4, &seed), Err(crate::SeedError::NotCommitted { .. })));
         // A commitment made after the round was published: the round is too early.
-        let late = BeaconSeedOrigin { commit_time: published, ..origin.clone() };
+        let late = BeaconSeedOrigin { commit_time: published - COMMIT_MARGIN, ..origin.clone() };
         assert!(matches!(late.check(&key, 31337, &contract, 2, &seed), Err(crate::SeedError::Order(_))));
         // A commitment long before: a later round is not the commitment's round either.
-        let early = BeaconSeedOrigin { commit_time: published - 30, ..origin.clone() };
+        let early = BeaconSeedOrigin { commit_time: published - 30 - COMMIT_MARGIN, ..origin.clone() };
         assert!(matches!(early.check(&key, 31337, &contract, 2, &seed), Err(crate::SeedError::Order(_))));
         // Another trusted key than the one named, or the named key not trusted.
         let local = LocalBeacon::new(&[9; 32], key.genesis_time(), key.period()).unwrap();

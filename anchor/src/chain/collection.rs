@@ -149,6 +149,8 @@ pub struct SeedCommitment {
     pub first_token_id: u64,
     /// How many tokens.
     pub count: u64,
+    /// How many are minted (in order: the next is `first_token_id + minted`).
+    pub minted: u64,
     /// The block of the commitment.
     pub commit_block: u64,
     /// That block's timestamp (unix seconds).
@@ -163,7 +165,8 @@ impl SeedCommitment {
             commit_id: u64::try_from(commit_id)
                 .map_err(|_| AnchorError::Transport(format!("seed commitment ID {commit_id} is not a u64")))?,
             first_token_id: c.firstTokenId,
-            count: c.count,
+            count: u64::from(c.count),
+            minted: u64::from(c.minted),
             commit_block: c.commitBlock,
             commit_time: c.commitTime,
             randomness: (c.randomness != B256::ZERO).then_some(c.randomness),
@@ -499,6 +502,7 @@ fn collection_revert(reason: std::result::Result<&[u8], String>) -> AnchorError 
         Ok(E::SeedsExpired(e)) => CollectionRevert::SeedsExpired(e.commitId),
         Ok(E::SeedsNotRevealed(e)) => CollectionRevert::SeedsNotRevealed(e.commitId),
         Ok(E::WrongSeed(e)) => CollectionRevert::WrongSeed { token_id: e.tokenId, expected: e.expected },
+        Ok(E::NotNextToken(e)) => CollectionRevert::NotNextToken { token_id: e.tokenId, expected: e.expected },
         Ok(other) => CollectionRevert::Other(format!("{other:?}")),
         Err(_) => CollectionRevert::Other(format!("revert data 0x{}", alloy::hex::encode(data))),
     })

@@ -324,8 +324,8 @@ async fn chain_seeds_are_committed_revealed_from_a_later_block_and_enforced() {
     // Not revealed yet: no seed, no mint.
     let early = reader.seed_of(U256::from(1)).await;
     assert_eq!(reverted(early), CollectionRevert::SeedsNotRevealed(U256::ZERO));
-    // Overlapping, empty and earlier ranges are refused.
-    for (first, count) in [(3, 2), (4, 0), (0, 1)] {
+    // Overlapping, empty, earlier and too long ranges are refused.
+    for (first, count) in [(3, 2), (4, 0), (0, 1), (4, 100_001)] {
         let e = reverted(minter.commit_seeds(first, count).await);
         assert!(matches!(e, CollectionRevert::InvalidSeedRange { .. }), "{first}+{count}: {e:?}");
     }
@@ -359,6 +359,15 @@ async fn chain_seeds_are_committed_revealed_from_a_later_block_and_enforced() {
     let wrong = minter.add_aigc_data(U256::from(1), &fx.seed, &aigc, &fx.proof.proof).await;
     assert!(matches!(reverted(wrong), CollectionRevert::WrongSeed { .. }));
     assert_eq!(reader.owner_of(U256::from(1)).await.unwrap(), None);
+    // Token 2 before token 1, with its own seed: a committed range is minted in order.
+    let seed_2 = reader.seed_of(U256::from(2)).await.unwrap().0;
+    let early = minter.add_aigc_data(U256::from(2), &seed_2, &aigc, &fx.proof.proof).await;
+    assert_eq!(reverted(early), CollectionRevert::NotNextToken { token_id: U256::from(2), expected: U256::from(1) });
+    // Token 1 with its own seed reaches the proof check (this proof is of another seed).
+    let seed_1 = reader.seed_of(U256::from(1)).await.unwrap().0;
+    let rejected = minter.add_aigc_data(U256::from(1), &seed_1, &aigc, &fx.proof.proof).await;
+    assert_eq!(reverted(rejected), CollectionRevert::ProofRejected);
+    assert_eq!(reader.seed_commitment(0).await.unwrap().unwrap().minted, 0);
     // Nor does a token outside every committed range.
     let outside = minter.add_aigc_data(U256::from(7), &fx.seed, &aigc, &fx.proof.proof).await;
     assert_eq!(reverted(outside), CollectionRevert::SeedNotCommitted(U256::from(7)));

@@ -98,7 +98,7 @@ async fn check_origin(
     match &record.origin {
         SeedOrigin::Chain(origin) => {
             let delay = collection.seeds.as_ref().and_then(|s| s.delay).unwrap_or_default();
-            if origin.randomness_block != origin.commit_block + delay {
+            if origin.commit_block.checked_add(delay) != Some(origin.randomness_block) {
                 return Err(fail(format!(
                     "the randomness block {} is not the collection's delay of {delay} blocks after the commitment's \
                      block {}",
@@ -173,6 +173,12 @@ async fn check_origin(
                 origin.commit_id,
                 origin.commit_block
             );
+            if key.is_local_development() {
+                return Ok((
+                    Status::Unconfirmed,
+                    format!("{offline}; a key other than a drand network's proves nothing about the seed"),
+                ));
+            }
             let Some(reader) = reader else {
                 return Ok((
                     Status::Unconfirmed,

@@ -40,7 +40,8 @@ fn wrong_seed(token: &SeededToken<'_>, kind: &str, e: SeedError) -> AppError {
     let (pointer, rule) = match &e {
         SeedError::WrongSeed { .. } => ("/inputSeed", "seedSource"),
         SeedError::NotCommitted { .. } => ("/tokenId", "seedCommitment"),
-        SeedError::Order(_) => ("/seedSource/round", "afterCommitment"),
+        SeedError::Order(_) if kind == "beacon" => ("/seedSource/round", "afterCommitment"),
+        SeedError::Order(_) => ("/seedSource", "afterCommitment"),
         SeedError::Beacon(_) | SeedError::Malformed { .. } => ("/seedSource/signature", "signature"),
     };
     AppError::bad_input(pointer, rule, format!("token {}'s {kind} seed: {e}", token.token_id))
@@ -232,12 +233,14 @@ impl Registry {
     /// A `BEACON` seed's origin: the commitment and the given round and signature.
     fn beacon_origin(&self, token: &SeededToken<'_>, commitment: &SeedCommitment) -> AppResult<BeaconSeedOrigin> {
         let key = self.beacon();
-        let expected = beacon::commitment_round(key, commitment.commit_time);
+        let expected = beacon::seed_round(key, commitment.commit_time);
         let round = token.source.round.ok_or_else(|| {
             AppError::bad_input(
                 "/seedSource/round",
                 "required",
-                format!("a BEACON seed needs its drand round: round {expected}, the first after the commitment"),
+                format!(
+                    "a BEACON seed needs its drand round: round {expected}, the first after the commitment's margin"
+                ),
             )
         })?;
         let round = u64::try_from(round)

@@ -275,7 +275,7 @@ async fn beacon_seeds_need_the_first_round_after_the_commitment_signed_by_the_tr
     minter.commit_seeds(1, 2).await.unwrap();
     let reader = minter.reader().unwrap();
     let commitment = reader.seed_commitment_of(U256::from(1)).await.unwrap().unwrap();
-    let round = beacon::commitment_round(&beacon_key, commitment.commit_time);
+    let round = beacon::seed_round(&beacon_key, commitment.commit_time);
     let contract: [u8; 20] = collection.into();
     let seed_of = |round: u64, signature: &[u8; 48], t: u64| {
         let mut id = [0u8; 32];
@@ -329,7 +329,16 @@ async fn beacon_seeds_need_the_first_round_after_the_commitment_signed_by_the_tr
     opts.beacon = Some(beacon_key);
     let report = verify_bundle(&b, &opts).await;
     let check = report.check("seed.source", "token", &b.subject.id).unwrap();
-    assert_eq!(check.status, Status::Passed, "{}", report.to_text());
+    // Every check held, but a local beacon's key proves nothing: unconfirmed, never passed.
+    assert_eq!(check.status, Status::Unconfirmed, "{}", report.to_text());
+    assert!(
+        check.detail.contains(&format!("drand round {round}")) && check.detail.contains("proves nothing"),
+        "{}",
+        check.detail
+    );
+    let later_round = with_seed_field(&b, "round", json!(round + 1));
+    let report = verify_bundle(&later_round, &opts).await;
+    assert_eq!(report.check("seed.source", "token", &b.subject.id).unwrap().status, Status::Failed);
     let without_key = verify_bundle(&b, &options(Some((&rpc, &anchor_contract)))).await;
     let check = without_key.check("seed.source", "token", &b.subject.id).unwrap();
     assert_eq!(check.status, Status::Unconfirmed, "{}", without_key.to_text());
