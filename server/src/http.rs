@@ -73,12 +73,10 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
 
 /// The 404 of a registry without a local beacon.
 fn no_local_beacon() -> Response {
-    json_response(
-        StatusCode::NOT_FOUND,
-        &serde_json::json!({ "error": "this registry serves no local beacon (only `serve --dev` does)" }),
-    )
+    json_error(StatusCode::NOT_FOUND, "this registry serves no local beacon (only `serve --dev` does)")
 }
 
+/// A JSON response.
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     Response::builder().status(status).content_type("application/json").body(body.to_string())
 }
@@ -117,16 +115,15 @@ async fn beacon_round(Data(state): Data<&Arc<AppState>>, Path(round): Path<Strin
         text => match text.parse::<u64>() {
             Ok(r) if r > 0 => r,
             _ => {
-                let body =
-                    serde_json::json!({ "error": format!("{text:?} is not a round (a number from 1, or latest)") });
-                return json_response(StatusCode::BAD_REQUEST, &body);
+                let message = format!("{text:?} is not a round (a number from 1, or latest)");
+                return json_error(StatusCode::BAD_REQUEST, &message);
             }
         },
     };
     if round > latest {
         let at = provreg_seed::beacon::round_time(key, round);
-        let body = serde_json::json!({ "error": format!("round {round} is published at {at}; it is now {now}") });
-        return json_response(StatusCode::from_u16(425).unwrap_or(StatusCode::BAD_REQUEST), &body);
+        let message = format!("round {round} is published at {at}; it is now {now}");
+        return json_error(StatusCode::from_u16(425).unwrap_or(StatusCode::BAD_REQUEST), &message);
     }
     let signature = beacon.sign(round);
     json_response(
@@ -368,10 +365,7 @@ async fn readyz(state: Data<&Arc<AppState>>) -> Response {
 
 /// A JSON error response.
 fn json_error(status: StatusCode, message: &str) -> Response {
-    Response::builder()
-        .status(status)
-        .content_type("application/json")
-        .body(serde_json::json!({ "error": message }).to_string())
+    json_response(status, &serde_json::json!({ "error": message }))
 }
 
 /// The token a `/tokens/{chain}/{contract}/{token}` path names.

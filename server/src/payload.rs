@@ -306,6 +306,17 @@ pub enum SeedSourceKind {
     Operator,
 }
 
+impl From<provreg_anchor::SeedMode> for SeedSourceKind {
+    /// The kind of seeds a collection of this mode takes.
+    fn from(mode: provreg_anchor::SeedMode) -> Self {
+        match mode {
+            provreg_anchor::SeedMode::Operator => Self::Operator,
+            provreg_anchor::SeedMode::Chain { .. } => Self::Chain,
+            provreg_anchor::SeedMode::Beacon => Self::Beacon,
+        }
+    }
+}
+
 impl SeedSourceKind {
     pub fn as_str(self) -> &'static str {
         match self {

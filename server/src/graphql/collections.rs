@@ -77,12 +77,7 @@ impl Collection {
     /// Where its tokens' seeds come from (fixed at deployment): `CHAIN` (the contract assigns
     /// them), `BEACON` (a drand round after the contract's commitment) or `OPERATOR`.
     async fn seed_source(&self) -> Result<crate::payload::SeedSourceKind> {
-        use crate::payload::SeedSourceKind as K;
-        Ok(match crate::service::collection::seed_mode(&self.0)? {
-            provreg_anchor::SeedMode::Chain { .. } => K::Chain,
-            provreg_anchor::SeedMode::Beacon => K::Beacon,
-            provreg_anchor::SeedMode::Operator => K::Operator,
-        })
+        Ok(crate::service::collection::seed_mode(&self.0)?.into())
     }
     /// `CHAIN`: blocks from a commitment to its randomness block.
     async fn seed_delay(&self) -> Result<Option<i64>> {

@@ -52,10 +52,15 @@ fn aigc_data(traits: &[f64], output_scale: u32) -> AppResult<Vec<u8>> {
     aigc_data_from_field_elements(&felts).map_err(|e| AppError::Internal(format!("encoding the traits: {e}")))
 }
 
-fn unreachable(collection: &collection::Model) -> impl Fn(AnchorError) -> AppError + '_ {
+/// `UNAVAILABLE` for a chain that did not answer while reading `what` (e.g. `collection`) of
+/// `collection`: the registration can be tried again.
+pub(super) fn unreachable<'a>(
+    what: &'a str,
+    collection: &'a collection::Model,
+) -> impl Fn(AnchorError) -> AppError + 'a {
     move |e| {
         AppError::Unavailable(format!(
-            "reading collection {} on chain {}: {e}; register the token again when the chain answers",
+            "reading {what} {} on chain {}: {e}; register the token again when the chain answers",
             collection.address, collection.chain_id
         ))
     }
@@ -117,8 +122,10 @@ impl Registry {
         let aigc = aigc_data(token.traits, output_scale)?;
         let from_block = u64::try_from(collection.deploy_block).unwrap_or_default();
 
-        let reader = CollectionReader::connect(&chain.access.rpc_url, address).map_err(unreachable(&collection))?;
-        let Some(minted) = reader.minted_token(id, from_block).await.map_err(unreachable(&collection))? else {
+        let reader = CollectionReader::connect(&chain.access.rpc_url, address)
+            .map_err(unreachable("collection", &collection))?;
+        let Some(minted) = reader.minted_token(id, from_block).await.map_err(unreachable("collection", &collection))?
+        else {
             return Err(AppError::bad_input(
                 "/tokenId",
                 "onChain",
@@ -153,7 +160,7 @@ impl Registry {
                 token.token_id
             )));
         };
-        let head = reader.block_number().await.map_err(unreachable(&collection))?;
+        let head = reader.block_number().await.map_err(unreachable("collection", &collection))?;
         let confirmations = chain.access.confirmations.max(1);
         let have = (head + 1).saturating_sub(block_number);
         if have < confirmations {
@@ -167,7 +174,7 @@ impl Registry {
                 ),
             ));
         }
-        let Some(owner) = reader.owner_of(id).await.map_err(unreachable(&collection))? else {
+        let Some(owner) = reader.owner_of(id).await.map_err(unreachable("collection", &collection))? else {
             return Err(AppError::bad_input(
                 "/tokenId",
                 "onChain",

@@ -11,6 +11,7 @@ use provreg_seed::{BeaconSeedOrigin, ChainSeedOrigin, SeedError, SeedOrigin, See
 
 use super::Registry;
 use super::collection::seed_mode;
+use super::mint::unreachable;
 use crate::error::{AppError, AppResult};
 use crate::payload::{SeedSource, SeedSourceKind};
 
@@ -23,16 +24,6 @@ pub(crate) struct SeededToken<'a> {
     pub token_id: &'a str,
     pub seed: &'a [u8; 32],
     pub source: &'a SeedSource,
-}
-
-fn unreachable(collection: &collection::Model) -> impl Fn(provreg_anchor::AnchorError) -> AppError + '_ {
-    move |e| {
-        AppError::Unavailable(format!(
-            "reading the seed commitments of collection {} on chain {}: {e}; register the token again when the \
-             chain answers",
-            collection.address, collection.chain_id
-        ))
-    }
 }
 
 /// A refusal of the seed itself.
@@ -70,11 +61,7 @@ impl Registry {
     ) -> AppResult<SeedRecord> {
         let mode = collection.map(seed_mode).transpose()?.unwrap_or(SeedMode::Operator);
         let kind = token.source.kind;
-        let expected = match mode {
-            SeedMode::Operator => SeedSourceKind::Operator,
-            SeedMode::Chain { .. } => SeedSourceKind::Chain,
-            SeedMode::Beacon => SeedSourceKind::Beacon,
-        };
+        let expected = SeedSourceKind::from(mode);
         if kind != SeedSourceKind::Beacon && (token.source.round.is_some() || token.source.signature.is_some()) {
             return Err(AppError::bad_input(
                 "/seedSource/round",
@@ -111,9 +98,12 @@ impl Registry {
             .address
             .parse()
             .map_err(|e| AppError::Internal(format!("recorded collection address {:?}: {e}", collection.address)))?;
-        let reader = CollectionReader::connect(&chain.access.rpc_url, address).map_err(unreachable(collection))?;
-        let Some(commitment) =
-            reader.seed_commitment_of(U256::from(token_id)).await.map_err(unreachable(collection))?
+        let reader = CollectionReader::connect(&chain.access.rpc_url, address)
+            .map_err(unreachable("the seed commitments of collection", collection))?;
+        let Some(commitment) = reader
+            .seed_commitment_of(U256::from(token_id))
+            .await
+            .map_err(unreachable("the seed commitments of collection", collection))?
         else {
             return Err(AppError::bad_input(
                 "/tokenId",
@@ -125,7 +115,8 @@ impl Registry {
                 ),
             ));
         };
-        let head = reader.block_number().await.map_err(unreachable(collection))?;
+        let head =
+            reader.block_number().await.map_err(unreachable("the seed commitments of collection", collection))?;
         let confirmations = chain.access.confirmations.max(1);
         let unconfirmed = |what: String, block: u64| {
             let have = (head + 1).saturating_sub(block);
@@ -195,7 +186,10 @@ impl Registry {
         };
         let Some(randomness) = commitment.randomness else { return Err(not_revealed()) };
         let from_block = u64::try_from(collection.deploy_block).unwrap_or_default();
-        let events = reader.seed_events(commitment.commit_id, from_block).await.map_err(unreachable(collection))?;
+        let events = reader
+            .seed_events(commitment.commit_id, from_block)
+            .await
+            .map_err(unreachable("the seed commitments of collection", collection))?;
         let Some(events) = events else { return Err(not_revealed()) };
         let Some((reveal_tx, reveal_block)) = events.reveal else { return Err(not_revealed()) };
         let randomness_block = commitment.commit_block + delay;
@@ -205,7 +199,10 @@ impl Registry {
                 commitment.commit_id, events.randomness_block
             )));
         }
-        let block = reader.block(randomness_block).await.map_err(unreachable(collection))?;
+        let block = reader
+            .block(randomness_block)
+            .await
+            .map_err(unreachable("the seed commitments of collection", collection))?;
         if block.map(|(hash, _)| hash) != Some(randomness) {
             return Err(AppError::bad_input(
                 "/seedSource",

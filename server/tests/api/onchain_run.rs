@@ -51,6 +51,19 @@ fn spec(app: &TestApp, chain_id: i64, contract: Option<&str>, count: u64) -> Spe
     Spec::parse(&text, Path::new(".")).expect("the test spec parses")
 }
 
+/// Options of a run minting with `minter_key` on `rpc`, proving with the shared fixture
+/// circuits, keeping proofs in `minted_dir`, not waiting for anchors.
+pub fn run_options(app: &TestApp, rpc: &str, minter_key: &str, minted_dir: &Path) -> RunOptions {
+    let mut opts = RunOptions::new(&crate::helpers::test_data_dir(), app.registrar.clone());
+    opts.python = Some(zk::python());
+    opts.work_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-fixture/circuits");
+    opts.wait = false;
+    opts.progress = false;
+    opts.chain = Some(ChainOptions { rpc_url: rpc.to_owned(), minter_key: minter_key.to_owned() });
+    opts.minted_dir = Some(minted_dir.to_path_buf());
+    opts
+}
+
 const TOKEN: &str = "query($contract: String!, $id: String!) { token(chainId: 31337, contract: $contract, tokenId: \
      $id) { id metadataPath onChain { txHash blockNumber owner } collection { id address } } }";
 
@@ -64,13 +77,7 @@ async fn a_run_deploys_its_collection_and_mints_each_token_before_registering_it
     let minter_key = anvil.private_key_hex(1).unwrap();
     let minter: Address = anvil.addresses()[1];
     let minted_dir = tempfile::tempdir().unwrap();
-    let mut opts = RunOptions::new(&crate::helpers::test_data_dir(), app.registrar.clone());
-    opts.python = Some(zk::python());
-    opts.work_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-fixture/circuits");
-    opts.wait = false;
-    opts.progress = false;
-    opts.chain = Some(ChainOptions { rpc_url: rpc.clone(), minter_key: minter_key.clone() });
-    opts.minted_dir = Some(minted_dir.path().to_path_buf());
+    let opts = run_options(&app, &rpc, &minter_key, minted_dir.path());
 
     // The spec's chain ID is not the chain's: refused, naming the field, before deploying.
     let err = run(&spec(&app, 1, None, 2), &opts).await.unwrap_err();

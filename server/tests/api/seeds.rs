@@ -13,7 +13,7 @@ use base64::Engine as _;
 use provreg_anchor::alloy_types::{Address, U256};
 use provreg_anchor::devchain::Anvil;
 use provreg_anchor::{ChainClient, CollectionClient, CollectionReader, aigc_data_from_field_elements};
-use provreg_collection::{ChainOptions, RunOptions, Spec, TokenResult, run};
+use provreg_collection::{Spec, TokenResult, run};
 use provreg_evidence::{Bundle, Status, verify_bundle};
 use provreg_seed::beacon::{self, LocalBeacon};
 use provreg_server::config::BeaconConfig;
@@ -24,6 +24,7 @@ use crate::compliance::metadata;
 use crate::evidence::options;
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
+use crate::onchain_run::run_options;
 use crate::zk::{self, REGISTER_TOKEN};
 
 on_both_backends!(chain_seeds_are_assigned_by_the_contract_and_checked_at_registration_and_in_the_bundle);
@@ -109,17 +110,6 @@ fn with_seed_field(bundle: &Bundle, field: &str, value: Value) -> Bundle {
     record["payload"]["seed"][field] = value;
     token.canonical = b64.encode(serde_json::to_vec(&record).unwrap());
     altered
-}
-
-fn run_options(app: &TestApp, rpc: &str, minter_key: &str, minted_dir: &Path) -> RunOptions {
-    let mut opts = RunOptions::new(&crate::helpers::test_data_dir(), app.registrar.clone());
-    opts.python = Some(zk::python());
-    opts.work_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-fixture/circuits");
-    opts.wait = false;
-    opts.progress = false;
-    opts.chain = Some(ChainOptions { rpc_url: rpc.to_owned(), minter_key: minter_key.to_owned() });
-    opts.minted_dir = Some(minted_dir.to_path_buf());
-    opts
 }
 
 async fn wait_for_block(reader: &CollectionReader, block: u64) {
