@@ -12,7 +12,7 @@ const fs = require('fs');
 const path = require('path');
 const solc = require('solc');
 
-const CONTRACTS = ['ProvenanceAnchor', 'ProvregCollection'];
+const CONTRACTS = ['ProvenanceAnchor', 'ProvenanceLog', 'ProvregCollection'];
 
 const settings = {
   evmVersion: 'cancun',

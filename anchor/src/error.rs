@@ -26,6 +26,9 @@ pub enum AnchorError {
     /// An inclusion proof document that cannot be read.
     #[error("malformed inclusion proof: {0}")]
     MalformedProof(String),
+    /// A log signing or verifier key that cannot be used.
+    #[error("log key: {0}")]
+    LogKey(String),
     /// The contract refused the call (it reverted).
     #[cfg(feature = "chain")]
     #[error("the contract rejected the call: {0}")]
@@ -105,6 +108,24 @@ pub enum ContractRevert {
     /// `firstSeq + size` does not fit in 64 bits.
     #[error("sequence number overflow")]
     SequenceOverflow,
+    /// `ProvenanceLog`: the previous state sent is not the contract's latest (another anchor
+    /// got in first, or the chain lost states).
+    #[error("the previous state is not the contract's latest (head {latest})")]
+    NotLatestState {
+        /// The contract's latest head.
+        latest: alloy::primitives::B256,
+    },
+    /// `ProvenanceLog`: the new state has fewer entries than the latest.
+    #[error("the log would shrink from {latest} to {size} entries")]
+    LogShrinks {
+        /// The latest state's size.
+        latest: u64,
+        /// The size sent.
+        size: u64,
+    },
+    /// `ProvenanceLog`: the latest state's size with another root (a forked history).
+    #[error("a state of the latest size with another root")]
+    ForkedRoot,
     /// A revert this crate does not know, with its raw message or data.
     #[error("{0}")]
     Other(String),

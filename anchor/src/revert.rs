@@ -62,3 +62,28 @@ fn decode_revert(data: &[u8]) -> ContractRevert {
         Err(_) => ContractRevert::Other(format!("revert data 0x{}", alloy::hex::encode(data))),
     }
 }
+
+/// Maps an error of a contract call or deployment of `ProvenanceLog`.
+pub(crate) fn classify_log(err: ContractError) -> AnchorError {
+    classify_with(err, log_revert)
+}
+
+/// Maps an error of a JSON-RPC request to the `ProvenanceLog` contract.
+pub(crate) fn classify_log_rpc(err: RpcError<TransportErrorKind>) -> AnchorError {
+    classify_rpc_with(err, log_revert)
+}
+
+fn log_revert(reason: std::result::Result<&[u8], String>) -> AnchorError {
+    use crate::contract::ProvenanceLog::ProvenanceLogErrors as E;
+    AnchorError::Reverted(match reason {
+        Ok(data) => match E::abi_decode(data) {
+            Ok(E::NotOwner(_)) => ContractRevert::NotOwner,
+            Ok(E::ZeroSize(_)) => ContractRevert::ZeroSize,
+            Ok(E::NotLatestState(e)) => ContractRevert::NotLatestState { latest: e.latest },
+            Ok(E::LogShrinks(e)) => ContractRevert::LogShrinks { latest: e.latest, size: e.size },
+            Ok(E::ForkedRoot(_)) => ContractRevert::ForkedRoot,
+            Err(_) => ContractRevert::Other(format!("revert data 0x{}", alloy::hex::encode(data))),
+        },
+        Err(message) => ContractRevert::Other(message),
+    })
+}

@@ -7,6 +7,7 @@ mod client;
 mod collection;
 #[cfg(feature = "chain-write")]
 mod collection_client;
+mod log;
 mod reader;
 #[cfg(feature = "chain-write")]
 mod sender;
@@ -19,4 +20,7 @@ pub use collection::{
 };
 #[cfg(feature = "chain-write")]
 pub use collection_client::{CollectionClient, CollectionDeployment, TxOutcome, VerifierDeployment};
+#[cfg(feature = "chain-write")]
+pub use log::{LogAnchorReceipt, LogClient};
+pub use log::{LogReader, StateEvent};
 pub use reader::{AnchoredEvent, ChainReader};

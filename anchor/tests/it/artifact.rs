@@ -3,7 +3,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use provreg_anchor::{ARTIFACT_JSON, COLLECTION_ARTIFACT_JSON, COLLECTION_SOLIDITY_SOURCE, SOLIDITY_SOURCE};
+use provreg_anchor::{
+    ARTIFACT_JSON, COLLECTION_ARTIFACT_JSON, COLLECTION_SOLIDITY_SOURCE, LOG_ARTIFACT_JSON, LOG_SOLIDITY_SOURCE,
+    SOLIDITY_SOURCE,
+};
 
 fn contracts_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/contracts"))
@@ -28,8 +31,11 @@ fn artifacts_pin_the_compiler_of_package_json_and_the_pragma() {
     let package: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(contracts_dir().join("package.json")).unwrap()).unwrap();
     let solc = package["devDependencies"]["solc"].as_str().unwrap();
-    for (artifact, source) in [(ARTIFACT_JSON, SOLIDITY_SOURCE), (COLLECTION_ARTIFACT_JSON, COLLECTION_SOLIDITY_SOURCE)]
-    {
+    for (artifact, source) in [
+        (ARTIFACT_JSON, SOLIDITY_SOURCE),
+        (LOG_ARTIFACT_JSON, LOG_SOLIDITY_SOURCE),
+        (COLLECTION_ARTIFACT_JSON, COLLECTION_SOLIDITY_SOURCE),
+    ] {
         let artifact: serde_json::Value = serde_json::from_str(artifact).unwrap();
         let name = artifact["contractName"].as_str().unwrap();
         let version = artifact["compiler"]["version"].as_str().unwrap();
@@ -49,6 +55,12 @@ fn artifacts_pin_the_compiler_of_package_json_and_the_pragma() {
     let anchor = names(ARTIFACT_JSON);
     for name in ["anchor", "nextSeq", "batchCount", "batch", "verifyInclusion", "Anchored", "SequenceGap", "NotOwner"] {
         assert!(anchor.iter().any(|n| n == name), "ProvenanceAnchor ABI lacks {name}");
+    }
+    let log = names(LOG_ARTIFACT_JSON);
+    for name in
+        ["anchor", "head", "stateHead", "verifyInclusion", "Anchored", "NotLatestState", "LogShrinks", "ForkedRoot"]
+    {
+        assert!(log.iter().any(|n| n == name), "ProvenanceLog ABI lacks {name}");
     }
     let collection = names(COLLECTION_ARTIFACT_JSON);
     for name in [
