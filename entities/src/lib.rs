@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod dataset_derivation;
 pub mod license;
 pub mod log_entry;
+pub mod log_tree_hash;
 pub mod metadata_update;
 pub mod model;
 pub mod model_version;

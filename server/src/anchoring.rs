@@ -186,6 +186,12 @@ impl AnchorWorker {
                 }
             }
         }
+        if let Some(last) = done.last() {
+            // Keep the log tree's stored hashes in step with the anchored log, so checkpoints
+            // and proofs are read, not computed, when asked for.
+            let end = u64::try_from(last.first_seq + last.size).map_err(AppError::from_display)?;
+            self.registry.extend_log_tree(end).await?;
+        }
         Ok(if done.is_empty() { Round::Idle } else { Round::Anchored(done) })
     }
 

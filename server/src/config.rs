@@ -162,6 +162,12 @@ pub struct AnchoringConfig {
     pub max_batch: u64,
     /// Blocks on top of the anchoring block before an anchor counts as confirmed.
     pub confirmations: u64,
+    /// The origin line of the log's signed checkpoints (`GET /checkpoint`): the log's unique
+    /// name, no spaces or `+`.
+    pub log_origin: String,
+    /// The Ed25519 seed (64 hex digits) that signs checkpoints. Default DATA_DIR/log-key.secret,
+    /// made on first start when missing.
+    pub log_key_file: Option<PathBuf>,
 }
 
 impl Default for AnchoringConfig {
@@ -173,6 +179,8 @@ impl Default for AnchoringConfig {
             interval_secs: 10,
             max_batch: 10_000,
             confirmations: 1,
+            log_origin: "provreg.local/log".to_owned(),
+            log_key_file: None,
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub max_lineage_depth: u32,
     /// The local development beacon served at `/beacon`, when one is configured.
     pub beacon: Option<Arc<provreg_seed::beacon::LocalBeacon>>,
+    /// The key that signs the log's checkpoints (`GET /checkpoint`).
+    pub log_signer: Option<Arc<crate::transparency::LogSigner>>,
 }
 
 /// How large a GraphQL request body may be.
@@ -55,6 +57,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/tokens/:chain/:contract/:token/evidence", get(token_evidence))
         .at("/tokens/*rest", no_such_token_path)
         .nest("/exports", crate::export::routes())
+        .nest("/", crate::transparency::routes())
         .at("/beacon/info", get(beacon_info))
         .at("/beacon/public/:round", get(beacon_round));
     Route::new()

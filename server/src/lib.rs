@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod payload;
 pub mod rate_limit;
 pub mod service;
+pub mod transparency;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -116,8 +117,22 @@ pub fn app_with(
         rate: rate_limit::RateLimits::new(&config.limits),
         max_lineage_depth: config.limits.max_lineage_depth,
         beacon: config.collections.beacon.as_ref().and_then(|b| b.local_beacon().ok().flatten()).map(Arc::new),
+        log_signer: log_signer(config),
     };
     http::routes(Arc::new(state))
+}
+
+/// The checkpoint signer `config` names (its key file made when missing); `None`, with a
+/// warning, when the key cannot be read or made.
+fn log_signer(config: &Config) -> Option<Arc<transparency::LogSigner>> {
+    let file = config.anchoring.log_key_file.clone().unwrap_or_else(|| config.data_dir.join("log-key.secret"));
+    match transparency::LogSigner::load_or_create(&config.anchoring.log_origin, &file) {
+        Ok(signer) => Some(Arc::new(signer)),
+        Err(e) => {
+            tracing::warn!(error = %e, "no log key: GET /checkpoint is unavailable");
+            None
+        }
+    }
 }
 
 /// A bound, not yet running server.

@@ -28,12 +28,13 @@ pub fn routes() -> Route {
 }
 
 /// A coded error as a response with its HTTP status.
-fn refusal(e: AppError) -> Response {
+pub(crate) fn refusal(e: AppError) -> Response {
     let status = match e.code() {
         "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
         "NOT_FOUND" => StatusCode::NOT_FOUND,
         "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
         "FORBIDDEN" => StatusCode::FORBIDDEN,
+        "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let (message, extensions) = e.publish();

@@ -20,7 +20,7 @@ use crate::service::lineage::Direction;
 
 pub mod cli;
 pub mod csv;
-mod http;
+pub(crate) mod http;
 pub mod impact;
 pub mod openlineage;
 pub mod prov;

@@ -17,6 +17,7 @@ mod query;
 pub mod records;
 mod search;
 mod tokens;
+mod transparency;
 
 pub use mutation::Mutation;
 
@@ -30,6 +31,7 @@ pub struct Query(
     evidence::EvidenceQuery,
     exports::ExportQuery,
     search::SearchQuery,
+    transparency::TransparencyQuery,
 );
 
 /// The full schema (`/graphql`).

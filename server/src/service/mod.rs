@@ -19,6 +19,7 @@ mod license;
 pub mod lineage;
 pub mod lists;
 pub mod log;
+pub mod log_tree;
 mod mint;
 mod model_version;
 pub mod proofs;

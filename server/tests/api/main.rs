@@ -9,6 +9,7 @@ mod artwork;
 mod as_of;
 mod auth;
 mod certificates;
+mod checkpoint;
 mod collection;
 mod collection_evidence;
 mod collections;

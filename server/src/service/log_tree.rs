@@ -1,0 +1,232 @@
+//! The log as one RFC 6962 tree on the database side: its stored hashes are written as
+//! numbered entries are anchored, and tree heads, the status map at a size, signed checkpoints
+//! and consistency proofs are read from them.
+//!
+//! The tree covers the numbered entries (those cut into batches); its anchored size is the end
+//! of the newest confirmed batch. Rows are a pure function of the log, so a replica that
+//! extends the tree at the same time as another writes the same rows (`ON CONFLICT DO NOTHING`).
+use provreg_anchor::checkpoint::{CheckpointBody, LogKey};
+use provreg_anchor::log_tree::{self, ConsistencyProof, StoredHashes};
+use provreg_anchor::{Digest, StatusMap, status_key};
+use provreg_entities::{anchor, log_entry, log_tree_hash, status_event};
+use provreg_schema::RecordKind;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::Registry;
+use super::log::CONFIRMED;
+use crate::error::{AppError, AppResult};
+
+/// Rows written per statement when the tree grows.
+const INSERT_CHUNK: usize = 1000;
+
+/// A signed checkpoint and what it says.
+#[derive(Debug, Clone)]
+pub struct SignedCheckpoint {
+    pub body: CheckpointBody,
+    /// The C2SP signed note.
+    pub note: String,
+}
+
+fn hex_digest(text: &str, what: &str) -> AppResult<Digest> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text.trim_start_matches("0x"), &mut out)
+        .map_err(|e| AppError::Internal(format!("{what} {text:?} is not a SHA-256 digest: {e}")))?;
+    Ok(out)
+}
+
+/// The tree size whose stored hash count is `count` (`2n - popcount(n)` grows with `n`).
+fn size_of_count(count: u64) -> AppResult<u64> {
+    let (mut lo, mut hi) = (0u64, count);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if log_tree::stored_hash_count(mid) < count { lo = mid + 1 } else { hi = mid }
+    }
+    if log_tree::stored_hash_count(lo) != count {
+        return Err(AppError::Internal(format!("the log tree holds {count} stored hashes, which no tree size has")));
+    }
+    Ok(lo)
+}
+
+async fn read_hashes(conn: &impl ConnectionTrait, indexes: &[u64]) -> AppResult<StoredHashes> {
+    let mut out = StoredHashes::new();
+    for chunk in indexes.chunks(INSERT_CHUNK) {
+        let ids: Vec<i64> =
+            chunk.iter().map(|i| i64::try_from(*i).map_err(AppError::from_display)).collect::<AppResult<_>>()?;
+        let rows = log_tree_hash::Entity::find().filter(log_tree_hash::Column::Idx.is_in(ids)).all(conn).await?;
+        for row in rows {
+            out.insert(u64::try_from(row.idx).map_err(AppError::from_display)?, hex_digest(&row.hash, "stored hash")?);
+        }
+    }
+    if out.len() != indexes.len() {
+        return Err(AppError::Internal("the log tree lacks stored hashes it should have".into()));
+    }
+    Ok(out)
+}
+
+impl Registry {
+    /// How many entries the stored tree covers.
+    pub async fn log_tree_size(&self) -> AppResult<u64> {
+        let count = log_tree_hash::Entity::find().count(&self.db).await?;
+        size_of_count(count)
+    }
+
+    /// The end of the newest confirmed batch: the size of the anchored log tree.
+    pub async fn anchored_log_size(&self) -> AppResult<u64> {
+        let newest = anchor::Entity::find()
+            .filter(anchor::Column::Status.eq(CONFIRMED))
+            .order_by_desc(anchor::Column::FirstSeq)
+            .one(&self.db)
+            .await?;
+        Ok(newest.map_or(0, |a| u64::try_from(a.first_seq + a.size).unwrap_or_default()))
+    }
+
+    /// Writes the stored hashes of numbered entries up to `upto` (exclusive) that are not yet
+    /// in the tree, in one transaction.
+    pub async fn extend_log_tree(&self, upto: u64) -> AppResult<()> {
+        // Read the size first without the write lock: nothing to do is the common case.
+        if size_of_count(log_tree_hash::Entity::find().count(&self.db).await?)? >= upto {
+            return Ok(());
+        }
+        let txn = self.begin_write().await?;
+        let count = log_tree_hash::Entity::find().count(&txn).await?;
+        let have = size_of_count(count)?;
+        if have >= upto {
+            return Ok(());
+        }
+        let entries = log_entry::Entity::find()
+            .filter(log_entry::Column::Seq.gte(i64::try_from(have).map_err(AppError::from_display)?))
+            .filter(log_entry::Column::Seq.lt(i64::try_from(upto).map_err(AppError::from_display)?))
+            .order_by_asc(log_entry::Column::Seq)
+            .all(&txn)
+            .await?;
+        let mut leaves = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            if e.seq != Some(i64::try_from(have + i as u64).map_err(AppError::from_display)?) {
+                return Err(AppError::Internal(format!("log entry {} is missing", have + i as u64)));
+            }
+            leaves.push(hex_digest(&e.leaf, "log leaf")?);
+        }
+        if (leaves.len() as u64) < upto - have {
+            return Err(AppError::Internal(format!("log entries {have}..{upto} are not all numbered")));
+        }
+        let mut known =
+            read_hashes(&txn, &log_tree::append_indexes(have, upto).map_err(AppError::from_display)?).await?;
+        let added = log_tree::append(have, &leaves, &mut known).map_err(AppError::from_display)?;
+        for chunk in added.chunks(INSERT_CHUNK) {
+            let rows = chunk
+                .iter()
+                .map(|(idx, hash)| {
+                    Ok(log_tree_hash::ActiveModel {
+                        idx: sea_orm::Set(i64::try_from(*idx).map_err(AppError::from_display)?),
+                        hash: sea_orm::Set(hex::encode(hash)),
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()?;
+            match log_tree_hash::Entity::insert_many(rows)
+                .on_conflict(OnConflict::column(log_tree_hash::Column::Idx).do_nothing().to_owned())
+                .exec_without_returning(&txn)
+                .await
+            {
+                Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The root of the log tree of its first `size` entries.
+    pub async fn log_tree_root(&self, size: u64) -> AppResult<Digest> {
+        let known = read_hashes(&self.db, &log_tree::root_indexes(size).map_err(AppError::from_display)?).await?;
+        log_tree::root(size, &known).map_err(AppError::from_display)
+    }
+
+    /// The status map as it stood after the first `size` log entries: each record with a status
+    /// event among them, to the record digest of its newest.
+    pub async fn status_map_at(&self, size: u64) -> AppResult<StatusMap> {
+        let entries = log_entry::Entity::find()
+            .filter(log_entry::Column::RecordKind.eq(RecordKind::StatusEvent.as_str()))
+            .filter(log_entry::Column::Seq.lt(i64::try_from(size).map_err(AppError::from_display)?))
+            .order_by_asc(log_entry::Column::Seq)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<uuid::Uuid> = entries.iter().map(|e| e.record_id).collect();
+        let mut subject = std::collections::HashMap::new();
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let events = status_event::Entity::find()
+                .filter(status_event::Column::Id.is_in(chunk.to_vec()))
+                .select_only()
+                .column(status_event::Column::Id)
+                .column(status_event::Column::SubjectId)
+                .into_tuple::<(uuid::Uuid, uuid::Uuid)>()
+                .all(&self.db)
+                .await?;
+            subject.extend(events);
+        }
+        let mut map = Vec::with_capacity(entries.len());
+        for e in &entries {
+            let subject = subject
+                .get(&e.record_id)
+                .ok_or_else(|| AppError::Internal(format!("status event {} is logged but not stored", e.record_id)))?;
+            map.push((status_key(&subject.to_string()), hex_digest(&e.record_digest, "status event digest")?));
+        }
+        // Later events come later in the list and replace earlier ones of the same record.
+        Ok(StatusMap::from_entries(map))
+    }
+
+    /// The checkpoint of the anchored log tree, signed with `key`; `None` before the first
+    /// confirmed anchor.
+    pub async fn checkpoint(&self, origin: &str, key: &LogKey) -> AppResult<Option<SignedCheckpoint>> {
+        let size = self.anchored_log_size().await?;
+        if size == 0 {
+            return Ok(None);
+        }
+        self.extend_log_tree(size).await?;
+        let body = CheckpointBody {
+            origin: origin.to_owned(),
+            size,
+            log_root: self.log_tree_root(size).await?,
+            status_root: self.status_map_at(size).await?.root(),
+        };
+        let note = key.sign(&body).map_err(AppError::from_display)?;
+        Ok(Some(SignedCheckpoint { body, note }))
+    }
+
+    /// The proof that the log tree of `old` entries is a prefix of the tree of `new`; both at
+    /// most the anchored size. Errors name the argument.
+    pub async fn consistency_proof(&self, old: u64, new: u64) -> AppResult<ConsistencyProof> {
+        let anchored = self.anchored_log_size().await?;
+        if old == 0 || old > new {
+            return Err(AppError::bad_input(
+                "/oldSize",
+                "range",
+                format!("oldSize must be at least 1 and at most newSize ({new})"),
+            ));
+        }
+        if new > anchored {
+            return Err(AppError::bad_input(
+                "/newSize",
+                "anchored",
+                format!("newSize {new} is past the anchored log ({anchored} entries)"),
+            ));
+        }
+        self.extend_log_tree(new).await?;
+        let known =
+            read_hashes(&self.db, &log_tree::consistency_indexes(old, new).map_err(AppError::from_display)?).await?;
+        log_tree::prove_consistency(old, new, &known).map_err(AppError::from_display)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_of_count_inverts_the_stored_hash_count() {
+        for n in [0u64, 1, 2, 3, 7, 8, 1000, 1 << 20] {
+            assert_eq!(size_of_count(log_tree::stored_hash_count(n)).unwrap(), n);
+        }
+        assert!(size_of_count(2).is_err());
+    }
+}
