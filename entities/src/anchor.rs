@@ -1,4 +1,7 @@
-//! Anchors: one contiguous batch of log entries committed as one Merkle root on chain.
+//! Anchors: one contiguous batch of log entries committed on chain, either as the batch's
+//! Merkle root (`kind = "batch"`, a `ProvenanceAnchor` contract) or as a linked state of the
+//! whole log (`kind = "state"`, a `ProvenanceLog` contract; a heartbeat state covers no new
+//! entry, `size = 0`).
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -22,6 +25,18 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub confirmed_at: Option<DateTimeUtc>,
+    /// `batch` or `state`.
+    pub kind: String,
+    /// `state`: hex root of the whole log's RFC 6962 tree of `first_seq + size` entries.
+    pub log_root: Option<String>,
+    /// `state`: hex root of the status map at that size.
+    pub status_root: Option<String>,
+    /// `state`: hex head of the state before (64 zeros for the first).
+    pub prev_head: Option<String>,
+    /// `state`: hex head, the value the contract stores.
+    pub head: Option<String>,
+    /// `state`: the anchoring block's timestamp (Unix seconds), once confirmed.
+    pub block_time: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261201_000003_create_collections;
 mod m20261201_000004_metadata_update_outbox;
 mod m20261201_000005_add_token_mints;
 mod m20261202_000001_create_log_tree_hashes;
+mod m20261202_000002_add_anchor_states;
 
 /// An index on `table`'s `cols`.
 fn index(name: &str, table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_metadata_update_outbox::Migration),
             Box::new(m20261201_000005_add_token_mints::Migration),
             Box::new(m20261202_000001_create_log_tree_hashes::Migration),
+            Box::new(m20261202_000002_add_anchor_states::Migration),
         ]
     }
 }

@@ -25,14 +25,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use provreg_anchor::alloy_types::{Address, B256, TxHash};
-use provreg_anchor::{AnchorError, ChainClient, ContractRevert};
+use provreg_anchor::{AnchorError, ChainClient, ContractRevert, LogClient, StateEvent};
 use provreg_entities::anchor;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use tokio::sync::{Mutex, Notify};
 
 use crate::error::{AppError, AppResult};
 use crate::service::Registry;
-use crate::service::log::{CONFIRMED, PENDING, SENT};
+use crate::service::log::{CONFIRMED, PENDING, SENT, STATE};
+use crate::service::log_tree::state_of;
 use crate::service::seal::digest_bytes;
 
 /// Key of the PostgreSQL advisory lock the anchoring leader holds.
@@ -49,6 +50,34 @@ pub struct AnchorWorker {
     /// Serialises rounds between the background loop and `anchorNow`.
     round: Mutex<Leadership>,
     wake: Notify,
+    /// Set when the contract is a `ProvenanceLog`: anchor linked states through this client.
+    states: Option<States>,
+}
+
+/// Anchoring linked states of the whole log (a `ProvenanceLog` contract).
+struct States {
+    client: LogClient,
+    /// Anchor the latest state again when it is older than this and nothing new waits.
+    heartbeat: Option<Duration>,
+}
+
+/// What kind of anchor contract is deployed at an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractKind {
+    /// `ProvenanceAnchor`: one commitment per batch.
+    Batches,
+    /// `ProvenanceLog`: one overwritten head of linked states.
+    States,
+}
+
+/// Tells a `ProvenanceLog` (it answers `head()`) from a `ProvenanceAnchor` (it does not).
+pub async fn contract_kind(rpc_url: &str, contract: Address) -> AppResult<ContractKind> {
+    let reader = provreg_anchor::LogReader::connect(rpc_url, contract).map_err(chain_error)?;
+    match reader.head().await {
+        Ok(_) => Ok(ContractKind::States),
+        Err(AnchorError::Reverted(_) | AnchorError::NodeRejected(_)) => Ok(ContractKind::Batches),
+        Err(e) => Err(chain_error(e)),
+    }
 }
 
 impl std::fmt::Debug for AnchorWorker {
@@ -105,7 +134,21 @@ impl AnchorWorker {
             interval,
             round: Mutex::new(leadership),
             wake: Notify::new(),
+            states: None,
         })
+    }
+
+    /// Anchors linked states through `client` (of a `ProvenanceLog` contract, the same one as
+    /// the batch client's), re-anchoring the latest state as a heartbeat when it is older
+    /// than `heartbeat` and nothing new waits.
+    pub fn with_states(mut self, client: LogClient, heartbeat: Option<Duration>) -> Self {
+        self.states = Some(States { client, heartbeat });
+        self
+    }
+
+    /// The kind of contract this worker anchors on.
+    pub fn kind(&self) -> ContractKind {
+        if self.states.is_some() { ContractKind::States } else { ContractKind::Batches }
     }
 
     pub fn chain_id(&self) -> i64 {
@@ -152,6 +195,9 @@ impl AnchorWorker {
         let mut leadership = self.round.lock().await;
         if !self.lead(&mut leadership).await? {
             return Ok(Round::NotLeader);
+        }
+        if let Some(states) = &self.states {
+            return self.state_round(states, cut).await;
         }
         self.reclaim_lost().await?;
         let mut done = Vec::new();
@@ -343,6 +389,174 @@ impl AnchorWorker {
         anchor.last_error = None;
         anchor.confirmed_at = Some(chrono::Utc::now());
         self.registry.save_anchor(anchor).await
+    }
+}
+
+impl AnchorWorker {
+    /// One round on a `ProvenanceLog`: re-anchor the states the chain lost, settle the oldest
+    /// unconfirmed state, cut and anchor new batches as states, and send a heartbeat when
+    /// nothing new waited and the latest state is older than the heartbeat interval.
+    async fn state_round(&self, states: &States, cut: Cut) -> AppResult<Round> {
+        self.reclaim_lost_states(states).await?;
+        let mut done = Vec::new();
+        loop {
+            let row = match self.registry.unconfirmed_anchor(self.chain_id, &self.contract).await? {
+                Some(a) => a,
+                None => {
+                    if cut == Cut::WhenDue {
+                        let wait = chrono::Duration::from_std(self.interval).unwrap_or(chrono::Duration::MAX);
+                        if !self.registry.batch_due(self.max_batch, chrono::Utc::now() - wait).await? {
+                            break;
+                        }
+                    }
+                    match self.registry.cut_batch(self.chain_id, &self.contract, self.max_batch).await? {
+                        Some(a) => a,
+                        None => break,
+                    }
+                }
+            };
+            let row = if row.head.is_none() {
+                let prev = self.registry.confirmed_states(self.chain_id, &self.contract).await?.pop();
+                self.registry.prepare_state(row, prev.as_ref()).await?
+            } else {
+                row
+            };
+            done.push(self.settle_or_record(states, row).await?);
+        }
+        if done.is_empty()
+            && let Some(every) = states.heartbeat
+            && let Some(latest) = self.registry.confirmed_states(self.chain_id, &self.contract).await?.pop()
+            && latest.confirmed_at.is_none_or(|t| {
+                chrono::Utc::now() - t >= chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX)
+            })
+        {
+            let beat = self.registry.heartbeat_state(&latest).await?;
+            done.push(self.settle_or_record(states, beat).await?);
+        }
+        Ok(if done.is_empty() { Round::Idle } else { Round::Anchored(done) })
+    }
+
+    /// Settles `row`, recording the error on it when that fails.
+    async fn settle_or_record(&self, states: &States, row: anchor::Model) -> AppResult<anchor::Model> {
+        match self.settle_state(states, row.clone()).await {
+            Ok(confirmed) => Ok(confirmed),
+            Err(e) => {
+                let message = e.to_string();
+                let mut failed = self.registry.anchor(row.id).await?.unwrap_or(row);
+                failed.last_error = Some(message.clone());
+                self.registry.save_anchor(failed).await?;
+                Err(AppError::Internal(message))
+            }
+        }
+    }
+
+    /// Finds confirmed states the chain no longer holds (its head is an older state of this
+    /// database, or none) and makes them pending again, to be sent again in order with the
+    /// same fields (so their heads, and the proofs handed out against them, stay the same).
+    async fn reclaim_lost_states(&self, states: &States) -> AppResult<usize> {
+        let reader = states.client.reader().map_err(chain_error)?;
+        let head = reader.head().await.map_err(chain_error)?;
+        // Every state of this contract in order, confirmed or not: the chain may hold one this
+        // database has not confirmed yet (sent, then the process stopped).
+        let all = self.registry.states(self.chain_id, &self.contract).await?;
+        let keep = match head {
+            None => 0,
+            Some(h) => {
+                let h = hex::encode(h.0);
+                match all.iter().position(|r| r.head.as_deref() == Some(h.as_str())) {
+                    Some(i) => i + 1,
+                    None => {
+                        return Err(AppError::Internal(format!(
+                            "contract {} holds head 0x{h}, a state this database never anchored (run `provreg fsck`)",
+                            self.contract
+                        )));
+                    }
+                }
+            }
+        };
+        let lost: Vec<anchor::Model> = all.into_iter().skip(keep).filter(|r| r.status == CONFIRMED).collect();
+        let count = lost.len();
+        if count > 0 {
+            crate::metrics::metrics().anchors_lost(count as u64);
+            tracing::warn!(contract = %self.contract, lost_states = count, "the chain lost states this registry had confirmed; anchoring them again");
+        }
+        for mut row in lost {
+            row.last_error = Some(format!(
+                "lost from the chain (its head went back); anchoring again, previously in transaction {}",
+                row.tx_hash.as_deref().unwrap_or("?")
+            ));
+            row.status = PENDING.into();
+            row.tx_hash = None;
+            row.block_number = None;
+            row.block_time = None;
+            row.confirmed_at = None;
+            self.registry.save_anchor(row).await?;
+        }
+        Ok(count)
+    }
+
+    /// Brings one state to `confirmed`: adopts it when the contract's head is already it,
+    /// sends it when the head is the state before, and refuses anything else.
+    async fn settle_state(&self, states: &States, mut row: anchor::Model) -> AppResult<anchor::Model> {
+        let next = state_of(&row)?;
+        let head = B256::from(next.head());
+        let reader = states.client.reader().map_err(chain_error)?;
+        let on_chain = reader.head().await.map_err(chain_error)?;
+        if on_chain == Some(head) {
+            let event = reader
+                .find_state(head, 0)
+                .await
+                .map_err(chain_error)?
+                .ok_or_else(|| AppError::Internal(format!("the contract holds head {head} but no event of it")))?;
+            return self.confirm_state(row, event).await;
+        }
+        if on_chain.map_or(provreg_anchor::state::GENESIS_HEAD, |h| h.0) != next.prev_head {
+            return Err(AppError::Internal(format!(
+                "the contract's head is {} but this state follows 0x{}; reconciling next round",
+                on_chain.map_or_else(|| "empty".to_owned(), |h| h.to_string()),
+                hex::encode(next.prev_head)
+            )));
+        }
+        if row.status == SENT
+            && let Some(tx) = row.tx_hash.as_deref().and_then(|t| t.parse::<TxHash>().ok())
+        {
+            match states.client.wait_confirmed(tx).await {
+                Ok(receipt) => return self.confirm_state(row, receipt.event).await,
+                Err(e) => tracing::warn!(%tx, error = %e, "earlier state transaction did not confirm; sending again"),
+            }
+        }
+        let prev = if next.prev_head == provreg_anchor::state::GENESIS_HEAD {
+            None
+        } else {
+            let row = self.registry.state_by_head(self.chain_id, &self.contract, &next.prev_head).await?.ok_or_else(
+                || AppError::Internal(format!("the state before 0x{} is not stored", hex::encode(head.0))),
+            )?;
+            Some(state_of(&row)?)
+        };
+        let tx = match states.client.send_anchor(prev.as_ref(), &next).await {
+            Ok(tx) => tx,
+            Err(AnchorError::Reverted(ContractRevert::NotLatestState { .. })) => {
+                return Err(AppError::Internal("another state was anchored meanwhile; reconciling next round".into()));
+            }
+            Err(e) => return Err(chain_error(e)),
+        };
+        row.status = SENT.into();
+        row.tx_hash = Some(format!("{tx:#x}"));
+        row.last_error = None;
+        let row = self.registry.save_anchor(row).await?;
+        let receipt = states.client.wait_confirmed(tx).await.map_err(chain_error)?;
+        self.confirm_state(row, receipt.event).await
+    }
+
+    async fn confirm_state(&self, mut row: anchor::Model, event: StateEvent) -> AppResult<anchor::Model> {
+        row.kind = STATE.into();
+        row.status = CONFIRMED.into();
+        row.tx_hash = Some(format!("{:#x}", event.tx_hash));
+        row.block_number = Some(i64::try_from(event.block_number).map_err(AppError::from_display)?);
+        row.block_time = Some(i64::try_from(event.block_time).map_err(AppError::from_display)?);
+        row.last_error = None;
+        row.confirmed_at = Some(chrono::Utc::now());
+        self.registry.save_anchor(row).await
     }
 }
 

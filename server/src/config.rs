@@ -162,6 +162,10 @@ pub struct AnchoringConfig {
     pub max_batch: u64,
     /// Blocks on top of the anchoring block before an anchor counts as confirmed.
     pub confirmations: u64,
+    /// Seconds after which a `ProvenanceLog` contract gets the latest state again (a
+    /// heartbeat) when nothing new was anchored, so a verifier's `--max-age` never depends on
+    /// traffic; 0: no heartbeats.
+    pub heartbeat_secs: u64,
     /// The origin line of the log's signed checkpoints (`GET /checkpoint`): the log's unique
     /// name, no spaces or `+`.
     pub log_origin: String,
@@ -179,6 +183,7 @@ impl Default for AnchoringConfig {
             interval_secs: 10,
             max_batch: 10_000,
             confirmations: 1,
+            heartbeat_secs: 3600,
             log_origin: "provreg.local/log".to_owned(),
             log_key_file: None,
         }

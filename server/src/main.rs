@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use provreg_anchor::{ChainClient, ChainReader};
 use provreg_certs as certs;
-use provreg_server::anchoring::AnchorWorker;
+use provreg_server::anchoring::{AnchorWorker, ContractKind};
 use provreg_server::auth::{self, Role};
 use provreg_server::config::Config;
 use provreg_server::outbox::MetadataOutbox;
@@ -370,15 +370,19 @@ async fn start_anchoring(
             return Ok((None, None, None));
         }
     };
-    let worker = Arc::new(
-        AnchorWorker::new(registry.clone(), client, &config.database_url, a.max_batch, interval)
-            .await
-            .context("starting the anchor worker")?,
-    );
+    let contract = client.contract_address().context("the anchor client has no contract")?;
+    let confirmations = if a.rpc_url.is_some() { a.confirmations.max(1) } else { 1 };
+    let mut worker = AnchorWorker::new(registry.clone(), client, &config.database_url, a.max_batch, interval)
+        .await
+        .context("starting the anchor worker")?;
+    if provreg_server::anchoring::contract_kind(&rpc_url, contract).await? == ContractKind::States {
+        let heartbeat = (a.heartbeat_secs > 0).then(|| Duration::from_secs(a.heartbeat_secs));
+        let log = provreg_anchor::LogClient::connect(&rpc_url, &private_key, Some(contract), confirmations)?;
+        worker = worker.with_states(log, heartbeat);
+    }
+    let worker = Arc::new(worker);
     println!("anchoring the log every {}s on chain {} at {}", interval.as_secs(), worker.chain_id(), worker.contract());
     let chain_id = u64::try_from(worker.chain_id()).context("the chain ID is negative")?;
-    // The dev chain's client waits for one block, as the anchor worker there does.
-    let confirmations = if a.rpc_url.is_some() { a.confirmations.max(1) } else { 1 };
     let access = ChainAccess { rpc_url, private_key, chain_id, confirmations };
     tokio::spawn(worker.clone().run());
     Ok((Some(worker), chain, Some(access)))

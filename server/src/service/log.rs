@@ -17,6 +17,10 @@ pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const CONFIRMED: &str = "confirmed";
 
+/// Anchor kinds, as stored.
+pub const BATCH: &str = "batch";
+pub const STATE: &str = "state";
+
 impl Registry {
     /// An anchor by ID.
     pub async fn anchor(&self, id: Uuid) -> AppResult<Option<anchor::Model>> {
@@ -44,6 +48,7 @@ impl Registry {
             .filter(anchor::Column::Contract.eq(contract))
             .filter(anchor::Column::Status.ne(CONFIRMED))
             .order_by_asc(anchor::Column::FirstSeq)
+            .order_by_asc(anchor::Column::Id)
             .one(&self.db)
             .await?)
     }
@@ -125,6 +130,12 @@ impl Registry {
             last_error: None,
             created_at: now(),
             confirmed_at: None,
+            kind: BATCH.into(),
+            log_root: None,
+            status_root: None,
+            prev_head: None,
+            head: None,
+            block_time: None,
         };
         anchor::Entity::insert(anchor::ActiveModel::from(row.clone()).reset_all()).exec_without_returning(&txn).await?;
         // One statement on both databases: number the oldest unbatched entries from first_seq.

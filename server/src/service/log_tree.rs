@@ -7,14 +7,18 @@
 //! extends the tree at the same time as another writes the same rows (`ON CONFLICT DO NOTHING`).
 use provreg_anchor::checkpoint::{CheckpointBody, LogKey};
 use provreg_anchor::log_tree::{self, ConsistencyProof, StoredHashes};
-use provreg_anchor::{Digest, StatusMap, status_key};
+use provreg_anchor::state::GENESIS_HEAD;
+use provreg_anchor::{Digest, LogState, StatusMap, status_key};
 use provreg_entities::{anchor, log_entry, log_tree_hash, status_event};
 use provreg_schema::RecordKind;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use super::Registry;
-use super::log::CONFIRMED;
+use super::log::{CONFIRMED, PENDING, STATE};
 use crate::error::{AppError, AppResult};
 
 /// Rows written per statement when the tree grows.
@@ -215,6 +219,129 @@ impl Registry {
         let known =
             read_hashes(&self.db, &log_tree::consistency_indexes(old, new).map_err(AppError::from_display)?).await?;
         log_tree::prove_consistency(old, new, &known).map_err(AppError::from_display)
+    }
+}
+
+/// The fields of a state anchor row.
+pub fn state_of(row: &anchor::Model) -> AppResult<LogState> {
+    let field = |v: &Option<String>, what: &str| -> AppResult<Digest> {
+        hex_digest(
+            v.as_deref().ok_or_else(|| AppError::Internal(format!("state anchor {} has no {what}", row.id)))?,
+            what,
+        )
+    };
+    Ok(LogState {
+        prev_head: field(&row.prev_head, "previous head")?,
+        log_root: field(&row.log_root, "log root")?,
+        size: u64::try_from(row.first_seq + row.size).map_err(AppError::from_display)?,
+        status_root: field(&row.status_root, "status root")?,
+    })
+}
+
+impl Registry {
+    /// Confirmed states on `contract`, oldest first.
+    pub async fn confirmed_states(&self, chain_id: i64, contract: &str) -> AppResult<Vec<anchor::Model>> {
+        let mut all = self.states(chain_id, contract).await?;
+        all.retain(|r| r.status == CONFIRMED);
+        Ok(all)
+    }
+
+    /// Every state on `contract` with its head fixed, in anchoring order.
+    pub async fn states(&self, chain_id: i64, contract: &str) -> AppResult<Vec<anchor::Model>> {
+        Ok(anchor::Entity::find()
+            .filter(anchor::Column::ChainId.eq(chain_id))
+            .filter(anchor::Column::Contract.eq(contract))
+            .filter(anchor::Column::Kind.eq(STATE))
+            .filter(anchor::Column::Head.is_not_null())
+            .order_by_asc(anchor::Column::FirstSeq)
+            .order_by_asc(anchor::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The newest confirmed state on any contract (the one bundles prove against).
+    pub async fn latest_state(&self) -> AppResult<Option<anchor::Model>> {
+        Ok(anchor::Entity::find()
+            .filter(anchor::Column::Kind.eq(STATE))
+            .filter(anchor::Column::Status.eq(CONFIRMED))
+            .order_by_desc(anchor::Column::FirstSeq)
+            .order_by_desc(anchor::Column::Id)
+            .one(&self.db)
+            .await?)
+    }
+
+    /// The state anchor row with head `head` on `contract`.
+    pub async fn state_by_head(
+        &self,
+        chain_id: i64,
+        contract: &str,
+        head: &Digest,
+    ) -> AppResult<Option<anchor::Model>> {
+        Ok(anchor::Entity::find()
+            .filter(anchor::Column::ChainId.eq(chain_id))
+            .filter(anchor::Column::Contract.eq(contract))
+            .filter(anchor::Column::Head.eq(hex::encode(head)))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Completes a freshly cut batch as the state after `prev` (the newest confirmed state on
+    /// its contract, `None` for the first): the log tree and status map at its end, and its
+    /// head.
+    pub async fn prepare_state(
+        &self,
+        mut row: anchor::Model,
+        prev: Option<&anchor::Model>,
+    ) -> AppResult<anchor::Model> {
+        let end = u64::try_from(row.first_seq + row.size).map_err(AppError::from_display)?;
+        self.extend_log_tree(end).await?;
+        let state = LogState {
+            prev_head: match prev {
+                Some(p) => state_of(p)?.head(),
+                None => GENESIS_HEAD,
+            },
+            log_root: self.log_tree_root(end).await?,
+            size: end,
+            status_root: self.status_map_at(end).await?.root(),
+        };
+        row.kind = STATE.into();
+        row.log_root = Some(hex::encode(state.log_root));
+        row.status_root = Some(hex::encode(state.status_root));
+        row.prev_head = Some(hex::encode(state.prev_head));
+        row.head = Some(hex::encode(state.head()));
+        self.save_anchor(row).await
+    }
+
+    /// A heartbeat: a pending state after `prev` with the same log and status map, so the chain
+    /// shows the registry still stands by them.
+    pub async fn heartbeat_state(&self, prev: &anchor::Model) -> AppResult<anchor::Model> {
+        let before = state_of(prev)?;
+        let state = LogState { prev_head: before.head(), ..before };
+        let row = anchor::Model {
+            id: uuid::Uuid::now_v7(),
+            chain_id: prev.chain_id,
+            contract: prev.contract.clone(),
+            first_seq: prev.first_seq + prev.size,
+            size: 0,
+            root: hex::encode(state.log_root),
+            status: PENDING.into(),
+            tx_hash: None,
+            block_number: None,
+            batch_id: None,
+            last_error: None,
+            created_at: super::now(),
+            confirmed_at: None,
+            kind: STATE.into(),
+            log_root: Some(hex::encode(state.log_root)),
+            status_root: Some(hex::encode(state.status_root)),
+            prev_head: Some(hex::encode(state.prev_head)),
+            head: Some(hex::encode(state.head())),
+            block_time: None,
+        };
+        anchor::Entity::insert(anchor::ActiveModel::from(row.clone()).reset_all())
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(row)
     }
 }
 

@@ -207,6 +207,15 @@ impl TestApp {
                 )
                 .await
                 .expect("anchor worker");
+                let kind = provreg_server::anchoring::contract_kind(&rpc, contract).await.expect("contract kind");
+                let worker = if kind == provreg_server::anchoring::ContractKind::States {
+                    let heartbeat = (config.anchoring.heartbeat_secs > 0)
+                        .then(|| std::time::Duration::from_secs(config.anchoring.heartbeat_secs));
+                    let log = provreg_anchor::LogClient::connect(&rpc, &key, Some(contract), 1).expect("log client");
+                    worker.with_states(log, heartbeat)
+                } else {
+                    worker
+                };
                 Some(Arc::new(worker))
             }
             None => None,

@@ -22,6 +22,7 @@ mod impact;
 mod import;
 mod limits;
 mod lineage;
+mod log_states;
 mod memory;
 mod metrics;
 mod mints;
