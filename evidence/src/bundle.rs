@@ -30,6 +30,42 @@ pub struct Bundle {
     pub lineage: Vec<LineageEdge>,
     /// The token's proof and the circuit files it verifies against.
     pub proof: ProofEvidence,
+    /// The newest anchored state of the whole log (a `ProvenanceLog` contract) the records'
+    /// `logProof`s and the status-map proofs are against; absent in bundles of a registry
+    /// that anchors batches, and in bundles made before states existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_state: Option<EvidenceLogState>,
+}
+
+/// An anchored state of the whole log, with the status-map proof of every record in the
+/// lineage that can change status (licences, datasets, model versions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvidenceLogState {
+    pub chain_id: i64,
+    /// Address of the `ProvenanceLog` contract.
+    pub contract: String,
+    /// The state's head (hex, no `0x`): SHA-256(0x03 ‖ prevHead ‖ logRoot ‖ u64be(size) ‖ statusRoot).
+    pub head: String,
+    pub prev_head: String,
+    /// Root of the log's RFC 6962 tree of `size` entries.
+    pub log_root: String,
+    pub size: i64,
+    /// Root of the status map at that size.
+    pub status_root: String,
+    /// The anchoring transaction, its block and the block's time (Unix seconds).
+    pub tx_hash: String,
+    pub block_number: i64,
+    pub block_time: i64,
+    pub status_proofs: Vec<EvidenceStatusProof>,
+}
+
+/// One record's status-map proof (the anchor crate's status proof JSON, version 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvidenceStatusProof {
+    pub record: RecordRef,
+    pub proof: Value,
 }
 
 /// The token a bundle is about.
@@ -85,8 +121,13 @@ pub struct EvidenceRecord {
     /// The inclusion proof of the log leaf in its batch (the anchor crate's proof JSON,
     /// version 1); `null` until the entry is batched.
     pub inclusion_proof: Option<Value>,
-    /// The anchor of the entry's batch; `null` until the entry is batched.
+    /// The anchor of the entry's batch; `null` until the entry is batched, and for an entry
+    /// proven by `logProof` instead.
     pub anchor: Option<EvidenceAnchor>,
+    /// The inclusion proof of the log leaf in the tree of the bundle's `logState` (the anchor
+    /// crate's log proof JSON, version 1), for an entry of a state-anchored log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_proof: Option<Value>,
 }
 
 impl EvidenceRecord {

@@ -138,6 +138,50 @@ pub enum CheckError {
     #[error("the Anchored event of transaction {tx} says {found}; the bundle says {stated}")]
     EventMismatch { tx: String, found: String, stated: String },
 
+    // anchored states (a ProvenanceLog contract)
+    #[error("the record has a log proof but the bundle has no log state")]
+    NoLogState,
+    #[error("the log state is unreadable: {0}")]
+    LogStateUnreadable(String),
+    #[error(
+        "the log state's head is {stated}, but SHA-256(0x03 ‖ prevHead ‖ logRoot ‖ size ‖ statusRoot) is {computed}"
+    )]
+    StateHead { computed: String, stated: String },
+    #[error("log proof: {0}")]
+    LogProof(String),
+    #[error("contract {contract} never anchored a state with head {head}")]
+    StateNotAnchored { contract: String, head: String },
+    #[error("the chain's event of head {head} says {found}; the bundle says {stated}")]
+    StateEventMismatch { head: String, found: String, stated: String },
+    #[error(
+        "stale: this bundle proves the log as of checkpoint {size} anchored at {time} (block {block}), older than \
+         --max-age {max_age}s; the contract's latest state is checkpoint {latest_size} anchored at {latest_time} \
+         (block {latest_block}, head {latest_head}): fetch a fresh bundle"
+    )]
+    StaleState {
+        size: u64,
+        time: String,
+        block: i64,
+        max_age: u64,
+        latest_size: u64,
+        latest_time: String,
+        latest_block: u64,
+        latest_head: String,
+    },
+    #[error("no status-map proof for {0}: the bundle cannot show its status is complete")]
+    StatusProofMissing(RecordRef),
+    #[error("the status-map proof of {record} does not hold: {reason}")]
+    StatusProofInvalid { record: RecordRef, reason: String },
+    #[error(
+        "the status map holds a status event of {record} (digest {digest}) that the bundle leaves out: its status \
+         may be other than the bundle says"
+    )]
+    StatusEventOmitted { record: RecordRef, digest: String },
+    #[error(
+        "the status map says {record} never changed status, but the bundle holds its anchored status event {event}"
+    )]
+    StatusEventUnmapped { record: RecordRef, event: String },
+
     // lineage
     #[error("{0}")]
     References(String),

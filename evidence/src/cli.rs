@@ -63,6 +63,11 @@ pub struct VerifyArgs {
     /// `provreg serve --dev`.
     #[arg(long, value_name = "HEX")]
     pub beacon_key: Option<String>,
+    /// With `--rpc`: accept a bundle whose anchored state is not the contract's latest only
+    /// if it was anchored at most this long ago: seconds, or a number with `s`, `m`, `h` or
+    /// `d` (`90s`, `10m`, `1h`). Without it such a bundle is unconfirmed (exit 2).
+    #[arg(long, value_name = "AGE")]
+    pub max_age: Option<String>,
     /// The beacon's genesis time, unix seconds (default quicknet's).
     #[arg(long, requires = "beacon_key")]
     pub beacon_genesis: Option<u64>,
@@ -110,6 +115,7 @@ pub async fn command(args: VerifyArgs, defaults: &ProverDefaults) -> Result<i32>
         contract: args.contract.clone(),
         expected_subject,
         zk,
+        max_age: args.max_age.as_deref().map(parse_age).transpose()?,
         beacon: beacon_key(&args)?,
     };
     if !args.json {
@@ -125,6 +131,26 @@ pub async fn command(args: VerifyArgs, defaults: &ProverDefaults) -> Result<i32>
     drop(work_dir);
     print_report(&report, args.json)?;
     Ok(report.exit_code())
+}
+
+/// `--max-age`: `90`, `90s`, `10m`, `1h`, `2d`.
+fn parse_age(text: &str) -> Result<std::time::Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .with_context(|| format!("--max-age {text:?}: not a number of seconds, minutes, hours or days"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        other => bail!("--max-age {text:?}: unknown unit {other:?} (use s, m, h or d)"),
+    };
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// The beacon `--beacon-key` names, if any.

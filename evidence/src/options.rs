@@ -27,6 +27,10 @@ pub struct VerifyOptions {
     pub expected_subject: Option<(i64, String, String)>,
     /// How the zero-knowledge proof itself is checked.
     pub zk: ZkCheck,
+    /// With an RPC URL: a bundle whose anchored state is not the contract's latest must have
+    /// been anchored at most this long ago (`anchor.latest`); without it such a bundle is
+    /// unconfirmed.
+    pub max_age: Option<std::time::Duration>,
     /// The drand beacon `BEACON` seeds must come from; `None`: drand's quicknet (a seed of a
     /// local development beacon is then unconfirmed).
     pub beacon: Option<provreg_seed::BeaconKey>,

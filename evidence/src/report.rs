@@ -59,6 +59,10 @@ pub enum CheckName {
     AssetDerivation,
     #[serde(rename = "seed.source")]
     SeedSource,
+    #[serde(rename = "status.complete")]
+    StatusComplete,
+    #[serde(rename = "anchor.latest")]
+    AnchorLatest,
 }
 
 impl CheckName {
@@ -90,6 +94,8 @@ impl CheckName {
             Self::ZkProof => "zk.proof",
             Self::AssetDerivation => "asset.derivation",
             Self::SeedSource => "seed.source",
+            Self::StatusComplete => "status.complete",
+            Self::AnchorLatest => "anchor.latest",
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::service::seal::digest_bytes;
 use crate::service::token::proof_record_of;
 use provreg_evidence::bundle::{
     BUNDLE_VERSION, Bundle, BundleSubject, CircuitFiles, EvidenceAnchor, EvidenceCertificate, EvidenceLogEntry,
-    EvidenceRecord, LineageEdge, ProofEvidence, RecordRef,
+    EvidenceLogState, EvidenceRecord, EvidenceStatusProof, LineageEdge, ProofEvidence, RecordRef,
 };
 
 /// Most IDs one `IN (…)` list carries (SQLite allows 32,766 parameters in a statement).
@@ -176,7 +176,31 @@ impl Registry {
         let ids: Vec<Uuid> = sources.iter().map(|s| s.id).collect();
         let certificates = self.certificates_by_subject(&ids).await?;
         let entries = self.log_entries_by_record(&ids).await?;
-        let proofs = self.inclusion_proofs(entries.values()).await?;
+        // Entries of a state-anchored log are proven in the newest state's whole-log tree;
+        // batch-anchored entries by their batch's tree.
+        let state = self.latest_state().await?;
+        let state_anchored =
+            |e: &log_entry::Model, state: &anchor::Model| e.seq.is_some_and(|seq| seq < state.first_seq + state.size);
+        let batch_entries: Vec<&log_entry::Model> =
+            entries.values().filter(|e| state.as_ref().is_none_or(|st| !state_anchored(e, st))).collect();
+        let proofs = self.inclusion_proofs(batch_entries.into_iter()).await?;
+        let log_proofs = match &state {
+            Some(st) => {
+                let members: Vec<(Uuid, u64, [u8; 32])> = entries
+                    .values()
+                    .filter(|e| state_anchored(e, st))
+                    .map(|e| {
+                        Ok((
+                            e.record_id,
+                            u64::try_from(e.seq.unwrap_or_default()).map_err(AppError::from_display)?,
+                            digest_bytes(&e.leaf)?,
+                        ))
+                    })
+                    .collect::<AppResult<_>>()?;
+                self.log_proofs(st, &members).await?
+            }
+            None => HashMap::new(),
+        };
         let mut records = Vec::with_capacity(sources.len());
         for s in sources {
             let entry = entries.get(&s.id).ok_or_else(|| missing("the log entry", s.id))?;
@@ -184,6 +208,7 @@ impl Registry {
                 Some((proof, anchor)) => (Some(proof), Some(anchor)),
                 None => (None, None),
             };
+            let log_proof = log_proofs.get(&s.id).cloned();
             records.push(EvidenceRecord {
                 kind: s.kind,
                 id: s.id.to_string(),
@@ -215,8 +240,13 @@ impl Registry {
                     size: a.size,
                     status: a.status.clone(),
                 }),
+                log_proof,
             });
         }
+        let log_state = match &state {
+            Some(st) => Some(self.evidence_log_state(st, &records).await?),
+            None => None,
+        };
 
         let settings = String::from_utf8(files.settings)
             .map_err(|_| AppError::Internal(format!("the settings of circuit {} are not UTF-8", circuit.id)))?;
@@ -244,6 +274,70 @@ impl Registry {
                         .map(|m| B64.encode(m)),
                 },
             },
+            log_state,
+        })
+    }
+
+    /// The inclusion proof of each `(record, seq, leaf)` in the whole-log tree of `state`, as
+    /// proof JSON, by record; the stored hashes are read in one query.
+    async fn log_proofs(
+        &self,
+        state: &anchor::Model,
+        members: &[(Uuid, u64, [u8; 32])],
+    ) -> AppResult<HashMap<Uuid, serde_json::Value>> {
+        let size = u64::try_from(state.first_seq + state.size).map_err(AppError::from_display)?;
+        let mut indexes = Vec::new();
+        for (_, seq, _) in members {
+            indexes.extend(provreg_anchor::log_tree::inclusion_indexes(*seq, size).map_err(AppError::from_display)?);
+        }
+        indexes.sort_unstable();
+        indexes.dedup();
+        let known = self.stored_hashes(&indexes).await?;
+        let mut out = HashMap::new();
+        for (record, seq, leaf) in members {
+            let proof =
+                provreg_anchor::log_tree::prove_inclusion(leaf, *seq, size, &known).map_err(AppError::from_display)?;
+            if Some(hex::encode(proof.root)) != state.log_root {
+                return Err(AppError::Internal(format!("the log tree no longer matches state {}", state.id)));
+            }
+            out.insert(*record, serde_json::to_value(&proof).map_err(AppError::from_display)?);
+        }
+        Ok(out)
+    }
+
+    /// The bundle's `logState`: the newest confirmed state and the status-map proof of every
+    /// licence, dataset and model version among `records`.
+    async fn evidence_log_state(
+        &self,
+        state: &anchor::Model,
+        records: &[EvidenceRecord],
+    ) -> AppResult<EvidenceLogState> {
+        let fields = crate::service::log_tree::state_of(state)?;
+        let map = self.status_map_at(fields.size).await?;
+        let status_proofs = records
+            .iter()
+            .filter(|r| matches!(r.kind, RecordKind::License | RecordKind::Dataset | RecordKind::ModelVersion))
+            .map(|r| {
+                Ok(EvidenceStatusProof {
+                    record: RecordRef::new(r.kind, &r.id),
+                    proof: serde_json::to_value(map.prove(&provreg_anchor::status_key(&r.id)))
+                        .map_err(AppError::from_display)?,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let missing_field = |what: &str| AppError::Internal(format!("confirmed state {} has no {what}", state.id));
+        Ok(EvidenceLogState {
+            chain_id: state.chain_id,
+            contract: state.contract.clone(),
+            head: state.head.clone().ok_or_else(|| missing_field("head"))?,
+            prev_head: state.prev_head.clone().ok_or_else(|| missing_field("previous head"))?,
+            log_root: state.log_root.clone().ok_or_else(|| missing_field("log root"))?,
+            size: i64::try_from(fields.size).map_err(AppError::from_display)?,
+            status_root: state.status_root.clone().ok_or_else(|| missing_field("status root"))?,
+            tx_hash: state.tx_hash.clone().ok_or_else(|| missing_field("transaction"))?,
+            block_number: state.block_number.ok_or_else(|| missing_field("block"))?,
+            block_time: state.block_time.ok_or_else(|| missing_field("block time"))?,
+            status_proofs,
         })
     }
 

@@ -7,6 +7,7 @@ mod lineage;
 mod log;
 mod record;
 mod seed;
+mod state;
 mod zk;
 
 use std::collections::{HashMap, HashSet};
@@ -61,17 +62,28 @@ pub async fn verify_bundle(bundle: &Bundle, opts: &VerifyOptions) -> Report {
     let certificates: HashSet<&str> =
         bundle.records.iter().filter_map(|r| r.certificate.as_ref()).map(|c| c.digest.as_str()).collect();
     let mut chain_cache: HashMap<EvidenceAnchor, Result<String, CheckError>> = HashMap::new();
+    let log_state = match &bundle.log_state {
+        Some(ls) => Some(state::read(ls, opts).await),
+        None => None,
+    };
     for r in &parsed.records {
         record::check(&mut checks, r);
         let cert_digest = certificate::check(&mut checks, r, opts, &certificates).await;
         let leaf = log::check_leaf(&mut checks, r, cert_digest.as_deref());
-        log::check_inclusion(&mut checks, r, leaf);
-        anchor::check(&mut checks, r, opts, &mut chain_cache).await;
+        if r.record.log_proof.is_some() {
+            state::check_inclusion(&mut checks, r, leaf, log_state.as_ref());
+            state::check_anchor(&mut checks, r, log_state.as_ref(), opts);
+        } else {
+            log::check_inclusion(&mut checks, r, leaf);
+            anchor::check(&mut checks, r, opts, &mut chain_cache).await;
+        }
     }
 
     lineage::check(&mut checks, &parsed, &index);
     let (provenance_status, detail) = lineage::status(&parsed);
     checks.push(CheckName::Status, token_ref, Ok(detail));
+    state::check_status(&mut checks, &parsed, log_state.as_ref());
+    state::check_latest(&mut checks, token_ref, log_state.as_ref(), opts);
     zk::check(&mut checks, &parsed, &index, opts).await;
     collection::check(&mut checks, &parsed, opts).await;
     seed::check(&mut checks, &parsed, opts).await;

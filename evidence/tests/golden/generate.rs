@@ -289,6 +289,7 @@ pub fn bundle(identity: &SigningIdentity, variant: Variant) -> Bundle {
                 },
                 inclusion_proof: Some(serde_json::from_str(&proof.to_json()).expect("proof json")),
                 anchor: Some(anchor.clone()),
+                log_proof: None,
             }
         })
         .collect();
@@ -335,5 +336,6 @@ pub fn bundle(identity: &SigningIdentity, variant: Variant) -> Bundle {
                 onnx: (!variant.unbound).then(|| B64.encode(&model)),
             },
         },
+        log_state: None,
     }
 }

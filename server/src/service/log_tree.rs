@@ -140,6 +140,11 @@ impl Registry {
         Ok(())
     }
 
+    /// The stored hashes at `indexes` (each must exist).
+    pub async fn stored_hashes(&self, indexes: &[u64]) -> AppResult<StoredHashes> {
+        read_hashes(&self.db, indexes).await
+    }
+
     /// The root of the log tree of its first `size` entries.
     pub async fn log_tree_root(&self, size: u64) -> AppResult<Digest> {
         let known = read_hashes(&self.db, &log_tree::root_indexes(size).map_err(AppError::from_display)?).await?;

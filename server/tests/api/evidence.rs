@@ -33,6 +33,7 @@ pub fn options(chain: Option<(&str, &str)>) -> VerifyOptions {
         contract: chain.map(|(_, contract)| contract.to_owned()),
         expected_subject: None,
         zk: ZkCheck::Skip,
+        max_age: None,
         beacon: None,
     }
 }
@@ -51,7 +52,7 @@ pub async fn bundle(app: &TestApp, token_id: u64) -> Bundle {
     Bundle::from_json(&resp.text().await.expect("body")).expect("a bundle")
 }
 
-async fn anchor(app: &TestApp) {
+pub async fn anchor(app: &TestApp) {
     let round = app.worker.as_ref().expect("worker").round().await.expect("round");
     assert!(matches!(round, Round::Anchored(_)), "anchored: {round:?}");
 }
@@ -62,7 +63,7 @@ pub fn record<'a>(b: &'a mut Bundle, kind: &str, id: &str) -> &'a mut provreg_ev
 }
 
 /// Asserts the first failed check is `name` of `kind` `id`.
-fn fails_at(report: &Report, name: &str, kind: &str, id: &str) {
+pub fn fails_at(report: &Report, name: &str, kind: &str, id: &str) {
     assert_eq!(report.outcome, Outcome::Invalid, "{}", report.to_text());
     let first = report.first_failure().expect("a failure");
     assert_eq!(

@@ -35,5 +35,6 @@ mod registration;
 mod sdl;
 mod search;
 mod seeds;
+mod status_proofs;
 mod tokens;
 mod validation;
