@@ -1,5 +1,5 @@
-//! HTTP wiring: GraphQL endpoints with bearer-key auth, GraphiQL, health checks, JSON Schemas,
-//! certificates and token metadata.
+//! HTTP wiring: GraphQL endpoints with bearer-key auth, GraphiQL, the explorer, health checks,
+//! JSON Schemas, certificates and token metadata.
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
@@ -32,6 +32,8 @@ pub struct AppState {
     pub max_lineage_depth: u32,
     /// The local development beacon served at `/beacon`, when one is configured.
     pub beacon: Option<Arc<provreg_seed::beacon::LocalBeacon>>,
+    /// Where the explorer's graph library is served from.
+    pub explorer: crate::explorer::ExplorerAssets,
 }
 
 /// How large a GraphQL request body may be.
@@ -46,6 +48,7 @@ pub struct BodyLimits {
 /// Every route of the server: the health checks, and the rest behind the rate limits.
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
     let limited = Route::new()
+        .at("/", get(crate::explorer::home))
         .at("/graphql", get(graphiql_full).post(body_limited(graphql_full, state.clone(), true)))
         .at("/audit/graphql", get(graphiql_audit).post(body_limited(graphql_audit, state.clone(), false)))
         .at("/schemas/:name", get(json_schema))
@@ -61,6 +64,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics_text))
+        .nest("/explorer", crate::explorer::routes(state.explorer.clone()))
         .nest("/", rate_limited(limited, state.clone()))
         .data(state)
         .around(|ep, req| async move {
