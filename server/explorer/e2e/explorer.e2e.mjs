@@ -194,6 +194,9 @@ async function run(browser) {
   check(bundle.suggestedFilename() === `evidence-31337-${ids.contract}-1.json`, "the bundle has the command's file name");
   const evidence = JSON.parse(readFileSync(await bundle.path(), "utf8"));
   check(JSON.stringify(evidence).includes(ids.token), "the bundle is the token's");
+  // The Rust test runs the command the page gives on the file the page downloaded.
+  await bundle.saveAs(join(shots, bundle.suggestedFilename()));
+  writeFileSync(join(shots, "verify-command.txt"), command);
   await page.screenshot({ path: join(shots, "token.png"), fullPage: true });
   await axe(page, "token page");
 

@@ -99,7 +99,8 @@ export class LineageGraph {
     this.list = h("ul", { class: "graph-list", id: "graph-list", "aria-label": "Records in the graph" });
     const legend = h("div", { class: "legend", "aria-label": "Legend" },
       "Borders:", badge("REVOKED"), badge("WITHDRAWN"), badge("DEPRECATED"),
-      h("span", { class: "badge status-affected" }, "affected (a record it came from is not active)"),
+      h("span", { class: "badge status-affected" }, "affected"),
+      h("span", { class: "muted" }, "(a record it came from, among those drawn, is not active; each record's own page checks every depth)."),
       h("span", { class: "muted" }, "Arrows point to what a record came from."));
     this.root.replaceChildren(
       h("div", { class: "graph-toolbar" },
@@ -250,11 +251,11 @@ export class LineageGraph {
         class: n.id === this.focusId ? "focus" : "",
         dataset: { id: n.id, kind: n.kind, status: n.status, affected: String(affected.has(n.id)) },
       },
-      badge(n.status), affected.has(n.id) ? badge("affected") : null,
-      h("span", { class: "kind" }, kindName(n.kind)),
-      h("a", { href: `#/${kindPath(n.kind)}/${n.id}` }, n.label),
-      h("span", { class: "muted" }, n.hop === 0 ? "this record" : `${n.hop} hop${n.hop > 1 ? "s" : ""}`),
-      h("span", { class: "actions" }, expand));
+      h("div", { class: "what" },
+        h("a", { href: `#/${kindPath(n.kind)}/${n.id}` }, n.label), " ",
+        badge(n.status.toUpperCase()), affected.has(n.id) ? [" ", badge("affected")] : null,
+        h("div", { class: "muted" }, `${kindName(n.kind)} · ${n.hop === 0 ? "this record" : `${n.hop} hop${n.hop > 1 ? "s" : ""} away`}`)),
+      expand);
     });
     for (const [id, rest] of more) {
       items.push(h("li", { dataset: { more: id } },

@@ -212,8 +212,9 @@ function seedRows(s) {
 export function verifyCommand(t, file) {
   const anchor = t.logEntry?.anchor;
   const rpc = t.chainId === 31337 ? "http://127.0.0.1:8545" : `<RPC URL of chain ${t.chainId}>`;
-  const parts = ["provreg verify", file, `--token ${t.chainId}/${t.contract}/${t.tokenId}`, "--trust ca.pem", `--rpc ${rpc}`];
-  if (anchor?.contract) parts.push(`--contract ${anchor.contract}`);
+  const parts = ["provreg verify", file, `--token ${t.chainId}/${t.contract}/${t.tokenId}`, "--trust ca.pem"];
+  // The chain can only confirm what is anchored: before that, the check runs offline.
+  if (anchor?.contract) parts.push(`--rpc ${rpc}`, `--contract ${anchor.contract}`);
   return parts.join(" ");
 }
 
@@ -281,7 +282,7 @@ export async function token(id) {
       h("p", { class: "muted" }, "ca.pem is the registry's signing CA (provreg-data/ca/ca.pem with scripts/dev). " +
         (t.logEntry?.anchor?.contract
           ? "The --contract address is the anchor contract as this registry reports it: check it against the address you know from elsewhere. "
-          : "The token is not anchored yet: until it is, the on-chain checks report it unconfirmed (add --contract with the registry's anchor contract then). ") +
+          : "The token is not anchored yet, so the command checks it offline and reports it UNCONFIRMED; once it is anchored, this page adds --rpc and --contract for the on-chain checks. ") +
         "The standalone provreg-verify takes the same arguments.")),
     section("seed", "Seed and chain", fields([
       ["Input seed", t.inputSeed, { mono: true }], ...seedRows(t.seedSource),

@@ -196,4 +196,33 @@ async fn the_explorer_finds_draws_and_verifies_records_in_a_real_browser(app: Te
         let png = std::fs::read(shots.join(shot)).unwrap_or_else(|e| panic!("{shot}: {e}"));
         assert!(png.starts_with(b"\x89PNG"), "{shot} is a PNG");
     }
+    verify_as_the_page_says(&shots).await;
+}
+
+/// Runs the `provreg verify` command the token page showed on the bundle it downloaded, with
+/// this test's CA as `ca.pem` and the test's prover packages: every check holds, and since
+/// nothing is anchored here the answer is UNCONFIRMED (exit 2), not a failure.
+async fn verify_as_the_page_says(shots: &Path) {
+    let command = std::fs::read_to_string(shots.join("verify-command.txt")).unwrap();
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[..2], ["provreg", "verify"], "{command}");
+    assert!(shots.join(words[2]).is_file(), "the page downloaded {}", words[2]);
+    let ca = crate::helpers::test_data_dir().join("ca/ca.pem");
+    let args: Vec<std::ffi::OsString> =
+        words[2..].iter().map(|w| if *w == "ca.pem" { ca.clone().into() } else { (*w).into() }).collect();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_provreg"))
+        .arg("verify")
+        .args(&args)
+        .arg("--python")
+        .arg(zk::python())
+        // Not configuration: `provreg` refuses unknown PROVREG_ variables.
+        .env_remove("PROVREG_UPDATE_SCREENSHOT")
+        .current_dir(shots)
+        .output()
+        .await
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{command}\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    let summary = report.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("UNCONFIRMED (") && summary.contains(" passed, 0 failed,"), "{report}");
 }
