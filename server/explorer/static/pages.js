@@ -10,6 +10,11 @@ function link(kind, id, text) {
   return h("a", { href: `#/${kind}/${id}` }, text);
 }
 
+/** A registrant's URI: a link only when it is a web address, else its text. */
+function externalLink(uri) {
+  return /^https?:\/\//i.test(uri) ? h("a", { href: uri, rel: "noopener noreferrer" }, uri) : h("span", { class: "mono" }, uri);
+}
+
 function json(value) {
   return value === null || value === undefined ? null : h("code", {}, JSON.stringify(value));
 }
@@ -109,7 +114,7 @@ export async function license(id) {
     graph,
     section("fields", "Record", fields([
       ["ID", l.id, { mono: true }], ["SPDX", l.spdxId], ["Custom terms", l.custom?.summary],
-      ["Terms", l.custom ? h("a", { href: l.custom.termsUri, rel: "noopener noreferrer" }, l.custom.termsUri) : null],
+      ["Terms", l.custom ? externalLink(l.custom.termsUri) : null],
       ["AI training", l.aiTraining], ["AI training constraints", l.aiTrainingConstraints],
       ["Commercial use", l.commercialUse ? "allowed" : "not allowed"], ["Derivatives", l.derivatives],
       ["Attribution", l.attribution ? "required" : "not required"], ["Expires", when(l.expiresAt)],

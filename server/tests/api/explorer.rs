@@ -42,6 +42,9 @@ async fn the_explorer_is_served_with_its_types_and_cache_headers(app: TestApp) {
     assert_eq!(root.status(), 303);
     assert_eq!(header(&root, "location"), "/explorer/");
 
+    let bare = get(&app, "/explorer", None).await;
+    assert_eq!(bare.status(), 200, "without the trailing slash too");
+    assert_eq!(header(&bare, "content-type"), "text/html; charset=utf-8");
     let page = get(&app, "/explorer/", None).await;
     assert_eq!(page.status(), 200);
     assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
