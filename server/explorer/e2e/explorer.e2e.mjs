@@ -4,8 +4,11 @@
 // screenshot of the page then), 0 when every check held.
 //
 // Environment: PROVREG_BASE_URL, PROVREG_API_KEY (an auditor key), PROVREG_IDS (JSON: v1, v11,
-// v2, v3, pixelTraits, museum, openArt, token, tokens[]), PROVREG_CHROMIUM, PROVREG_SCREENSHOTS
-// (a folder), PROVREG_README_SCREENSHOT (optional: where to write the README's screenshot).
+// v2, v3, pixelTraits, museum, openArt, token, tokens[], contract, bulkLicence, bulkDatasets),
+// PROVREG_CHROMIUM, PROVREG_SCREENSHOTS (a folder), PROVREG_README_SCREENSHOT (optional:
+// where to write the README's screenshot). With PROVREG_SCENARIO=without-graph-library, it
+// checks instead that a server without the graph library says so and still lists the
+// lineage (PROVREG_IDS then needs v2 and v11 only).
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -216,13 +219,32 @@ async function run(browser) {
   check(problems.length === 0, `no console errors or failed requests: ${problems.join(" | ")}`);
 }
 
+/** A server whose graph library is not installed: the page says how to install it. */
+async function withoutGraphLibrary(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  await context.addInitScript((k) => sessionStorage.setItem("provreg-explorer-key", k), key);
+  const page = await context.newPage();
+  watch(page, "without the graph library");
+  await open(page, `#/model-version/${ids.v2}`);
+  const missing = page.locator("#graph-missing");
+  check(await missing.isVisible(), "the page says the graph library is missing");
+  check((await missing.textContent()).includes("npm ci in server/explorer"), "and how to install it");
+  check(await listItem(page, ids.v11).count() === 1, "the lineage is still listed");
+  await page.screenshot({ path: join(shots, "without-graph-library.png") });
+  // The refused vendor files, and only they, fail to load (a 503 is never run as a script).
+  const vendor = /^without the graph library: (HTTP 503 for \S+\/explorer\/vendor\/\S+|request failed: \S+\/explorer\/vendor\/\S+ net::ERR_ABORTED|console error: Failed to load resource: the server responded with a status of 503 .*)$/;
+  const unexpected = problems.filter((p) => !vendor.test(p));
+  check(problems.some((p) => p.includes("HTTP 503")), "the vendor files were refused with 503");
+  check(unexpected.length === 0, `nothing else failed: ${unexpected.join(" | ")}`);
+}
+
 const browser = await chromium.launch({
   executablePath: env("PROVREG_CHROMIUM"),
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run"],
 });
 try {
-  await run(browser);
+  await (process.env.PROVREG_SCENARIO === "without-graph-library" ? withoutGraphLibrary(browser) : run(browser));
   console.log(`explorer e2e: ${checks} checks passed; screenshots in ${shots}`);
 } catch (e) {
   for (const ctx of browser.contexts()) {

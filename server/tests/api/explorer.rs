@@ -93,6 +93,12 @@ async fn without_the_graph_library_the_explorer_says_how_to_install_it(backend: 
     assert_eq!(header(&lib, "cache-control"), "no-store");
     let text = lib.text().await.unwrap();
     assert!(text.contains("npm ci") && text.contains("scripts/dev"), "{text}");
+
+    // In the browser: the page says so, and lists the lineage it cannot draw.
+    let ids = demo(&app).await;
+    let shots = screenshots(&app, "without-graph-library");
+    let page_ids = json!({ "v2": ids["tg-v2"], "v11": ids["tg-v1.1"] });
+    run_browser_test(&app, &page_ids, &shots, Some("without-graph-library")).await;
 }
 
 /// The demo fixtures, imported: their IDs by fixture key.
@@ -142,8 +148,8 @@ fn chromium() -> PathBuf {
     std::env::var_os("PROVREG_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
 }
 
-async fn the_explorer_finds_draws_and_verifies_records_in_a_real_browser(app: TestApp) {
-    // Fail, never skip, when the browser or the test tools are missing.
+/// Chromium and the npm test tools, or a failure saying how to get them (never a skip).
+fn browser() -> PathBuf {
     let browser = chromium();
     assert!(
         browser.is_file(),
@@ -155,7 +161,47 @@ async fn the_explorer_finds_draws_and_verifies_records_in_a_real_browser(app: Te
         let dir = explorer_dir().join("node_modules").join(package);
         assert!(dir.is_dir(), "{} is missing: run scripts/test, or `npm ci` in server/explorer", dir.display());
     }
+    browser
+}
 
+/// Where a test's screenshots go: `<target>/explorer-screenshots/<name>/<backend>/`, emptied first.
+fn screenshots(app: &TestApp, name: &str) -> PathBuf {
+    let backend = if app.url.starts_with("postgres") { "postgres" } else { "sqlite" };
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../explorer-screenshots").join(name).join(backend);
+    let _ = std::fs::remove_dir_all(&shots);
+    shots
+}
+
+/// Runs the browser test script against `app` (its `scenario`, or the whole walk-through);
+/// fails with its output unless every check held.
+async fn run_browser_test(app: &TestApp, ids: &Value, shots: &Path, scenario: Option<&str>) {
+    let mut node = tokio::process::Command::new("node");
+    node.arg(explorer_dir().join("e2e/explorer.e2e.mjs"))
+        .current_dir(explorer_dir())
+        .env("PROVREG_BASE_URL", app.url(""))
+        .env("PROVREG_API_KEY", &app.auditor)
+        .env("PROVREG_IDS", ids.to_string())
+        .env("PROVREG_CHROMIUM", browser())
+        .env("PROVREG_SCREENSHOTS", shots)
+        .kill_on_drop(true);
+    if let Some(scenario) = scenario {
+        node.env("PROVREG_SCENARIO", scenario);
+    }
+    if scenario.is_none() && std::env::var_os("PROVREG_UPDATE_SCREENSHOT").is_some() && !app.url.starts_with("postgres")
+    {
+        node.env("PROVREG_README_SCREENSHOT", Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/explorer.png"));
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(300), node.output())
+        .await
+        .expect("the browser test finishes within 5 minutes")
+        .expect("node runs (Node.js is needed for the explorer's tests)");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the browser test failed (screenshots in {}):\n{stdout}\n{stderr}", shots.display());
+    assert!(stdout.contains("checks passed"), "{stdout}\n{stderr}");
+}
+
+async fn the_explorer_finds_draws_and_verifies_records_in_a_real_browser(app: TestApp) {
+    browser();
     let ids = demo(&app).await;
     let (v3, tokens) = proven_collection(&app, &ids, 3).await;
     let revoke = "mutation($id: String!) { setDatasetStatus(id: $id, status: REVOKED, reason: \"consent withdrawn\") \
@@ -167,34 +213,14 @@ async fn the_explorer_finds_draws_and_verifies_records_in_a_real_browser(app: Te
         app.dataset(&format!("bulk-{n:02}"), &bulk, &[]).await;
     }
 
-    let backend = if app.url.starts_with("postgres") { "postgres" } else { "sqlite" };
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../explorer-screenshots").join(backend);
-    let _ = std::fs::remove_dir_all(&shots);
+    let shots = screenshots(&app, "walk-through");
     let page_ids: Value = json!({
         "v1": ids["tg-v1"], "v11": ids["tg-v1.1"], "v2": ids["tg-v2"], "v3": v3,
         "pixelTraits": ids["pixel-traits"], "museum": ids["museum-scans"], "openArt": ids["open-art"],
         "token": tokens[0], "tokens": tokens, "contract": CONTRACT.to_ascii_lowercase(),
         "bulkLicence": bulk, "bulkDatasets": BULK_DATASETS,
     });
-    let mut node = tokio::process::Command::new("node");
-    node.arg(explorer_dir().join("e2e/explorer.e2e.mjs"))
-        .current_dir(explorer_dir())
-        .env("PROVREG_BASE_URL", app.url(""))
-        .env("PROVREG_API_KEY", &app.auditor)
-        .env("PROVREG_IDS", page_ids.to_string())
-        .env("PROVREG_CHROMIUM", &browser)
-        .env("PROVREG_SCREENSHOTS", &shots)
-        .kill_on_drop(true);
-    if std::env::var_os("PROVREG_UPDATE_SCREENSHOT").is_some() && backend == "sqlite" {
-        node.env("PROVREG_README_SCREENSHOT", Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/explorer.png"));
-    }
-    let out = tokio::time::timeout(std::time::Duration::from_secs(300), node.output())
-        .await
-        .expect("the browser test finishes within 5 minutes")
-        .expect("node runs (Node.js is needed for the explorer's tests)");
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the browser test failed (screenshots in {}):\n{stdout}\n{stderr}", shots.display());
-    assert!(stdout.contains("checks passed"), "{stdout}\n{stderr}");
+    run_browser_test(&app, &page_ids, &shots, None).await;
     for shot in ["search.png", "model-version.png", "impact.png", "token.png", "phone.png"] {
         let png = std::fs::read(shots.join(shot)).unwrap_or_else(|e| panic!("{shot}: {e}"));
         assert!(png.starts_with(b"\x89PNG"), "{shot} is a PNG");
