@@ -4,7 +4,8 @@
 // screenshot of the page then), 0 when every check held.
 //
 // Environment: PROVREG_BASE_URL, PROVREG_API_KEY (an auditor key), PROVREG_IDS (JSON: v1, v11,
-// v2, v3, pixelTraits, museum, openArt, token, tokens[], contract, bulkLicence, bulkDatasets),
+// v2, v3, pixelTraits, museum, openArt, token, tokens[], contract, bulkLicence, bulkDatasets,
+// anchorTx, anchorContract),
 // PROVREG_CHROMIUM, PROVREG_SCREENSHOTS (a folder), PROVREG_README_SCREENSHOT (optional:
 // where to write the README's screenshot). With PROVREG_SCENARIO=without-graph-library, it
 // checks instead that a server without the graph library says so and still lists the
@@ -193,6 +194,9 @@ async function run(browser) {
   const command = await page.locator("#verify-command").textContent();
   check(command.startsWith(`provreg verify evidence-31337-${ids.contract}-1.json --token 31337/${ids.contract}/1 --trust ca.pem`), `the verify command: ${command}`);
   check((await page.locator("#affected").textContent()).includes("museum-scans-nc"), "the token names what affects it");
+  check((await page.locator("#anchor-status").textContent()) === "CONFIRMED", "the token's anchor is confirmed");
+  check((await page.locator("#anchor-tx").textContent()) === ids.anchorTx, "with its transaction");
+  check(command.toLowerCase().endsWith(` --rpc http://127.0.0.1:8545 --contract ${ids.anchorContract}`.toLowerCase()), `the command checks the anchor contract: ${command}`);
   const [bundle] = await Promise.all([page.waitForEvent("download"), page.click("#evidence-download")]);
   check(bundle.suggestedFilename() === `evidence-31337-${ids.contract}-1.json`, "the bundle has the command's file name");
   const evidence = JSON.parse(readFileSync(await bundle.path(), "utf8"));
