@@ -112,6 +112,14 @@ async function run(browser) {
   check((await page.locator("#graph-summary").textContent()).includes("depth limit 3 hops"), "the depth limit is shown");
   // A revoked record, and what it affects, are marked.
   check(await listItem(page, ids.museum).getAttribute("data-status") === "revoked", "museum-scans-nc is marked revoked");
+  const drawn = (id) => page.evaluate((nodeId) => {
+    const n = document.getElementById("graph-canvas").cytoscape.$id(nodeId);
+    return { border: n.style("border-color"), line: n.style("border-style"), visible: n.visible() };
+  }, id);
+  const museumDrawn = await drawn(ids.museum);
+  check(museumDrawn.visible && museumDrawn.border === "rgb(185,28,28)", `the canvas draws museum-scans-nc red: ${JSON.stringify(museumDrawn)}`);
+  check((await drawn(ids.v2)).line === "dashed", "and v2 with the dashed border of affected records");
+  check((await drawn(ids.pixelTraits)).line === "solid", "and pixel-traits without it");
   check(await listItem(page, ids.v2).getAttribute("data-affected") === "true", "v2, trained on it, is marked affected");
   check(await listItem(page, ids.pixelTraits).getAttribute("data-affected") === "false", "pixel-traits is not affected");
   check((await page.locator("#record-status").textContent()) === "ACTIVE affected", "v2's header says it is affected");

@@ -123,6 +123,8 @@ export class LineageGraph {
       container: this.canvas, style: STYLE, minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3,
       boxSelectionEnabled: false,
     });
+    // For scripts and the browser test: what the canvas draws, as Cytoscape holds it.
+    this.canvas.cytoscape = this.cy;
     this.cy.on("tap", "node", (e) => {
       const id = e.target.id();
       if (id.startsWith("more:")) this.showMore(id.slice(5));
