@@ -83,7 +83,7 @@ pub fn routes(assets: ExplorerAssets) -> impl poem::Endpoint {
         .data(Arc::new(assets))
 }
 
-/// `GET /`: the explorer.
+/// `GET /`: a redirect (303) to the explorer.
 #[handler]
 pub fn home() -> Redirect {
     Redirect::see_other("/explorer/")
