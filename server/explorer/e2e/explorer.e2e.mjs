@@ -35,8 +35,13 @@ function check(condition, message) {
   checks += 1;
 }
 
+// The whole test suite runs beside this on a small machine: waits are generous, and a
+// check that fails still fails at once.
+const WAIT_MS = 120_000;
 const problems = [];
 function watch(page, name) {
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
   page.on("console", (m) => { if (m.type() === "error") problems.push(`${name}: console error: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`${name}: uncaught: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`${name}: request failed: ${r.url()} ${r.failure()?.errorText}`));

@@ -191,9 +191,9 @@ async fn run_browser_test(app: &TestApp, ids: &Value, shots: &Path, scenario: Op
     {
         node.env("PROVREG_README_SCREENSHOT", Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/explorer.png"));
     }
-    let out = tokio::time::timeout(std::time::Duration::from_secs(300), node.output())
+    let out = tokio::time::timeout(std::time::Duration::from_secs(600), node.output())
         .await
-        .expect("the browser test finishes within 5 minutes")
+        .expect("the browser test finishes within 10 minutes")
         .expect("node runs (Node.js is needed for the explorer's tests)");
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the browser test failed (screenshots in {}):\n{stdout}\n{stderr}", shots.display());
