@@ -21,11 +21,12 @@ ensure_postgres() {
   exit 1
 }
 
-# Installs the pinned npm packages (contract compiler, OpenZeppelin Contracts, local chain)
-# where a package.json asks, again whenever package-lock.json changed since the last install.
+# Installs the pinned npm packages where a package.json asks (anchor/contracts: contract
+# compiler, OpenZeppelin Contracts, local chain; server/explorer: the explorer's graph library
+# and its browser-test tools), again whenever package-lock.json changed since the last install.
 ensure_npm_packages() {
   local dir marker
-  for dir in anchor/contracts; do
+  for dir in anchor/contracts server/explorer; do
     marker="$dir/node_modules/.provreg-package-lock.json"
     if [ -f "$dir/package-lock.json" ] && ! cmp -s "$dir/package-lock.json" "$marker"; then
       echo "installing npm packages in $dir…" >&2
@@ -33,4 +34,19 @@ ensure_npm_packages() {
       cp "$dir/package-lock.json" "$marker"
     fi
   done
+}
+
+# Installs Debian's chromium, the browser the explorer's end-to-end tests drive, when it is
+# missing (PROVREG_CHROMIUM names another one).
+ensure_chromium() {
+  if [ -x "${PROVREG_CHROMIUM:-/usr/bin/chromium}" ]; then
+    return
+  fi
+  echo "installing chromium (Debian package) for the explorer's browser tests…" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium
 }

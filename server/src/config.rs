@@ -30,6 +30,17 @@ pub struct Config {
     pub anchoring: AnchoringConfig,
     pub prover: ProverConfig,
     pub collections: CollectionsConfig,
+    pub explorer: ExplorerConfig,
+}
+
+/// The provenance explorer at `/explorer` (`[explorer]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplorerConfig {
+    /// The `node_modules` folder the explorer's graph library (Cytoscape.js and its dagre
+    /// layout) is served from. Unset: `server/explorer/node_modules` of the source tree
+    /// (installed by `npm ci` there, which `scripts/dev` and `scripts/test` run).
+    pub node_modules: Option<PathBuf>,
 }
 
 /// Deploying on-chain collections (`deployCollection`), on the anchoring chain with the
@@ -305,6 +316,7 @@ impl Default for Config {
             anchoring: AnchoringConfig::default(),
             prover: ProverConfig::default(),
             collections: CollectionsConfig::default(),
+            explorer: ExplorerConfig::default(),
         }
     }
 }

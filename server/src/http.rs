@@ -1,5 +1,5 @@
-//! HTTP wiring: GraphQL endpoints with bearer-key auth, GraphiQL, health checks, JSON Schemas,
-//! certificates and token metadata.
+//! HTTP wiring: GraphQL endpoints with bearer-key auth, GraphiQL, the explorer, health checks,
+//! JSON Schemas, certificates and token metadata.
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
@@ -34,6 +34,8 @@ pub struct AppState {
     pub beacon: Option<Arc<provreg_seed::beacon::LocalBeacon>>,
     /// The key that signs the log's checkpoints (`GET /checkpoint`).
     pub log_signer: Option<Arc<crate::transparency::LogSigner>>,
+    /// Where the explorer's graph library is served from.
+    pub explorer: crate::explorer::ExplorerAssets,
 }
 
 /// How large a GraphQL request body may be.
@@ -48,6 +50,7 @@ pub struct BodyLimits {
 /// Every route of the server: the health checks, and the rest behind the rate limits.
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
     let limited = Route::new()
+        .at("/", get(crate::explorer::home))
         .at("/graphql", get(graphiql_full).post(body_limited(graphql_full, state.clone(), true)))
         .at("/audit/graphql", get(graphiql_audit).post(body_limited(graphql_audit, state.clone(), false)))
         .at("/schemas/:name", get(json_schema))
@@ -57,13 +60,16 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/tokens/:chain/:contract/:token/evidence", get(token_evidence))
         .at("/tokens/*rest", no_such_token_path)
         .nest("/exports", crate::export::routes())
-        .nest("/", crate::transparency::routes())
+        .at("/checkpoint", get(crate::transparency::checkpoint))
+        .at("/checkpoint/key", get(crate::transparency::checkpoint_key))
+        .at("/log/consistency", get(crate::transparency::consistency))
         .at("/beacon/info", get(beacon_info))
         .at("/beacon/public/:round", get(beacon_round));
     Route::new()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics_text))
+        .nest("/explorer", crate::explorer::routes(state.explorer.clone()))
         .nest("/", rate_limited(limited, state.clone()))
         .data(state)
         .around(|ep, req| async move {

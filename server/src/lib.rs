@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod evidence;
+pub mod explorer;
 pub mod export;
 pub mod fsck;
 pub mod graphql;
@@ -118,6 +119,7 @@ pub fn app_with(
         max_lineage_depth: config.limits.max_lineage_depth,
         beacon: config.collections.beacon.as_ref().and_then(|b| b.local_beacon().ok().flatten()).map(Arc::new),
         log_signer: log_signer(config),
+        explorer: explorer::ExplorerAssets::new(config.explorer.node_modules.clone()),
     };
     http::routes(Arc::new(state))
 }

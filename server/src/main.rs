@@ -301,6 +301,7 @@ async fn serve(mut config: Config, dev: bool) -> Result<()> {
     };
     tracing::info!(database = db::backend_name(&registry.db), "provreg listening on {base}");
     println!("provreg is serving on {base}");
+    println!("  explorer:        {base}/explorer/");
     println!("  GraphiQL:        {base}/graphql");
     println!("  audit (read-only): {base}/audit/graphql");
     println!("  health:          {base}/healthz  {base}/readyz");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use poem::http::StatusCode;
 use poem::web::{Data, Query};
-use poem::{Response, Route, get, handler};
+use poem::{Response, handler};
 use provreg_anchor::checkpoint::LogKey;
 
 use crate::error::AppError;
@@ -61,14 +61,6 @@ fn write_secret(file: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(file, text)
 }
 
-/// The transparency routes, at the server's root.
-pub fn routes() -> Route {
-    Route::new()
-        .at("/checkpoint", get(checkpoint))
-        .at("/checkpoint/key", get(checkpoint_key))
-        .at("/log/consistency", get(consistency))
-}
-
 fn text(status: StatusCode, body: String) -> Response {
     Response::builder()
         .status(status)
@@ -81,8 +73,9 @@ fn unavailable(why: &str) -> Response {
     refusal(AppError::Unavailable(why.to_owned()))
 }
 
+/// `GET /checkpoint`.
 #[handler]
-async fn checkpoint(Data(state): Data<&Arc<AppState>>) -> Response {
+pub(crate) async fn checkpoint(Data(state): Data<&Arc<AppState>>) -> Response {
     let Some(signer) = state.log_signer.as_deref() else { return unavailable("this registry has no log key") };
     match state.registry.checkpoint(&signer.origin, &signer.key).await {
         Ok(Some(c)) => text(StatusCode::OK, c.note),
@@ -91,16 +84,18 @@ async fn checkpoint(Data(state): Data<&Arc<AppState>>) -> Response {
     }
 }
 
+/// `GET /checkpoint/key`.
 #[handler]
-async fn checkpoint_key(Data(state): Data<&Arc<AppState>>) -> Response {
+pub(crate) async fn checkpoint_key(Data(state): Data<&Arc<AppState>>) -> Response {
     match state.log_signer.as_deref() {
         Some(signer) => text(StatusCode::OK, format!("{}\n", signer.key.verifier_key())),
         None => unavailable("this registry has no log key"),
     }
 }
 
+/// `GET /log/consistency`.
 #[handler]
-async fn consistency(Data(state): Data<&Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Response {
+pub(crate) async fn consistency(Data(state): Data<&Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Response {
     let size = |name: &str| -> Result<u64, AppError> {
         let value = params
             .get(name)

@@ -14,7 +14,8 @@ pub struct SearchHit {
     /// A readable name.
     pub title: String,
     /// What matched: `id`, `digest`, `contentSha256`, `weightsSha256`, `assetSha256`,
-    /// `commitment`, `name` or `license` (a record under a licence of that name).
+    /// `commitment`, `name`, `versionLabel` or `license` (a record under a licence of that
+    /// name).
     pub matched: String,
     /// SHA-256 of the record's canonical bytes.
     pub digest: String,
@@ -29,8 +30,9 @@ impl SearchQuery {
     /// versions); a SHA-256 (64 hex digits, `0x` optional) finds records whose digest or
     /// stated content hash (`contentSha256`, `weightsSha256`, `assetSha256`, a circuit's
     /// commitment) it is; other text finds licences, datasets, models' versions and tokens
-    /// whose name contains it (ignoring ASCII case), and the datasets and model versions
-    /// under a licence whose name contains it. At most `first` (default 20, at most the page
+    /// whose name contains it (ignoring ASCII case), model versions whose version label
+    /// contains it, and the datasets and model versions under a licence whose name contains
+    /// it. At most `first` (default 20, at most the page
     /// limit), each record once.
     async fn search(&self, ctx: &Context<'_>, text: String, first: Option<i32>) -> Result<Vec<SearchHit>> {
         let registry = reader(ctx)?;

@@ -19,7 +19,7 @@ pub struct SearchHit {
     /// token's name or `contract #id`.
     pub title: String,
     /// What matched: `id`, `digest`, `contentSha256`, `weightsSha256`, `assetSha256`,
-    /// `commitment`, `name` or `license`.
+    /// `commitment`, `name`, `versionLabel` or `license`.
     pub matched: &'static str,
     /// SHA-256 of the record's canonical bytes.
     pub digest: String,
@@ -201,6 +201,15 @@ impl Registry {
                     for v in self.versions_of_model(m.id).await? {
                         hits.push(self.version_hit(v, "name").await?);
                     }
+                }
+                for v in model_version::Entity::find()
+                    .filter(like(Expr::col(model_version::Column::VersionLabel)))
+                    .order_by_asc(model_version::Column::Id)
+                    .limit(limit_u64)
+                    .all(&self.db)
+                    .await?
+                {
+                    hits.push(self.version_hit(v, "versionLabel").await?);
                 }
                 for t in token::Entity::find()
                     .filter(like(Expr::col(token::Column::Name)))

@@ -16,6 +16,7 @@ mod collections;
 mod compliance;
 mod dev_chain;
 mod evidence;
+mod explorer;
 mod exports;
 mod fsck;
 mod impact;

@@ -54,6 +54,13 @@ async fn search_finds_records_by_id_digest_name_and_licence(app: TestApp) {
     for key in ["tg-v1", "tg-v1.1", "tg-v2"] {
         assert!(has(&hits, "modelVersion", &ids[key], "name"), "{key}: {hits:?}");
     }
+    // By version label: `v1` finds v1 and v1.1, `V2` v2 alone.
+    let hits = search(&app, "V2").await;
+    assert!(has(&hits, "modelVersion", &ids["tg-v2"], "versionLabel"), "{hits:?}");
+    assert!(!hits.iter().any(|h| h["id"] == ids["tg-v1"].as_str()), "{hits:?}");
+    let hits = search(&app, "v1").await;
+    assert!(has(&hits, "modelVersion", &ids["tg-v1"], "versionLabel"), "{hits:?}");
+    assert!(has(&hits, "modelVersion", &ids["tg-v1.1"], "versionLabel"), "{hits:?}");
     // By licence name: the licence, and the records under it (once each).
     let hits = search(&app, "nova").await;
     assert!(has(&hits, "license", &ids["nova-commercial"], "name"), "{hits:?}");
