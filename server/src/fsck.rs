@@ -50,6 +50,43 @@ impl Report {
 pub struct Chain {
     pub reader: ChainReader,
     pub chain_id: i64,
+    /// Set when the contract is a `ProvenanceLog`: its states are compared instead of batches.
+    pub log: Option<provreg_anchor::LogReader>,
+}
+
+/// Every confirmed state of the contract must be anchored there (its event found by its
+/// head), and the contract's head must be the newest.
+async fn check_states_on_chain(
+    registry: &Registry,
+    log: &provreg_anchor::LogReader,
+    chain_id: i64,
+    contract: provreg_anchor::alloy_types::Address,
+    report: &mut Report,
+) -> AppResult<()> {
+    let chain_error = |e: provreg_anchor::AnchorError| AppError::Internal(format!("chain: {e}"));
+    let contract = contract.to_checksum(None);
+    let confirmed = registry.confirmed_states(chain_id, &contract).await?;
+    for a in &confirmed {
+        report.on_chain += 1;
+        let name = format!("state {} (size {})", a.id, a.first_seq + a.size);
+        let head = B256::from(crate::service::seal::digest_bytes(a.head.as_deref().unwrap_or_default())?);
+        if log.find_state(head, 0).await.map_err(chain_error)?.is_none() {
+            report.divergences.push(format!(
+                "{name}: confirmed here, but contract {contract} never anchored head {head}; the anchor worker \
+                 anchors it again on its next round"
+            ));
+        }
+    }
+    let on_chain = log.head().await.map_err(chain_error)?;
+    let newest = confirmed.last().and_then(|a| a.head.clone());
+    if on_chain.map(|h| hex::encode(h.0)) != newest {
+        report.divergences.push(format!(
+            "contract {contract}'s head is {}, this database's newest confirmed state is {}",
+            on_chain.map_or_else(|| "empty".to_owned(), |h| h.to_string()),
+            newest.unwrap_or_else(|| "none".to_owned())
+        ));
+    }
+    Ok(())
 }
 
 /// Checks the whole log of `registry`, and the chain when given. `progress` is called with the
@@ -185,7 +222,13 @@ async fn check_anchors(
     batched: &BTreeMap<i64, (Uuid, [u8; 32])>,
     report: &mut Report,
 ) -> AppResult<()> {
-    let anchors = anchor::Entity::find().order_by_asc(anchor::Column::FirstSeq).all(&registry.db).await?;
+    // A heartbeat state (size 0) comes before the batch that starts where it does.
+    let anchors = anchor::Entity::find()
+        .order_by_asc(anchor::Column::FirstSeq)
+        .order_by_asc(anchor::Column::Size)
+        .order_by_asc(anchor::Column::Id)
+        .all(&registry.db)
+        .await?;
     // Each seq must be covered by exactly the anchor its entry names, from 0 with no gap.
     let mut expected_next = 0i64;
     for a in &anchors {
@@ -202,6 +245,9 @@ async fn check_anchors(
                 Some((owner, _)) => report.divergences.push(format!("{name}: seq {seq} belongs to anchor {owner}")),
                 None => report.divergences.push(format!("{name}: no log entry has seq {seq}")),
             }
+        }
+        if a.kind == crate::service::log::STATE && a.head.is_some() {
+            check_state(registry, a, &name, report).await?;
         }
         if leaves.len() as i64 == a.size && !leaves.is_empty() {
             let root = BatchTree::new(&leaves).map_err(AppError::from_display)?.root();
@@ -224,7 +270,37 @@ async fn check_anchors(
     Ok(())
 }
 
+/// A state's log root, status root and head, derived again from the log.
+async fn check_state(registry: &Registry, a: &anchor::Model, name: &str, report: &mut Report) -> AppResult<()> {
+    let stated = crate::service::log_tree::state_of(a)?;
+    registry.extend_log_tree(stated.size).await?;
+    let log_root = registry.log_tree_root(stated.size).await?;
+    if log_root != stated.log_root {
+        report.divergences.push(format!(
+            "{name}: the log gives tree root {}, the state says {}",
+            hex::encode(log_root),
+            hex::encode(stated.log_root)
+        ));
+    }
+    let status_root = registry.status_map_at(stated.size).await?.root();
+    if status_root != stated.status_root {
+        report.divergences.push(format!(
+            "{name}: the status events give status root {}, the state says {}",
+            hex::encode(status_root),
+            hex::encode(stated.status_root)
+        ));
+    }
+    if a.head.as_deref() != Some(hex::encode(stated.head()).as_str()) {
+        report.divergences.push(format!("{name}: its head is not the hash of its fields"));
+    }
+    Ok(())
+}
+
 async fn check_chain(registry: &Registry, chain: &Chain, report: &mut Report) -> AppResult<()> {
+    let rpc_contract = chain.reader.contract_address();
+    if let Some(log) = &chain.log {
+        return check_states_on_chain(registry, log, chain.chain_id, rpc_contract, report).await;
+    }
     let chain_error = |e: provreg_anchor::AnchorError| AppError::Internal(format!("chain: {e}"));
     let contract = chain.reader.contract_address().to_checksum(None);
     let events = chain.reader.anchored_events(0).await.map_err(chain_error)?;

@@ -341,26 +341,28 @@ async fn start_anchoring(
                 }
             };
             let key = anvil.private_key_hex(0).context("the local chain has no dev account")?;
-            let mut client = ChainClient::connect(&anvil.endpoint(), &key, None, 1)?;
             let saved = config.data_dir.join("dev-contract.txt");
             let existing = std::fs::read_to_string(&saved).ok().and_then(|s| s.trim().parse().ok());
+            // The saved contract, if the chain still has it and it is a ProvenanceLog (an older
+            // dev setup's ProvenanceAnchor is replaced: the new one anchors the whole log).
             let reuse = match existing {
-                Some(address) => {
-                    let probe = ChainReader::connect(&anvil.endpoint(), address)?;
-                    probe.next_seq().await.is_ok().then_some(address)
-                }
+                Some(address) => (provreg_server::anchoring::contract_kind(&anvil.endpoint(), address).await.ok()
+                    == Some(ContractKind::States)
+                    && provreg_anchor::LogReader::connect(&anvil.endpoint(), address)?.head().await.is_ok())
+                .then_some(address),
                 None => None,
             };
             let address = match reuse {
                 Some(address) => address,
                 None => {
-                    let address = client.deploy().await.context("deploying ProvenanceAnchor on the local chain")?;
+                    let mut log = provreg_anchor::LogClient::connect(&anvil.endpoint(), &key, None, 1)?;
+                    let address = log.deploy().await.context("deploying ProvenanceLog on the local chain")?;
                     std::fs::write(&saved, format!("{address}\n"))
                         .with_context(|| format!("writing {}", saved.display()))?;
                     address
                 }
             };
-            println!("local chain {} (chain id {}), ProvenanceAnchor at {address}", anvil.endpoint(), anvil.chain_id());
+            println!("local chain {} (chain id {}), ProvenanceLog at {address}", anvil.endpoint(), anvil.chain_id());
             dev_chain_files(config, &anvil)?;
             let client = ChainClient::connect(&anvil.endpoint(), &key, Some(address), 1)?;
             let endpoint = anvil.endpoint();
@@ -398,7 +400,11 @@ async fn fsck(config: &Config, rpc_url: Option<String>, contract: Option<String>
         (Some(rpc), Some(contract)) => {
             let reader = ChainReader::connect(&rpc, provreg_server::anchoring::parse_address(&contract)?)?;
             let chain_id = reader.chain_id().await.with_context(|| format!("reading the chain at {rpc}"))?;
-            Some(provreg_server::fsck::Chain { reader, chain_id: i64::try_from(chain_id)? })
+            let log = (provreg_server::anchoring::contract_kind(&rpc, reader.contract_address()).await?
+                == ContractKind::States)
+                .then(|| provreg_anchor::LogReader::connect(&rpc, reader.contract_address()))
+                .transpose()?;
+            Some(provreg_server::fsck::Chain { reader, chain_id: i64::try_from(chain_id)?, log })
         }
         (Some(_), None) | (None, Some(_)) => {
             bail!(

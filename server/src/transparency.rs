@@ -95,7 +95,10 @@ pub(crate) async fn checkpoint_key(Data(state): Data<&Arc<AppState>>) -> Respons
 
 /// `GET /log/consistency`.
 #[handler]
-pub(crate) async fn consistency(Data(state): Data<&Arc<AppState>>, Query(params): Query<HashMap<String, String>>) -> Response {
+pub(crate) async fn consistency(
+    Data(state): Data<&Arc<AppState>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let size = |name: &str| -> Result<u64, AppError> {
         let value = params
             .get(name)

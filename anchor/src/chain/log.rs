@@ -209,6 +209,11 @@ mod write {
             self.sender
         }
 
+        /// The node's chain id.
+        pub async fn chain_id(&self) -> Result<u64> {
+            crate::chain::reader::node_chain_id(&self.provider).await
+        }
+
         /// The contract address, once known.
         pub fn contract_address(&self) -> Option<Address> {
             self.contract

@@ -1,7 +1,7 @@
 //! `provreg anchor …`: setting up the chain side of anchoring.
 use anyhow::{Context, Result, bail};
 use provreg_anchor::alloy_types::Address;
-use provreg_anchor::{ChainClient, ChainReader};
+use provreg_anchor::{ChainClient, ChainReader, LogClient};
 
 use crate::config::Config;
 
@@ -15,10 +15,11 @@ const PRIVATE_KEY_ENV: &str = "PROVREG_ANCHORING__PRIVATE_KEY";
 /// `provreg anchor …`
 #[derive(Debug, clap::Subcommand)]
 pub enum AnchorCommand {
-    /// Deploy a new ProvenanceAnchor contract on the configured chain (anchoring.rpc_url),
-    /// owned by the account of anchoring.private_key, the account the anchor worker then
-    /// signs with. Waits until it is mined and answers, then prints its address and the
-    /// setting to add (anchoring.contract).
+    /// Deploy a new ProvenanceLog contract (linked states of the whole log, with the status
+    /// map; `--batches`: the older ProvenanceAnchor of batch roots) on the configured chain
+    /// (anchoring.rpc_url), owned by the account of anchoring.private_key, the account the
+    /// anchor worker then signs with. Waits until it is mined and answers, then prints its
+    /// address and the setting to add (anchoring.contract).
     Deploy(DeployArgs),
 }
 
@@ -28,6 +29,10 @@ pub struct DeployArgs {
     /// JSON-RPC URL of the chain, instead of anchoring.rpc_url.
     #[arg(long)]
     pub rpc_url: Option<String>,
+    /// Deploy a ProvenanceAnchor (one commitment per batch, no status map, 52,900 gas per
+    /// anchor) instead of a ProvenanceLog.
+    #[arg(long)]
+    pub batches: bool,
 }
 
 /// What a deployment made.
@@ -39,6 +44,8 @@ struct Deployed {
     pub owner: Address,
     /// The chain it is on.
     pub chain_id: u64,
+    /// `ProvenanceLog` or `ProvenanceAnchor`.
+    pub name: &'static str,
 }
 
 /// Runs an `anchor` command with `config`.
@@ -58,7 +65,7 @@ pub async fn command(command: AnchorCommand, config: &Config) -> Result<()> {
             if let Some(current) = &config.anchoring.contract {
                 eprintln!("note: anchoring.contract is set to {current}; it stays in use until you change it");
             }
-            let deployed = deploy(rpc_url, key).await?;
+            let deployed = if args.batches { deploy(rpc_url, key).await? } else { deploy_log(rpc_url, key).await? };
             print!("{}", report(&deployed));
             Ok(())
         }
@@ -78,18 +85,35 @@ async fn deploy(rpc_url: &str, private_key: &str) -> Result<Deployed> {
     if next_seq != 0 {
         bail!("the contract at {contract} is not a new ProvenanceAnchor: it expects sequence number {next_seq}");
     }
-    Ok(Deployed { contract, owner: client.sender(), chain_id })
+    Ok(Deployed { contract, owner: client.sender(), chain_id, name: "ProvenanceAnchor" })
+}
+
+/// Deploys a `ProvenanceLog` through `rpc_url`, signed with `private_key`, and reads it back.
+async fn deploy_log(rpc_url: &str, private_key: &str) -> Result<Deployed> {
+    let mut client = LogClient::connect(rpc_url, private_key, None, 1).context("anchoring settings")?;
+    let chain_id = client.chain_id().await.context("asking the chain for its id")?;
+    let contract = client.deploy().await.context("deploying ProvenanceLog")?;
+    let head = client
+        .reader()
+        .context("anchoring settings")?
+        .head()
+        .await
+        .with_context(|| format!("ProvenanceLog was deployed at {contract}, but reading it back failed"))?;
+    if let Some(head) = head {
+        bail!("the contract at {contract} is not a new ProvenanceLog: it holds head {head}");
+    }
+    Ok(Deployed { contract, owner: client.sender(), chain_id, name: "ProvenanceLog" })
 }
 
 /// What `anchor deploy` prints: the address, and the setting in both its forms.
 fn report(d: &Deployed) -> String {
     let contract = d.contract.to_string();
     format!(
-        "deployed ProvenanceAnchor at {contract} on chain {} (owner {})\n\
+        "deployed {} at {contract} on chain {} (owner {})\n\
          set it in the configuration (in provreg.toml: `contract = \"{contract}\"` under [anchoring]):\n\
          anchoring.contract = \"{contract}\"\n\
          or in the environment:\n\
          {CONTRACT_ENV}={contract}\n",
-        d.chain_id, d.owner,
+        d.name, d.chain_id, d.owner,
     )
 }

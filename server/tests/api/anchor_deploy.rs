@@ -41,26 +41,33 @@ async fn deploys_the_contract_and_prints_the_setting() {
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(!stdout.contains(&key) && !stderr.contains(&key), "the key is printed");
     let contract = printed_contract(&stdout);
-    assert!(stdout.contains(&format!("deployed ProvenanceAnchor at {contract} on chain 31337")), "{stdout}");
+    assert!(stdout.contains(&format!("deployed ProvenanceLog at {contract} on chain 31337")), "{stdout}");
     assert!(stdout.contains(&format!("(owner {})", anvil.addresses()[0])), "{stdout}");
     assert!(stdout.lines().any(|l| l == format!("PROVREG_ANCHORING__CONTRACT={contract}")), "{stdout}");
     assert!(!dir.path().join("provreg.db").exists(), "deploying opened the database");
 
-    let reader = ChainReader::connect(&anvil.endpoint(), contract).expect("reader");
-    assert_eq!(reader.next_seq().await.expect("the contract answers"), 0);
-    assert_eq!(reader.batch_count().await.unwrap(), 0);
+    let reader = provreg_anchor::LogReader::connect(&anvil.endpoint(), contract).expect("reader");
+    assert_eq!(reader.head().await.expect("the contract answers"), None);
     // The configured key's account owns it: it can anchor.
-    let owner = ChainClient::connect(&anvil.endpoint(), &key, Some(contract), 1).expect("client");
-    owner.anchor(B256::repeat_byte(7), 0, 1).await.expect("the owner anchors");
-    assert_eq!(reader.next_seq().await.unwrap(), 1);
+    let owner = provreg_anchor::LogClient::connect(&anvil.endpoint(), &key, Some(contract), 1).expect("client");
+    let first = provreg_anchor::LogState { prev_head: [0; 32], log_root: [7; 32], size: 1, status_root: [0; 32] };
+    owner.wait_confirmed(owner.send_anchor(None, &first).await.expect("the owner anchors")).await.unwrap();
+    assert_eq!(reader.head().await.unwrap(), Some(B256::from(first.head())));
 
-    // --rpc-url instead of the setting; every run deploys a new contract.
-    let out = provreg(dir.path()).args(["anchor", "deploy", "--rpc-url", &anvil.endpoint()]).output().unwrap();
+    // --rpc-url instead of the setting, and --batches for the batch contract; every run
+    // deploys a new contract.
+    let out =
+        provreg(dir.path()).args(["anchor", "deploy", "--batches", "--rpc-url", &anvil.endpoint()]).output().unwrap();
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
     let second = printed_contract(&stdout);
     assert_ne!(second, contract);
-    assert_eq!(ChainReader::connect(&anvil.endpoint(), second).unwrap().next_seq().await.unwrap(), 0);
+    assert!(stdout.contains(&format!("deployed ProvenanceAnchor at {second}")), "{stdout}");
+    let batches = ChainReader::connect(&anvil.endpoint(), second).unwrap();
+    assert_eq!(batches.next_seq().await.unwrap(), 0);
+    let owner = ChainClient::connect(&anvil.endpoint(), &key, Some(second), 1).expect("client");
+    owner.anchor(B256::repeat_byte(7), 0, 1).await.expect("the owner anchors");
+    assert_eq!(batches.next_seq().await.unwrap(), 1);
 }
 
 #[test]

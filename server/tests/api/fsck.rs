@@ -22,7 +22,7 @@ async fn reports_what_diverges_from_the_records_and_the_chain(backend: Backend) 
     app.dataset("waiting", &lic, &[]).await; // logged, not yet batched
 
     let reader = ChainReader::connect(&anvil.endpoint(), contract).unwrap();
-    let chain = Chain { reader, chain_id: 31337 };
+    let chain = Chain { reader, chain_id: 31337, log: None };
     let clean = check(&app, &chain).await;
     assert!(clean.is_clean(), "{:#?}", clean.divergences);
     assert_eq!((clean.entries, clean.anchors, clean.on_chain), (5, 1, 1));

@@ -100,6 +100,25 @@ async fn states_link_beat_and_survive_a_chain_that_lost_them(backend: Backend) {
     assert!(again.iter().all(|r| r.status == "confirmed"), "{again:#?}");
     assert_eq!(again[2].head.as_deref(), Some(head3.as_str()));
     assert_eq!(reader.head().await.unwrap().map(|h| hex::encode(h.0)), Some(head3));
+
+    // fsck derives every state again from the log and finds each on chain.
+    let chain = || provreg_server::fsck::Chain {
+        reader: provreg_anchor::ChainReader::connect(&anvil.endpoint(), contract).unwrap(),
+        chain_id: 31337,
+        log: Some(LogReader::connect(&anvil.endpoint(), contract).unwrap()),
+    };
+    let report = provreg_server::fsck::check(&app.registry, Some(&chain()), |_| {}).await.unwrap();
+    assert!(report.is_clean(), "{:?}", report.divergences);
+    assert_eq!(report.on_chain, 3);
+    let mut forged = again[1].clone();
+    forged.status_root = again[0].status_root.clone();
+    app.registry.save_anchor(forged).await.unwrap();
+    let report = provreg_server::fsck::check(&app.registry, Some(&chain()), |_| {}).await.unwrap();
+    assert!(
+        report.divergences.iter().any(|d| d.contains("the status events give status root")),
+        "{:?}",
+        report.divergences
+    );
 }
 
 async fn a_round_stopped_half_way_is_completed_by_the_next(backend: Backend) {
