@@ -139,9 +139,22 @@ impl LogEntry {
         let proof = registry(ctx)?.inclusion_proof(&self.0).await?;
         Ok(proof.map(|p| serde_json::from_str(&p.to_json()).map(Json)).transpose().map_err(AppError::from_display)?)
     }
+    /// On a state-anchored log: the RFC 6962 proof of this entry's leaf in the whole log's
+    /// tree of the newest confirmed state (`logState`), JSON version 1 (`leaf`, `index`,
+    /// `size`, `hashes`, `root`); null before a state covers the entry.
+    async fn log_proof(&self, ctx: &Context<'_>) -> Result<Option<Json<serde_json::Value>>> {
+        let proof = registry(ctx)?.log_proof(&self.0).await?;
+        Ok(proof.map(|(p, _)| serde_json::to_value(p).map(Json)).transpose().map_err(AppError::from_display)?)
+    }
+    /// The newest confirmed state, which `logProof` is against.
+    async fn log_state(&self, ctx: &Context<'_>) -> Result<Option<Anchor>> {
+        Ok(registry(ctx)?.log_proof(&self.0).await?.map(|(_, state)| Anchor(state)))
+    }
 }
 
-/// One anchored (or pending) batch of consecutive log entries.
+/// One anchored (or pending) batch of consecutive log entries: its Merkle root on a
+/// `ProvenanceAnchor` (`kind: "batch"`), or the state of the whole log after it on a
+/// `ProvenanceLog` (`kind: "state"`; a heartbeat state covers no new entry).
 pub struct Anchor(pub anchor::Model);
 
 #[Object]
@@ -152,9 +165,34 @@ impl Anchor {
     async fn chain_id(&self) -> i64 {
         self.0.chain_id
     }
-    /// Address of the ProvenanceAnchor contract.
+    /// Address of the ProvenanceAnchor or ProvenanceLog contract.
     async fn contract(&self) -> &str {
         &self.0.contract
+    }
+    /// `batch` or `state`.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    /// `state`: hex root of the whole log's RFC 6962 tree of `firstSeq + size` entries.
+    async fn log_root(&self) -> Option<&str> {
+        self.0.log_root.as_deref()
+    }
+    /// `state`: hex root of the status map at that size.
+    async fn status_root(&self) -> Option<&str> {
+        self.0.status_root.as_deref()
+    }
+    /// `state`: hex head of the state before (64 zeros for the first).
+    async fn prev_head(&self) -> Option<&str> {
+        self.0.prev_head.as_deref()
+    }
+    /// `state`: hex SHA-256(0x03 || prevHead || logRoot || u64be(size) || statusRoot), the
+    /// value the contract stores.
+    async fn head(&self) -> Option<&str> {
+        self.0.head.as_deref()
+    }
+    /// `state`: the anchoring block's timestamp, Unix seconds.
+    async fn block_time(&self) -> Option<i64> {
+        self.0.block_time
     }
     async fn first_seq(&self) -> i64 {
         self.0.first_seq
@@ -166,7 +204,7 @@ impl Anchor {
     async fn root(&self) -> &str {
         &self.0.root
     }
-    /// Hex SHA-256(0x02 || root || size): the value the contract stores.
+    /// Hex SHA-256(0x02 || root || size): the value a ProvenanceAnchor stores.
     async fn commitment(&self) -> Result<String> {
         let root = crate::service::seal::digest_bytes(&self.0.root)?;
         let size = u64::try_from(self.0.size).map_err(AppError::from_display)?;

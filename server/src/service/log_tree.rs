@@ -140,6 +140,25 @@ impl Registry {
         Ok(())
     }
 
+    /// The RFC 6962 proof of `entry` in the newest confirmed state's log tree, with that
+    /// state; `None` before a state covers the entry.
+    pub async fn log_proof(
+        &self,
+        entry: &log_entry::Model,
+    ) -> AppResult<Option<(provreg_anchor::LogInclusionProof, anchor::Model)>> {
+        let (Some(seq), Some(state)) = (entry.seq, self.latest_state().await?) else { return Ok(None) };
+        let size = u64::try_from(state.first_seq + state.size).map_err(AppError::from_display)?;
+        let seq = u64::try_from(seq).map_err(AppError::from_display)?;
+        if seq >= size {
+            return Ok(None);
+        }
+        let known =
+            read_hashes(&self.db, &log_tree::inclusion_indexes(seq, size).map_err(AppError::from_display)?).await?;
+        let proof = log_tree::prove_inclusion(&hex_digest(&entry.leaf, "log leaf")?, seq, size, &known)
+            .map_err(AppError::from_display)?;
+        Ok(Some((proof, state)))
+    }
+
     /// The stored hashes at `indexes` (each must exist).
     pub async fn stored_hashes(&self, indexes: &[u64]) -> AppResult<StoredHashes> {
         read_hashes(&self.db, indexes).await

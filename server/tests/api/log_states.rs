@@ -52,7 +52,7 @@ async fn states_link_beat_and_survive_a_chain_that_lost_them(backend: Backend) {
     })
     .await;
     let reader = LogReader::connect(&anvil.endpoint(), contract).unwrap();
-    let (_lic, ds, _v1) = four_records(&app).await;
+    let (_lic, ds, v1) = four_records(&app).await;
     anchor_now(&app).await;
     let s = states(&app).await;
     assert_eq!(s.len(), 1);
@@ -100,6 +100,26 @@ async fn states_link_beat_and_survive_a_chain_that_lost_them(backend: Backend) {
     assert!(again.iter().all(|r| r.status == "confirmed"), "{again:#?}");
     assert_eq!(again[2].head.as_deref(), Some(head3.as_str()));
     assert_eq!(reader.head().await.unwrap().map(|h| hex::encode(h.0)), Some(head3));
+
+    // GraphQL gives an entry's proof in the latest state, which the contract's view accepts.
+    let q = "query($id: String!) { modelVersion(id: $id) { logEntry { seq logProof \
+             logState { kind prevHead logRoot statusRoot head firstSeq size blockTime } } } }";
+    let entry = &app.ok(q, json!({ "id": v1 })).await["modelVersion"]["logEntry"];
+    let proof: provreg_anchor::LogInclusionProof = serde_json::from_value(entry["logProof"].clone()).unwrap();
+    let st = &entry["logState"];
+    assert_eq!((st["kind"].as_str(), st["head"].as_str()), (Some("state"), again[2].head.as_deref()));
+    let digest = |v: &serde_json::Value| -> [u8; 32] { hex::decode(v.as_str().unwrap()).unwrap().try_into().unwrap() };
+    let latest = provreg_anchor::LogState {
+        prev_head: digest(&st["prevHead"]),
+        log_root: digest(&st["logRoot"]),
+        size: 5,
+        status_root: digest(&st["statusRoot"]),
+    };
+    assert_eq!(proof.index, entry["seq"].as_u64().unwrap());
+    assert!(reader.verify_inclusion(&latest, &proof).await.unwrap(), "the contract accepts the proof");
+    let mut wrong = proof.clone();
+    wrong.leaf[0] ^= 1;
+    assert!(!reader.verify_inclusion(&latest, &wrong).await.unwrap());
 
     // fsck derives every state again from the log and finds each on chain.
     let chain = || provreg_server::fsck::Chain {
