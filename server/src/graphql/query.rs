@@ -40,6 +40,22 @@ pub struct StatusAsOf {
     pub event: Option<StatusEvent>,
 }
 
+/// A record's status with the status map's proof of it in an anchored state.
+#[derive(SimpleObject)]
+pub struct ProvenStatus {
+    /// `ACTIVE`, `DEPRECATED`, `REVOKED` or `WITHDRAWN`.
+    pub status: RecordStatus,
+    /// The newest status event (at or before `asOf`); `null` when there was none.
+    pub event: Option<StatusEvent>,
+    /// The status map's proof (JSON, version 1; the anchor crate's README) of the record's
+    /// newest status event in `state`, or of its absence; `null` on a registry that anchors
+    /// batches, or before its first state. It can be older than `event` while that event
+    /// waits to be anchored.
+    pub proof: Option<async_graphql::Json<serde_json::Value>>,
+    /// The newest confirmed state (at or before `asOf`) the proof is against.
+    pub state: Option<Anchor>,
+}
+
 /// Filters for `modelVersions`; all given filters must hold.
 #[derive(InputObject, Default)]
 pub struct ModelVersionFilter {
@@ -261,6 +277,32 @@ impl CoreQuery {
         let start = r.node_of(id_arg("of", &of)?).await?;
         let inner = r.lineage_as_of(start, direction.into(), depth, as_of).await?;
         Ok(Lineage { inner, direction })
+    }
+
+    /// The status of a licence, dataset or model version, now or as of a point, with the
+    /// status map's proof of it in the newest anchored state (at or before the point: for
+    /// `seq`, the newest state whose log ends at or before it; for `time`, the newest
+    /// confirmed by then).
+    async fn status(&self, ctx: &Context<'_>, of: String, as_of: Option<AsOfInput>) -> Result<ProvenStatus> {
+        let r = reader(ctx)?;
+        let as_of = as_of_arg("asOf", as_of)?;
+        let subject = id_arg("of", &of)?;
+        let point = as_of.clone().unwrap_or(AsOf::Seq(i64::MAX));
+        let row = r.status_as_of(subject, point).await?;
+        let state = r.state_as_of(as_of.as_ref()).await?;
+        let proof = match &state {
+            Some(st) => Some(async_graphql::Json(
+                serde_json::to_value(r.status_proof(&subject.to_string(), st).await?)
+                    .map_err(AppError::from_display)?,
+            )),
+            None => None,
+        };
+        Ok(ProvenStatus {
+            status: RecordStatus::parse(&row.status).unwrap_or(RecordStatus::Active),
+            event: row.event.map(StatusEvent),
+            proof,
+            state: state.map(Anchor),
+        })
     }
 
     /// The status of a licence, dataset or model version as of a point: the newest of its

@@ -159,6 +159,36 @@ impl Registry {
         Ok(Some((proof, state)))
     }
 
+    /// The newest confirmed state as of `as_of` (`None`: now): for a sequence number, the
+    /// newest whose log ends at or before it; for a time, the newest confirmed by then.
+    pub async fn state_as_of(&self, as_of: Option<&super::as_of::AsOf>) -> AppResult<Option<anchor::Model>> {
+        let mut q =
+            anchor::Entity::find().filter(anchor::Column::Kind.eq(STATE)).filter(anchor::Column::Status.eq(CONFIRMED));
+        match as_of {
+            None => {}
+            Some(super::as_of::AsOf::Seq(seq)) => {
+                use sea_orm::sea_query::{Expr, ExprTrait as _};
+                let end = Expr::col(anchor::Column::FirstSeq).add(Expr::col(anchor::Column::Size));
+                q = q.filter(end.lte(seq.saturating_add(1)));
+            }
+            Some(super::as_of::AsOf::Time(t)) => q = q.filter(anchor::Column::ConfirmedAt.lte(*t)),
+        }
+        Ok(q.order_by_desc(anchor::Column::FirstSeq).order_by_desc(anchor::Column::Id).one(&self.db).await?)
+    }
+
+    /// The status-map proof of `record` in `state`.
+    pub async fn status_proof(&self, record: &str, state: &anchor::Model) -> AppResult<provreg_anchor::StatusProof> {
+        let size = u64::try_from(state.first_seq + state.size).map_err(AppError::from_display)?;
+        let map = self.status_map_at(size).await?;
+        if Some(hex::encode(map.root())) != state.status_root {
+            return Err(AppError::Internal(format!(
+                "the status events no longer give state {}'s status root",
+                state.id
+            )));
+        }
+        Ok(map.prove(&status_key(record)))
+    }
+
     /// The stored hashes at `indexes` (each must exist).
     pub async fn stored_hashes(&self, indexes: &[u64]) -> AppResult<StoredHashes> {
         read_hashes(&self.db, indexes).await

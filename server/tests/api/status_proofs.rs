@@ -115,6 +115,23 @@ async fn bundles_prove_complete_status_and_go_stale(backend: Backend) {
     fails_at(&report, "status.complete", "token", &after.subject.id);
     assert!(report.to_text().contains("no status-map proof"), "{}", report.to_text());
 
+    // GraphQL `status`: the record's status, its event and the proof in the newest state.
+    let q =
+        "query($id: String!, $a: AsOf) { status(of: $id, asOf: $a) { status event { id } proof state { head kind } } }";
+    let now = &app.ok(q, json!({ "id": traits })).await["status"];
+    assert_eq!((now["status"].as_str(), now["event"]["id"].as_str()), (Some("REVOKED"), Some(event_id.as_str())));
+    assert_eq!(now["state"]["head"].as_str(), Some(after.log_state.as_ref().unwrap().head.as_str()));
+    let proven: StatusProof = serde_json::from_value(now["proof"].clone()).unwrap();
+    proven.verify(&hex::decode(&after.log_state.as_ref().unwrap().status_root).unwrap().try_into().unwrap()).unwrap();
+    assert!(proven.value().is_some());
+    // As of the first state's last entry: active, proven absent in that state.
+    let first_size = before.log_state.as_ref().unwrap().size;
+    let then = &app.ok(q, json!({ "id": traits, "a": { "seq": first_size - 1 } })).await["status"];
+    assert_eq!(then["status"], "ACTIVE");
+    assert_eq!(then["state"]["head"].as_str(), Some(before.log_state.as_ref().unwrap().head.as_str()));
+    let absent: StatusProof = serde_json::from_value(then["proof"].clone()).unwrap();
+    assert_eq!(absent.value(), None);
+
     // A changed state head is caught offline.
     let mut moved = after.clone();
     moved.log_state.as_mut().unwrap().size += 1;
