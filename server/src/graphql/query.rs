@@ -287,7 +287,7 @@ impl CoreQuery {
         let r = reader(ctx)?;
         let as_of = as_of_arg("asOf", as_of)?;
         let subject = id_arg("of", &of)?;
-        let point = as_of.clone().unwrap_or(AsOf::Seq(i64::MAX));
+        let point = as_of.unwrap_or(AsOf::Seq(i64::MAX));
         let row = r.status_as_of(subject, point).await?;
         let state = r.state_as_of(as_of.as_ref()).await?;
         let proof = match &state {
