@@ -54,16 +54,29 @@ async fn states_link_refuse_forks_and_cost_at_most_35000_gas() {
     };
     let r2 = owner.wait_confirmed(owner.send_anchor(Some(&s1), &s2).await.unwrap()).await.unwrap();
 
+    // One more entry.
+    let one = leaves(1000, 1);
+    log_tree::append(1000, &one, &mut store).unwrap();
+    let s2b = LogState {
+        prev_head: s2.head(),
+        log_root: log_tree::root(1001, &store).unwrap(),
+        size: 1001,
+        status_root: status.root(),
+    };
+    let r2b = owner.wait_confirmed(owner.send_anchor(Some(&s2), &s2b).await.unwrap()).await.unwrap();
+
     // A heartbeat: the same tree again, a new state.
-    let s3 = LogState { prev_head: s2.head(), ..s2 };
-    let r3 = owner.wait_confirmed(owner.send_anchor(Some(&s2), &s3).await.unwrap()).await.unwrap();
-    assert_ne!(s3.head(), s2.head());
+    let s3 = LogState { prev_head: s2b.head(), ..s2b };
+    let r3 = owner.wait_confirmed(owner.send_anchor(Some(&s2b), &s3).await.unwrap()).await.unwrap();
+    assert_ne!(s3.head(), s2b.head());
 
     // The contract's cost does not depend on the tree (it only hashes the fields), so a
     // state of 1,000,000 entries needs no real tree of that size here.
     let s4 = LogState { prev_head: s3.head(), log_root: [0x5a; 32], size: 1_000_000, status_root: status.root() };
     let r4 = owner.wait_confirmed(owner.send_anchor(Some(&s3), &s4).await.unwrap()).await.unwrap();
-    for (what, r) in [("1,000 entries", &r2), ("heartbeat", &r3), ("1,000,000 entries", &r4)] {
+    for (what, r) in
+        [("999 new entries (1,000 in all)", &r2), ("1 new entry", &r2b), ("heartbeat", &r3), ("1,000,000 entries", &r4)]
+    {
         eprintln!("gas per anchor, {what}: {}", r.gas_used);
         assert!(r.gas_used <= 35_000, "{what}: {} gas", r.gas_used);
     }
@@ -71,6 +84,7 @@ async fn states_link_refuse_forks_and_cost_at_most_35000_gas() {
 
     // Every state is found by its head, with its block and time; the latest is s4.
     let found = reader.find_state(B256::from(s2.head()), 0).await.unwrap().unwrap();
+    assert_eq!(reader.find_state(B256::from(s2b.head()), 0).await.unwrap().unwrap().state, s2b);
     assert_eq!((found.state, found.tx_hash), (s2, r2.event.tx_hash));
     assert!(found.block_time > 0 && found.block_number == r2.event.block_number);
     assert_eq!(reader.latest(0).await.unwrap().unwrap().state, s4);
