@@ -313,16 +313,28 @@ impl Registry {
         records: &[EvidenceRecord],
     ) -> AppResult<EvidenceLogState> {
         let fields = crate::service::log_tree::state_of(state)?;
-        let map = self.status_map_at(fields.size).await?;
-        let status_proofs = records
+        let subjects: Vec<RecordRef> = records
             .iter()
             .filter(|r| matches!(r.kind, RecordKind::License | RecordKind::Dataset | RecordKind::ModelVersion))
-            .map(|r| {
-                Ok(EvidenceStatusProof {
-                    record: RecordRef::new(r.kind, &r.id),
-                    proof: serde_json::to_value(map.prove(&provreg_anchor::status_key(&r.id)))
-                        .map_err(AppError::from_display)?,
-                })
+            .map(|r| RecordRef::new(r.kind, &r.id))
+            .collect();
+        let (root, proofs) = self
+            .with_status_map(fields.size, |map| {
+                let proofs: Vec<_> = subjects.iter().map(|s| map.prove(&provreg_anchor::status_key(&s.id))).collect();
+                (map.root(), proofs)
+            })
+            .await?;
+        if root != fields.status_root {
+            return Err(AppError::Internal(format!(
+                "the status events no longer give state {}'s status root",
+                state.id
+            )));
+        }
+        let status_proofs = subjects
+            .into_iter()
+            .zip(proofs)
+            .map(|(record, proof)| {
+                Ok(EvidenceStatusProof { record, proof: serde_json::to_value(proof).map_err(AppError::from_display)? })
             })
             .collect::<AppResult<Vec<_>>>()?;
         let missing_field = |what: &str| AppError::Internal(format!("confirmed state {} has no {what}", state.id));

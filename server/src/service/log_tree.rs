@@ -24,6 +24,13 @@ use crate::error::{AppError, AppResult};
 /// Rows written per statement when the tree grows.
 const INSERT_CHUNK: usize = 1000;
 
+/// The kept status map and the log size it is the map of.
+#[derive(Debug, Default)]
+pub struct StatusCache {
+    size: u64,
+    map: StatusMap,
+}
+
 /// A signed checkpoint and what it says.
 #[derive(Debug, Clone)]
 pub struct SignedCheckpoint {
@@ -201,11 +208,39 @@ impl Registry {
     }
 
     /// The status map as it stood after the first `size` log entries: each record with a status
-    /// event among them, to the record digest of its newest.
+    /// event among them, to the record digest of its newest. Built afresh from the database
+    /// (what `provreg fsck` compares with); the registry's reads use [`Self::with_status_map`].
     pub async fn status_map_at(&self, size: u64) -> AppResult<StatusMap> {
+        Ok(StatusMap::from_entries(self.status_entries(0, size).await?))
+    }
+
+    /// Runs `f` on the status map after the first `size` log entries. The map of the largest
+    /// size asked for is kept and extended with the status events logged since (entries
+    /// below an anchored size never change), so a bundle or a status proof reads only the
+    /// events it has not seen; an older size is built afresh.
+    pub async fn with_status_map<T>(&self, size: u64, f: impl FnOnce(&StatusMap) -> T) -> AppResult<T> {
+        let mut cache = self.status_cache.lock().await;
+        if cache.size > size {
+            drop(cache);
+            return Ok(f(&self.status_map_at(size).await?));
+        }
+        if cache.size < size {
+            let from = cache.size;
+            for (key, value) in self.status_entries(from, size).await? {
+                cache.map.insert(key, value);
+            }
+            cache.size = size;
+        }
+        Ok(f(&cache.map))
+    }
+
+    /// The status-map entries of the status events logged at sequence numbers `from..to`, in
+    /// log order (a later one of a record replaces an earlier).
+    async fn status_entries(&self, from: u64, to: u64) -> AppResult<Vec<(Digest, Digest)>> {
         let entries = log_entry::Entity::find()
             .filter(log_entry::Column::RecordKind.eq(RecordKind::StatusEvent.as_str()))
-            .filter(log_entry::Column::Seq.lt(i64::try_from(size).map_err(AppError::from_display)?))
+            .filter(log_entry::Column::Seq.gte(i64::try_from(from).map_err(AppError::from_display)?))
+            .filter(log_entry::Column::Seq.lt(i64::try_from(to).map_err(AppError::from_display)?))
             .order_by_asc(log_entry::Column::Seq)
             .all(&self.db)
             .await?;
@@ -222,15 +257,14 @@ impl Registry {
                 .await?;
             subject.extend(events);
         }
-        let mut map = Vec::with_capacity(entries.len());
+        let mut out = Vec::with_capacity(entries.len());
         for e in &entries {
             let subject = subject
                 .get(&e.record_id)
                 .ok_or_else(|| AppError::Internal(format!("status event {} is logged but not stored", e.record_id)))?;
-            map.push((status_key(&subject.to_string()), hex_digest(&e.record_digest, "status event digest")?));
+            out.push((status_key(&subject.to_string()), hex_digest(&e.record_digest, "status event digest")?));
         }
-        // Later events come later in the list and replace earlier ones of the same record.
-        Ok(StatusMap::from_entries(map))
+        Ok(out)
     }
 
     /// The checkpoint of the anchored log tree, signed with `key`; `None` before the first
@@ -245,7 +279,7 @@ impl Registry {
             origin: origin.to_owned(),
             size,
             log_root: self.log_tree_root(size).await?,
-            status_root: self.status_map_at(size).await?.root(),
+            status_root: self.with_status_map(size, StatusMap::root).await?,
         };
         let note = key.sign(&body).map_err(AppError::from_display)?;
         Ok(Some(SignedCheckpoint { body, note }))
@@ -356,7 +390,7 @@ impl Registry {
             },
             log_root: self.log_tree_root(end).await?,
             size: end,
-            status_root: self.status_map_at(end).await?.root(),
+            status_root: self.with_status_map(end, StatusMap::root).await?,
         };
         row.kind = STATE.into();
         row.log_root = Some(hex::encode(state.log_root));

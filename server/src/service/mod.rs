@@ -42,13 +42,24 @@ pub struct Registry {
     proofs: Option<Arc<proofs::ProofChecker>>,
     chain: Option<Arc<collection::CollectionChain>>,
     beacon: Option<Arc<provreg_seed::BeaconKey>>,
+    /// The status map at the largest size asked for so far, extended as the log grows
+    /// (`log_tree::with_status_map`).
+    status_cache: Arc<tokio::sync::Mutex<log_tree::StatusCache>>,
 }
 
 impl Registry {
     /// Wraps a connected, migrated database.
     pub fn new(db: DatabaseConnection) -> AppResult<Self> {
         let validators = Validators::new().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { db, validators: Arc::new(validators), signing: None, proofs: None, chain: None, beacon: None })
+        Ok(Self {
+            db,
+            validators: Arc::new(validators),
+            signing: None,
+            proofs: None,
+            chain: None,
+            beacon: None,
+            status_cache: Arc::default(),
+        })
     }
 
     /// Signs records' birth certificates with `signing`. Without it, registrations fail with
