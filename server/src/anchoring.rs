@@ -416,7 +416,7 @@ impl AnchorWorker {
                 }
             };
             let row = if row.head.is_none() {
-                let prev = self.registry.confirmed_states(self.chain_id, &self.contract).await?.pop();
+                let prev = self.registry.newest_state_on(self.chain_id, &self.contract).await?;
                 self.registry.prepare_state(row, prev.as_ref()).await?
             } else {
                 row
@@ -425,7 +425,7 @@ impl AnchorWorker {
         }
         if done.is_empty()
             && let Some(every) = states.heartbeat
-            && let Some(latest) = self.registry.confirmed_states(self.chain_id, &self.contract).await?.pop()
+            && let Some(latest) = self.registry.newest_state_on(self.chain_id, &self.contract).await?
             && latest.confirmed_at.is_none_or(|t| {
                 chrono::Utc::now() - t >= chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX)
             })
@@ -456,22 +456,22 @@ impl AnchorWorker {
     async fn reclaim_lost_states(&self, states: &States) -> AppResult<usize> {
         let reader = states.client.reader().map_err(chain_error)?;
         let head = reader.head().await.map_err(chain_error)?;
-        // Every state of this contract in order, confirmed or not: the chain may hold one this
-        // database has not confirmed yet (sent, then the process stopped).
-        let all = self.registry.states(self.chain_id, &self.contract).await?;
-        let keep = match head {
-            None => 0,
+        // The states of this contract in order, confirmed or not (the chain may hold one this
+        // database has not confirmed yet: sent, then the process stopped), from the one the
+        // chain holds on; all of them when it holds none.
+        let (all, keep) = match head {
+            None => (self.registry.states(self.chain_id, &self.contract).await?, 0),
             Some(h) => {
-                let h = hex::encode(h.0);
-                match all.iter().position(|r| r.head.as_deref() == Some(h.as_str())) {
-                    Some(i) => i + 1,
-                    None => {
-                        return Err(AppError::Internal(format!(
-                            "contract {} holds head 0x{h}, a state this database never anchored (run `provreg fsck`)",
+                let held =
+                    self.registry.state_by_head(self.chain_id, &self.contract, &h.0).await?.ok_or_else(|| {
+                        AppError::Internal(format!(
+                            "contract {} holds head {h}, a state this database never anchored (run `provreg fsck`)",
                             self.contract
-                        )));
-                    }
-                }
+                        ))
+                    })?;
+                let from = self.registry.states_from(self.chain_id, &self.contract, held.first_seq).await?;
+                let at = from.iter().position(|r| r.id == held.id).map_or(0, |i| i + 1);
+                (from, at)
             }
         };
         let lost: Vec<anchor::Model> = all.into_iter().skip(keep).filter(|r| r.status == CONFIRMED).collect();

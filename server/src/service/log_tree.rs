@@ -336,14 +336,34 @@ impl Registry {
 
     /// Every state on `contract` with its head fixed, in anchoring order.
     pub async fn states(&self, chain_id: i64, contract: &str) -> AppResult<Vec<anchor::Model>> {
+        self.states_from(chain_id, contract, 0).await
+    }
+
+    /// The states on `contract` with their head fixed whose log ends start at or after
+    /// `first_seq`, in anchoring order.
+    pub async fn states_from(&self, chain_id: i64, contract: &str, first_seq: i64) -> AppResult<Vec<anchor::Model>> {
         Ok(anchor::Entity::find()
             .filter(anchor::Column::ChainId.eq(chain_id))
             .filter(anchor::Column::Contract.eq(contract))
             .filter(anchor::Column::Kind.eq(STATE))
             .filter(anchor::Column::Head.is_not_null())
+            .filter(anchor::Column::FirstSeq.gte(first_seq))
             .order_by_asc(anchor::Column::FirstSeq)
             .order_by_asc(anchor::Column::Id)
             .all(&self.db)
+            .await?)
+    }
+
+    /// The newest confirmed state on `contract`, the one the next state follows.
+    pub async fn newest_state_on(&self, chain_id: i64, contract: &str) -> AppResult<Option<anchor::Model>> {
+        Ok(anchor::Entity::find()
+            .filter(anchor::Column::ChainId.eq(chain_id))
+            .filter(anchor::Column::Contract.eq(contract))
+            .filter(anchor::Column::Kind.eq(STATE))
+            .filter(anchor::Column::Status.eq(CONFIRMED))
+            .order_by_desc(anchor::Column::FirstSeq)
+            .order_by_desc(anchor::Column::Id)
+            .one(&self.db)
             .await?)
     }
 
