@@ -4,9 +4,11 @@
 //!
 //! `cargo bench -p provreg-server --bench registry -- [--backend sqlite|postgres|both]
 //!  [--chains 100] [--depth 1000] [--inputs 10] [--datasets 10000] [--samples 200] [--registrations 4000]
-//!  [--clients 16] [--log-entries 10000000] [--log-batch 10000] [--keep]`
-//! (`--keep` leaves the generated database in place and prints its URL; `--log-entries 0`
-//! skips the inclusion-proof part)
+//!  [--clients 16] [--log-entries 10000000] [--log-batch 10000] [--status-records 1000000] [--keep]`
+//! (`--keep` leaves the generated database in place and prints its URL; `--registrations 0`
+//! skips the registrations; `--log-entries 0` skips the log part: inclusion proofs, and status
+//! and consistency proofs served from the anchored state of a log with `--status-records`
+//! records whose status changed)
 //!
 //! Method and figures: BENCHMARKS.md.
 use std::sync::Arc;
@@ -34,6 +36,7 @@ struct Args {
     keep: bool,
     log_entries: usize,
     log_batch: usize,
+    status_records: usize,
 }
 
 fn args() -> Args {
@@ -49,6 +52,7 @@ fn args() -> Args {
         keep: false,
         log_entries: 10_000_000,
         log_batch: 10_000,
+        status_records: 1_000_000,
     };
     let argv: Vec<String> = std::env::args().skip(1).filter(|s| s != "--bench").collect();
     let mut it = argv.iter();
@@ -76,6 +80,7 @@ fn args() -> Args {
             "--clients" => a.clients = n(),
             "--log-entries" => a.log_entries = n(),
             "--log-batch" => a.log_batch = n(),
+            "--status-records" => a.status_records = n(),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -149,6 +154,36 @@ fn record_with(kind: &str, id: Uuid, payload: serde_json::Value) -> (Vec<u8>, St
     (bytes, digest)
 }
 
+const DATASET_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "version",
+    "uri",
+    "content_sha256",
+    "record_count",
+    "license_id",
+    "canonical",
+    "digest",
+    "created_at",
+];
+
+/// A `datasets` row (columns [`DATASET_COLUMNS`]) of version 1 under `license`.
+fn dataset_row(id: Uuid, name: &str, uri: &str, license: Uuid, now: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
+    let (bytes, digest) = record("dataset", id);
+    vec![
+        Value::from(id),
+        Value::from(name),
+        Value::from("1"),
+        Value::from(uri),
+        Value::from(digest.clone()),
+        Value::from(1000i64),
+        Value::from(license),
+        Value::from(bytes),
+        Value::from(digest),
+        Value::from(now),
+    ]
+}
+
 /// Builds the large registry straight into the tables (generation is not what is measured).
 async fn generate(db: &DatabaseConnection, a: &Args) -> (Vec<Uuid>, Vec<Uuid>) {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
@@ -188,39 +223,10 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> (Vec<Uuid>, Vec<Uuid>) {
         .iter()
         .enumerate()
         .map(|(i, id)| {
-            let (bytes, digest) = record("dataset", *id);
-            vec![
-                Value::from(*id),
-                Value::from(format!("bench-ds-{i}")),
-                Value::from("1"),
-                Value::from(format!("s3://bench/{i}")),
-                Value::from(digest.clone()),
-                Value::from(1000i64),
-                Value::from(licenses[i % licenses.len()]),
-                Value::from(bytes),
-                Value::from(digest),
-                Value::from(now),
-            ]
+            dataset_row(*id, &format!("bench-ds-{i}"), &format!("s3://bench/{i}"), licenses[i % licenses.len()], now)
         })
         .collect();
-    insert_rows(
-        &txn,
-        "datasets",
-        &[
-            "id",
-            "name",
-            "version",
-            "uri",
-            "content_sha256",
-            "record_count",
-            "license_id",
-            "canonical",
-            "digest",
-            "created_at",
-        ],
-        rows,
-    )
-    .await;
+    insert_rows(&txn, "datasets", DATASET_COLUMNS, rows).await;
     // Derived-from chains of length 10: dataset i derives from i-1 unless i is a multiple of 10.
     let rows = (1..datasets.len())
         .filter(|i| i % 10 != 0)
@@ -305,8 +311,18 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> (Vec<Uuid>, Vec<Uuid>) {
 }
 
 /// Writes `entries` log entries straight into the tables, in confirmed anchors of `batch`.
-async fn generate_log(db: &DatabaseConnection, entries: usize, batch: usize) {
+/// With `status_records`, that many of them, spread evenly through the log, are status events,
+/// each revoking a dataset of its own (written with it under `license`); returns those datasets.
+async fn generate_log(
+    db: &DatabaseConnection,
+    entries: usize,
+    batch: usize,
+    status_records: usize,
+    license: Uuid,
+) -> Vec<Uuid> {
     let now = chrono::Utc::now();
+    let stride = entries.checked_div(status_records).map_or(usize::MAX, |s| s.max(1));
+    let mut subjects = Vec::with_capacity(status_records.min(entries));
     let mut first = 0usize;
     while first < entries {
         let size = batch.min(entries - first);
@@ -338,24 +354,56 @@ async fn generate_log(db: &DatabaseConnection, entries: usize, batch: usize) {
             vec![vec![Value::from(anchor), Value::from(tree.levels())]],
         )
         .await;
-        let rows = leaves
-            .iter()
-            .enumerate()
-            .map(|(i, leaf)| {
-                let leaf = hex::encode(leaf);
-                vec![
-                    Value::from(Uuid::now_v7()),
-                    Value::from((first + i) as i64),
+        let (mut rows, mut dataset_rows, mut event_rows) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, leaf) in leaves.iter().enumerate() {
+            let seq = first + i;
+            let leaf = hex::encode(leaf);
+            let (kind, record_id, record_digest) = if seq % stride == stride - 1 && subjects.len() < status_records {
+                let (subject, event) = (Uuid::now_v7(), Uuid::now_v7());
+                dataset_rows.push(dataset_row(
+                    subject,
+                    &format!("status-ds-{seq}"),
+                    &format!("s3://bench/status/{seq}"),
+                    license,
+                    now,
+                ));
+                let (bytes, digest) =
+                    record_with("statusEvent", event, json!({"subject": subject.to_string(), "status": "revoked"}));
+                event_rows.push(vec![
+                    Value::from(event),
                     Value::from("dataset"),
-                    Value::from(Uuid::now_v7()),
-                    Value::from(leaf.clone()),
-                    Value::from(leaf.clone()),
-                    Value::from(leaf),
-                    Value::from(anchor),
+                    Value::from(subject),
+                    Value::from("revoked"),
+                    Value::from("bench"),
+                    Value::from(bytes),
+                    Value::from(digest.clone()),
                     Value::from(now),
-                ]
-            })
-            .collect();
+                ]);
+                subjects.push(subject);
+                ("statusEvent", event, digest)
+            } else {
+                ("dataset", Uuid::now_v7(), leaf.clone())
+            };
+            rows.push(vec![
+                Value::from(Uuid::now_v7()),
+                Value::from(seq as i64),
+                Value::from(kind),
+                Value::from(record_id),
+                Value::from(record_digest),
+                Value::from(leaf.clone()),
+                Value::from(leaf),
+                Value::from(anchor),
+                Value::from(now),
+            ]);
+        }
+        insert_rows(&txn, "datasets", DATASET_COLUMNS, dataset_rows).await;
+        insert_rows(
+            &txn,
+            "status_events",
+            &["id", "subject_kind", "subject_id", "status", "reason", "canonical", "digest", "created_at"],
+            event_rows,
+        )
+        .await;
         insert_rows(
             &txn,
             "log_entries",
@@ -375,8 +423,102 @@ async fn generate_log(db: &DatabaseConnection, entries: usize, batch: usize) {
         .await;
         txn.commit().await.expect("commit");
         first += size;
+        if first.is_multiple_of(batch * 100) {
+            println!("    {first} log entries written");
+        }
     }
     db.execute_unprepared("ANALYZE").await.expect("analyze");
+    subjects
+}
+
+/// Makes the newest batch of the generated log an anchored state, the way the anchor worker
+/// prepares one: the whole-log tree's stored hashes and the status map, through the registry.
+async fn make_state(registry: &Registry, db: &DatabaseConnection) -> provreg_entities::anchor::Model {
+    use provreg_entities::anchor;
+    use sea_orm::{EntityTrait, QueryOrder};
+    let newest =
+        anchor::Entity::find().order_by_desc(anchor::Column::FirstSeq).one(db).await.expect("anchors").expect("one");
+    registry.prepare_state(newest, None).await.expect("state")
+}
+
+/// Serves status proofs the way the GraphQL `status(of:)` resolver does (the record's status,
+/// the newest state, the status map's proof in it) and checks each against the state's root.
+async fn status_latency(registry: &Registry, changed: &[Uuid], unchanged: &[Uuid], samples: usize) -> Vec<Duration> {
+    use provreg_server::service::as_of::AsOf;
+    let mut rng = Rng(11);
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples {
+        // One in ten asks about a record that never changed: a proof of absence.
+        let (subject, member) = if i % 10 == 9 && !unchanged.is_empty() {
+            (unchanged[rng.below(unchanged.len())], false)
+        } else {
+            (changed[rng.below(changed.len())], true)
+        };
+        let t = Instant::now();
+        let row = registry.status_as_of(subject, AsOf::Seq(i64::MAX)).await.expect("status");
+        let state = registry.state_as_of(None).await.expect("state").expect("a state");
+        let proof = registry.status_proof(&subject.to_string(), &state).await.expect("proof");
+        times.push(t.elapsed());
+        let mut root = [0u8; 32];
+        hex::decode_to_slice(state.status_root.as_deref().expect("status root"), &mut root).expect("hex");
+        proof.verify(&root).expect("status proof verifies");
+        assert_eq!(proof.value().is_some(), member, "membership of {subject}");
+        assert_eq!(row.status, if member { "revoked" } else { "active" });
+    }
+    times.sort();
+    times
+}
+
+/// Serves consistency proofs between a random older size and the anchored size (every other
+/// sample) or a random size between them, and checks each.
+async fn consistency_latency(registry: &Registry, size: u64, log_root: &str, samples: usize) -> Vec<Duration> {
+    let mut rng = Rng(13);
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let old = 1 + rng.next() % (size - 1);
+        let new = if i % 2 == 0 { size } else { old + rng.next() % (size - old + 1) };
+        let t = Instant::now();
+        let proof = registry.consistency_proof(old, new).await.expect("consistency proof");
+        times.push(t.elapsed());
+        proof.verify().expect("consistency proof verifies");
+        if new == size {
+            assert_eq!(hex::encode(proof.new_root), log_root, "the state's log root");
+        }
+    }
+    times.sort();
+    times
+}
+
+/// The same two questions over HTTP: `GET /log/consistency` and GraphQL `status(of:)`.
+async fn http_proof_latency(base: &str, size: u64, changed: &[Uuid], samples: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let client = reqwest::Client::new();
+    let mut rng = Rng(17);
+    let (mut consistency, mut status) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    for _ in 0..samples {
+        let old = 1 + rng.next() % (size - 1);
+        let t = Instant::now();
+        let body: serde_json::Value = client
+            .get(format!("{base}/log/consistency?oldSize={old}&newSize={size}"))
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        consistency.push(t.elapsed());
+        assert!(body["hashes"].as_array().is_some_and(|h| !h.is_empty()), "{body}");
+        let q = json!({"query": "query($id: String!) { status(of: $id) { status proof } }",
+                       "variables": {"id": changed[rng.below(changed.len())].to_string()}});
+        let t = Instant::now();
+        let body: serde_json::Value =
+            client.post(format!("{base}/graphql")).json(&q).send().await.expect("send").json().await.expect("json");
+        status.push(t.elapsed());
+        assert_eq!(body["data"]["status"]["status"], "REVOKED", "{body}");
+        assert!(body["data"]["status"]["proof"].is_object(), "{body}");
+    }
+    consistency.sort();
+    status.sort();
+    (consistency, status)
 }
 
 /// Serves proofs of random log entries, as the `logEntry { inclusionProof }` resolver does.
@@ -534,6 +676,9 @@ async fn run_backend(backend: &str, a: &Args) {
     let mut http_config = config.clone();
     http_config.auth.anonymous_reads = true;
     http_config.limits.query_complexity = 1_000_000;
+    // No rate limits: the bench measures what the server can do, from one address and key.
+    http_config.limits.requests_per_minute_per_address = Some(0);
+    http_config.limits.requests_per_minute_per_key = Some(0);
     let server = BoundServer::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
     let base = format!("http://{}", server.addr);
     let serving = registry.clone();
@@ -552,19 +697,22 @@ async fn run_backend(backend: &str, a: &Args) {
         .expect("query")
         .expect("row");
     let lic: Uuid = lic.try_get("", "id").expect("id");
-    let rate = registrations(&base, &key, &lic.to_string(), &datasets, a.registrations, a.clients).await;
-    println!(
-        "  registerModelVersion over GraphQL/HTTP: {rate:.0} registrations/s ({} registrations, {} concurrent clients)",
-        a.registrations, a.clients
-    );
+    if a.registrations > 0 {
+        let rate = registrations(&base, &key, &lic.to_string(), &datasets, a.registrations, a.clients).await;
+        println!(
+            "  registerModelVersion over GraphQL/HTTP: {rate:.0} registrations/s ({} registrations, {} concurrent clients)",
+            a.registrations, a.clients
+        );
+    }
 
     if a.log_entries > 0 {
         let t = Instant::now();
-        generate_log(&conn, a.log_entries, a.log_batch.max(1)).await;
+        let changed = generate_log(&conn, a.log_entries, a.log_batch.max(1), a.status_records, lic).await;
         println!(
-            "  generated {} log entries in anchored batches of {} in {:.1} s",
+            "  generated {} log entries in anchored batches of {} ({} of them status events) in {:.1} s",
             a.log_entries,
             a.log_batch,
+            changed.len(),
             t.elapsed().as_secs_f64()
         );
         let times = proof_latency(&registry, a.log_entries, 1000).await;
@@ -574,6 +722,47 @@ async fn run_backend(backend: &str, a: &Args) {
             ms(percentile(&times, 0.99)),
             times.len()
         );
+
+        // The newest batch becomes an anchored state, prepared by the registry as the anchor
+        // worker prepares one (its stored-hash tree of the whole log and its status map).
+        let t = Instant::now();
+        registry.extend_log_tree(a.log_entries as u64).await.expect("log tree");
+        println!("  stored the whole-log tree's hashes in {:.1} s", t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let state = make_state(&registry, &conn).await;
+        println!(
+            "  prepared the anchored state (status map of {} records built from the status events) in {:.1} s",
+            changed.len(),
+            t.elapsed().as_secs_f64()
+        );
+        if !changed.is_empty() {
+            let times = status_latency(&registry, &changed, &datasets, 1000).await;
+            println!(
+                "  status proof of a record (status, newest state, status-map proof; 1 in 10 an absence): p50 {}  p99 {}  ({} samples)",
+                ms(percentile(&times, 0.5)),
+                ms(percentile(&times, 0.99)),
+                times.len()
+            );
+        }
+        let log_root = state.log_root.clone().expect("log root");
+        let times = consistency_latency(&registry, a.log_entries as u64, &log_root, 1000).await;
+        println!(
+            "  consistency proof between two sizes of the anchored log: p50 {}  p99 {}  ({} samples)",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99)),
+            times.len()
+        );
+        if !changed.is_empty() {
+            let (consistency, status) = http_proof_latency(&base, a.log_entries as u64, &changed, 500).await;
+            println!(
+                "  over HTTP: GET /log/consistency p50 {}  p99 {};  GraphQL status(of:) {{ status proof }} p50 {}  p99 {}  ({} samples each)",
+                ms(percentile(&consistency, 0.5)),
+                ms(percentile(&consistency, 0.99)),
+                ms(percentile(&status, 0.5)),
+                ms(percentile(&status, 0.99)),
+                consistency.len()
+            );
+        }
     }
 
     conn.close().await.ok();

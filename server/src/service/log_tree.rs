@@ -12,10 +12,7 @@ use provreg_anchor::{Digest, LogState, StatusMap, status_key};
 use provreg_entities::{anchor, log_entry, log_tree_hash, status_event};
 use provreg_schema::RecordKind;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Registry;
 use super::log::{CONFIRMED, PENDING, STATE};
@@ -23,6 +20,10 @@ use crate::error::{AppError, AppResult};
 
 /// Rows written per statement when the tree grows.
 const INSERT_CHUNK: usize = 1000;
+
+/// Log entries added to the tree per transaction: a registry that moves a long log onto a
+/// state contract builds its tree in steps of bounded memory.
+const EXTEND_CHUNK: u64 = 65_536;
 
 /// The kept status map and the log size it is the map of.
 #[derive(Debug, Default)]
@@ -75,11 +76,72 @@ async fn read_hashes(conn: &impl ConnectionTrait, indexes: &[u64]) -> AppResult<
     Ok(out)
 }
 
+/// The size of the stored tree. Stored hashes are numbered in the order a growing tree makes
+/// them and written a whole tree at a time, so their count is the highest index plus one: an
+/// index lookup, where counting the rows would read all of them.
+async fn stored_tree_size(conn: &impl ConnectionTrait) -> AppResult<u64> {
+    let highest: Option<Option<i64>> = log_tree_hash::Entity::find()
+        .select_only()
+        .column_as(log_tree_hash::Column::Idx.max(), "highest")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    match highest.flatten() {
+        None => Ok(0),
+        Some(i) => size_of_count(u64::try_from(i).map_err(AppError::from_display)? + 1),
+    }
+}
+
+/// Writes the stored hashes that entries `have..end` add to the tree of `have` entries.
+async fn extend_chunk(txn: &impl ConnectionTrait, have: u64, end: u64) -> AppResult<()> {
+    let entries = log_entry::Entity::find()
+        .filter(log_entry::Column::Seq.gte(i64::try_from(have).map_err(AppError::from_display)?))
+        .filter(log_entry::Column::Seq.lt(i64::try_from(end).map_err(AppError::from_display)?))
+        .select_only()
+        .column(log_entry::Column::Seq)
+        .column(log_entry::Column::Leaf)
+        .order_by_asc(log_entry::Column::Seq)
+        .into_tuple::<(Option<i64>, String)>()
+        .all(txn)
+        .await?;
+    let mut leaves = Vec::with_capacity(entries.len());
+    for (i, (seq, leaf)) in entries.iter().enumerate() {
+        if *seq != Some(i64::try_from(have + i as u64).map_err(AppError::from_display)?) {
+            return Err(AppError::Internal(format!("log entry {} is missing", have + i as u64)));
+        }
+        leaves.push(hex_digest(leaf, "log leaf")?);
+    }
+    if (leaves.len() as u64) < end - have {
+        return Err(AppError::Internal(format!("log entries {have}..{end} are not all numbered")));
+    }
+    let mut known = read_hashes(txn, &log_tree::append_indexes(have, end).map_err(AppError::from_display)?).await?;
+    let added = log_tree::append(have, &leaves, &mut known).map_err(AppError::from_display)?;
+    for chunk in added.chunks(INSERT_CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|(idx, hash)| {
+                Ok(log_tree_hash::ActiveModel {
+                    idx: sea_orm::Set(i64::try_from(*idx).map_err(AppError::from_display)?),
+                    hash: sea_orm::Set(hex::encode(hash)),
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        match log_tree_hash::Entity::insert_many(rows)
+            .on_conflict(OnConflict::column(log_tree_hash::Column::Idx).do_nothing().to_owned())
+            .exec_without_returning(txn)
+            .await
+        {
+            Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 impl Registry {
     /// How many entries the stored tree covers.
     pub async fn log_tree_size(&self) -> AppResult<u64> {
-        let count = log_tree_hash::Entity::find().count(&self.db).await?;
-        size_of_count(count)
+        stored_tree_size(&self.db).await
     }
 
     /// The end of the newest confirmed batch: the size of the anchored log tree.
@@ -93,57 +155,23 @@ impl Registry {
     }
 
     /// Writes the stored hashes of numbered entries up to `upto` (exclusive) that are not yet
-    /// in the tree, in one transaction.
+    /// in the tree, [`EXTEND_CHUNK`] entries per transaction (each chunk leaves a whole tree of
+    /// a smaller size behind, so a stop between chunks is resumed by the next call).
     pub async fn extend_log_tree(&self, upto: u64) -> AppResult<()> {
+        self.extend_log_tree_by(upto, EXTEND_CHUNK).await
+    }
+
+    async fn extend_log_tree_by(&self, upto: u64, chunk: u64) -> AppResult<()> {
         // Read the size first without the write lock: nothing to do is the common case.
-        if size_of_count(log_tree_hash::Entity::find().count(&self.db).await?)? >= upto {
-            return Ok(());
-        }
-        let txn = self.begin_write().await?;
-        let count = log_tree_hash::Entity::find().count(&txn).await?;
-        let have = size_of_count(count)?;
-        if have >= upto {
-            return Ok(());
-        }
-        let entries = log_entry::Entity::find()
-            .filter(log_entry::Column::Seq.gte(i64::try_from(have).map_err(AppError::from_display)?))
-            .filter(log_entry::Column::Seq.lt(i64::try_from(upto).map_err(AppError::from_display)?))
-            .order_by_asc(log_entry::Column::Seq)
-            .all(&txn)
-            .await?;
-        let mut leaves = Vec::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate() {
-            if e.seq != Some(i64::try_from(have + i as u64).map_err(AppError::from_display)?) {
-                return Err(AppError::Internal(format!("log entry {} is missing", have + i as u64)));
+        while self.log_tree_size().await? < upto {
+            let txn = self.begin_write().await?;
+            let have = stored_tree_size(&txn).await?;
+            if have >= upto {
+                return Ok(());
             }
-            leaves.push(hex_digest(&e.leaf, "log leaf")?);
+            extend_chunk(&txn, have, upto.min(have + chunk.max(1))).await?;
+            txn.commit().await?;
         }
-        if (leaves.len() as u64) < upto - have {
-            return Err(AppError::Internal(format!("log entries {have}..{upto} are not all numbered")));
-        }
-        let mut known =
-            read_hashes(&txn, &log_tree::append_indexes(have, upto).map_err(AppError::from_display)?).await?;
-        let added = log_tree::append(have, &leaves, &mut known).map_err(AppError::from_display)?;
-        for chunk in added.chunks(INSERT_CHUNK) {
-            let rows = chunk
-                .iter()
-                .map(|(idx, hash)| {
-                    Ok(log_tree_hash::ActiveModel {
-                        idx: sea_orm::Set(i64::try_from(*idx).map_err(AppError::from_display)?),
-                        hash: sea_orm::Set(hex::encode(hash)),
-                    })
-                })
-                .collect::<AppResult<Vec<_>>>()?;
-            match log_tree_hash::Entity::insert_many(rows)
-                .on_conflict(OnConflict::column(log_tree_hash::Column::Idx).do_nothing().to_owned())
-                .exec_without_returning(&txn)
-                .await
-            {
-                Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        txn.commit().await?;
         Ok(())
     }
 
@@ -186,14 +214,15 @@ impl Registry {
     /// The status-map proof of `record` in `state`.
     pub async fn status_proof(&self, record: &str, state: &anchor::Model) -> AppResult<provreg_anchor::StatusProof> {
         let size = u64::try_from(state.first_seq + state.size).map_err(AppError::from_display)?;
-        let map = self.status_map_at(size).await?;
-        if Some(hex::encode(map.root())) != state.status_root {
+        let key = status_key(record);
+        let (root, proof) = self.with_status_map(size, |map| (map.root(), map.prove(&key))).await?;
+        if Some(hex::encode(root)) != state.status_root {
             return Err(AppError::Internal(format!(
                 "the status events no longer give state {}'s status root",
                 state.id
             )));
         }
-        Ok(map.prove(&status_key(record)))
+        Ok(proof)
     }
 
     /// The stored hashes at `indexes` (each must exist).
@@ -455,7 +484,57 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
+    use sha2::Digest as _;
+
     use super::*;
+
+    /// A registry on an in-memory database holding `n` numbered log entries; their leaves.
+    async fn numbered_log(n: u64) -> (Registry, Vec<Digest>) {
+        let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let mut leaves = Vec::new();
+        for seq in 0..n {
+            let leaf: Digest = sha2::Sha256::digest(seq.to_be_bytes()).into();
+            log_entry::ActiveModel::from(log_entry::Model {
+                id: uuid::Uuid::now_v7(),
+                seq: Some(i64::try_from(seq).unwrap()),
+                record_kind: "dataset".into(),
+                record_id: uuid::Uuid::now_v7(),
+                record_digest: hex::encode(leaf),
+                certificate_digest: hex::encode([0u8; 32]),
+                leaf: hex::encode(leaf),
+                anchor_id: None,
+                created_at: crate::service::now(),
+            })
+            .insert(&db)
+            .await
+            .unwrap();
+            leaves.push(leaf);
+        }
+        (Registry::new(db).unwrap(), leaves)
+    }
+
+    #[tokio::test]
+    async fn the_tree_grows_in_chunks_to_the_tree_of_the_whole_log() {
+        let (registry, leaves) = numbered_log(23).await;
+        let mut whole = StoredHashes::new();
+        log_tree::append(0, &leaves, &mut whole).unwrap();
+        assert_eq!(registry.log_tree_size().await.unwrap(), 0);
+        // Grown 5 entries per transaction, first to 11, then to the end.
+        registry.extend_log_tree_by(11, 5).await.unwrap();
+        assert_eq!(registry.log_tree_size().await.unwrap(), 11);
+        registry.extend_log_tree_by(23, 5).await.unwrap();
+        assert_eq!(registry.log_tree_size().await.unwrap(), 23);
+        for size in [1, 11, 16, 23] {
+            assert_eq!(registry.log_tree_root(size).await.unwrap(), log_tree::root(size, &whole).unwrap(), "{size}");
+        }
+        let known = registry.stored_hashes(&log_tree::consistency_indexes(11, 23).unwrap()).await.unwrap();
+        log_tree::prove_consistency(11, 23, &known).unwrap().verify().unwrap();
+        // Past the numbered entries, nothing is written and the error says which are missing.
+        let err = registry.extend_log_tree_by(30, 5).await.unwrap_err();
+        assert!(err.to_string().contains("log entries 23.."), "{err}");
+        assert_eq!(registry.log_tree_size().await.unwrap(), 23);
+    }
 
     #[test]
     fn size_of_count_inverts_the_stored_hash_count() {
