@@ -195,14 +195,23 @@ pub async fn run(spec: &Spec, opts: &RunOptions) -> Result<Summary> {
     let (circuit_id, circuit_registered) = match &version.circuit {
         Some(registered) if registered.commitment == circuit.commitment => (registered.id.clone(), false),
         Some(registered) => {
-            // A version registered before the fast layout became the default: its
-            // circuit, set up here then, is still in the work directory.
-            match backend.existing_circuit(&onnx, CircuitLayout::LEGACY).await {
-                Ok(Some(legacy)) if legacy.commitment == registered.commitment => {
-                    progress.note(format!("using the circuit {label} was registered with ({})", legacy.dir.display()));
-                    circuit = legacy;
+            // A version registered while an earlier layout was the default: its circuit, set
+            // up here then, is still in the work directory.
+            let mut earlier = None;
+            for layout in CircuitLayout::EARLIER {
+                if let Ok(Some(old)) = backend.existing_circuit(&onnx, layout).await
+                    && old.commitment == registered.commitment
+                {
+                    earlier = Some(old);
+                    break;
                 }
-                _ => circuit::check(&label, registered, &circuit)?,
+            }
+            match earlier {
+                Some(old) => {
+                    progress.note(format!("using the circuit {label} was registered with ({})", old.dir.display()));
+                    circuit = old;
+                }
+                None => circuit::check(&label, registered, &circuit)?,
             }
             (registered.id.clone(), false)
         }

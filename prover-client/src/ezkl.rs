@@ -54,14 +54,21 @@ pub struct CircuitLayout {
 }
 
 impl CircuitLayout {
-    /// Base 256, 4 legs, one inner column (the default): the fixture model calibrates to
-    /// logrows 12 and, with the same scales, gives the same outputs as with [`Self::LEGACY`],
-    /// proving several times faster, with a proof of 1,952 bytes instead of 3,072 and a
-    /// proving key a fraction of the size.
-    pub const FAST: Self = Self { base: 256, legs: 4, inner_cols: 1 };
+    /// Base 256, 3 legs, one inner column (the default): a value checked in the circuit must
+    /// be below 2^24 in magnitude at its scale (below 2,048 at scale 13), and the fixture model
+    /// calibrates to logrows 11 (1,828 rows). With the same scales it gives the same outputs
+    /// as [`Self::FOUR_LEGS`] and [`Self::LEGACY`], with a proof of 1,952 bytes (3,072 with
+    /// [`Self::LEGACY`]), proving in about half the time of [`Self::FOUR_LEGS`].
+    pub const FAST: Self = Self { base: 256, legs: 3, inner_cols: 1 };
+    /// Base 256, 4 legs, one inner column: the default before [`Self::FAST`] (logrows 12 for
+    /// the fixture: its 2,104 rows are just over 2^11).
+    pub const FOUR_LEGS: Self = Self { base: 256, legs: 4, inner_cols: 1 };
     /// Base 16384, 2 legs, two inner columns: EZKL's own defaults, used for circuits set up
-    /// before [`Self::FAST`] (logrows 15 for the fixture).
+    /// before [`Self::FOUR_LEGS`] (logrows 15 for the fixture).
     pub const LEGACY: Self = Self { base: 16384, legs: 2, inner_cols: 2 };
+    /// The layouts earlier defaults used, newest first: a model version registered with one of
+    /// them keeps proving with its own circuit.
+    pub const EARLIER: [Self; 2] = [Self::FOUR_LEGS, Self::LEGACY];
 
     /// The circuit directory name of the model with SHA-256 `onnx_sha256`:
     /// `<onnx_sha256>` for [`Self::LEGACY`] (where such circuits were always made),

@@ -402,7 +402,7 @@ fn run_args(circuit: &Circuit) -> serde_json::Value {
     settings["run_args"].clone()
 }
 
-/// The default layout makes a circuit of 2^12 rows whose outputs are the legacy
+/// The default layout makes a circuit of 2^11 rows whose outputs are the legacy
 /// circuit's, bit for bit, and the model's own within the output scale's resolution; a
 /// legacy proof still verifies against its own circuit, and not against the fast one.
 #[tokio::test]
@@ -416,8 +416,8 @@ async fn the_fast_circuit_gives_the_reference_outputs_and_legacy_proofs_still_ve
     let layout = |args: &serde_json::Value| {
         ["decomp_base", "decomp_legs", "num_inner_cols"].map(|k| args[k].as_u64().unwrap_or_default())
     };
-    assert_eq!(layout(&fast_args), [256, 4, 1], "{fast_args}");
-    assert_eq!(fast_args["logrows"].as_u64(), Some(12), "{fast_args}");
+    assert_eq!(layout(&fast_args), [256, 3, 1], "{fast_args}");
+    assert_eq!(fast_args["logrows"].as_u64(), Some(11), "{fast_args}");
     assert_eq!(p.record.proof.len(), 1952, "one inner column: fewer commitments in the proof");
     assert!(fast.dir.ends_with(CircuitLayout::FAST.dir_name(&fast.onnx_sha256)));
 

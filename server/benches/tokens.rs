@@ -3,10 +3,11 @@
 //! at ingest, and tokens registered per second with verification (proving excluded).
 //!
 //! `cargo bench -p provreg-server --bench tokens -- [--tokens 200] [--proofs 8] [--workers 2]
-//! [--postgres URL] [--layout fast|legacy] [--model trait|image] [--proving-only]`
+//! [--postgres URL] [--layout legacy,four-legs,fast] [--model trait|image] [--proving-only]`
 //!
-//! Method: for each circuit layout (both unless `--layout` names one, legacy first, then
-//! fast, in one run, printed side by side at the end) the fixture trait-generator model is
+//! Method: for each circuit layout (all three unless `--layout` names some: legacy, then
+//! four-legs, the default before, then fast, the default; in one run, printed side by side
+//! at the end) the fixture trait-generator model is
 //! set up once (keys cached under the target directory) and `--proofs` different seeds are
 //! proven, one after another, each timed; then twice as many other seeds are proven by
 //! `--workers` worker processes at once, for the throughput. `--model image` proves the
@@ -102,7 +103,8 @@ struct Options {
 #[tokio::main]
 async fn main() {
     let mut o = Options { tokens: 200, proofs: 8, workers: 2, postgres: None, image: false, proving_only: false };
-    let mut checks = vec![("legacy", CircuitLayout::LEGACY), ("fast", CircuitLayout::FAST)];
+    let mut checks =
+        vec![("legacy", CircuitLayout::LEGACY), ("four-legs", CircuitLayout::FOUR_LEGS), ("fast", CircuitLayout::FAST)];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -112,11 +114,12 @@ async fn main() {
             "--postgres" => o.postgres = args.next(),
             "--model" => o.image = args.next().as_deref() == Some("image"),
             "--proving-only" => o.proving_only = true,
-            "--layout" => match args.next().as_deref() {
-                Some("fast") => checks.retain(|(name, _)| *name == "fast"),
-                Some("legacy") => checks.retain(|(name, _)| *name == "legacy"),
-                _ => {}
-            },
+            "--layout" => {
+                let names = args.next().unwrap_or_default();
+                let names: Vec<&str> = names.split(',').collect();
+                checks.retain(|(name, _)| names.contains(name));
+                assert!(!checks.is_empty(), "--layout takes legacy, four-legs or fast (or several, comma-separated)");
+            }
             _ => {}
         }
     }
