@@ -261,7 +261,7 @@ pub(crate) async fn newest_status_events(
 impl Registry {
     /// Model versions reached from `start` at any depth (`start` itself when it is one).
     pub async fn downstream_model_versions(&self, start: NodeRef) -> AppResult<Vec<Uuid>> {
-        let txn = self.begin_write().await?;
+        let txn = self.begin_read().await?;
         let versions = model_versions_in(&txn, start, &Cut::Now).await?;
         txn.commit().await?;
         Ok(versions)
@@ -277,7 +277,7 @@ impl Registry {
         limit: u64,
         as_of: Option<AsOf>,
     ) -> AppResult<Vec<token::Model>> {
-        let txn = self.begin_write().await?;
+        let txn = self.begin_read().await?;
         let cut = Cut::resolve(&txn, as_of).await?;
         if cut != Cut::Now {
             cut.require(&txn, start.id()).await?;

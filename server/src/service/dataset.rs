@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::seal::{dataset_ingredients, digest_bytes};
-use super::{Registry, envelope, license_terms, now, parse_id, record_claim};
+use super::{Registry, envelope, license_payload, now, parse_id, record_claim};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::DatasetInput;
 use provreg_certs::{Action, CertificateRequest, Subject};
@@ -18,9 +18,9 @@ impl Registry {
             return Err(AppError::bad_input("/collectionPeriod/end", "order", "the period ends before it starts"));
         }
         let license_id = parse_id("/license", &input.license)?;
-        if license::Entity::find_by_id(license_id).one(&self.db).await?.is_none() {
+        let Some(license_row) = license::Entity::find_by_id(license_id).one(&self.db).await? else {
             return Err(AppError::bad_input("/license", "exists", format!("no licence with ID {license_id}")));
-        }
+        };
         let mut sources = Vec::new();
         let mut source_rows = Vec::new();
         for (i, s) in input.derived_from.iter().flatten().enumerate() {
@@ -73,7 +73,7 @@ impl Registry {
             action: Action::Created,
             record: claim,
             lineage: Some(lineage),
-            license_terms: Some(license_terms(&self.db, license_id).await?),
+            license_terms: Some(license_payload(&license_row)?),
             ingredients,
         };
         let cert = self.issue_certificate(RecordKind::Dataset, id, &request)?;

@@ -309,7 +309,7 @@ impl Registry {
     /// Every edge around `start` in `direction` (upstream: at most `max_depth` parent hops).
     async fn gather(&self, start: NodeRef, direction: Direction, max_depth: u32) -> AppResult<HashSet<Edge>> {
         if self.db.get_database_backend() == DbBackend::Postgres {
-            let txn = self.begin_write().await?;
+            let txn = self.begin_read().await?;
             let edges = gather_in(&txn, start, direction, max_depth, &Cut::Now).await?;
             txn.commit().await?;
             Ok(edges)

@@ -151,13 +151,8 @@ fn record_claim(record: &CanonicalRecord) -> AppResult<serde_json::Value> {
     Ok(serde_json::json!({ "digest": record.digest_hex(), "canonical": value }))
 }
 
-/// The licence terms (the payload of its canonical record) of licence `id`, read in `conn`.
-async fn license_terms(conn: &impl sea_orm::ConnectionTrait, id: Uuid) -> AppResult<serde_json::Value> {
-    use sea_orm::EntityTrait;
-    let row = provreg_entities::license::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::Internal(format!("licence {id} vanished")))?;
+/// The licence terms of a licence row: the payload of its canonical record.
+fn license_payload(row: &provreg_entities::license::Model) -> AppResult<serde_json::Value> {
     let mut record: serde_json::Value =
         serde_json::from_slice(&row.canonical).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(record["payload"].take())

@@ -8,12 +8,22 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::seal::{dataset_ingredients, digest_bytes, ingredient};
-use super::{Registry, envelope, license_terms, now, parse_id, parse_time, record_claim};
+use super::{Registry, envelope, license_payload, now, parse_id, parse_time, record_claim};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::{ModelVersionInput, ParentRelation};
 use provreg_certs::{Action, CertificateRequest, IngredientRelation, Subject};
 
 impl Registry {
+    /// The ID of model `model_id`'s version labelled `label`, if any.
+    async fn version_labelled(&self, model_id: Uuid, label: &str) -> AppResult<Option<Uuid>> {
+        Ok(model_version::Entity::find()
+            .filter(model_version::Column::ModelId.eq(model_id))
+            .filter(model_version::Column::VersionLabel.eq(label))
+            .one(&self.db)
+            .await?
+            .map(|v| v.id))
+    }
+
     /// Validates and stores a model version. `(model, versionLabel)` is unique; the model is
     /// created with its first version.
     pub async fn register_model_version(&self, input: &ModelVersionInput) -> AppResult<model_version::Model> {
@@ -24,9 +34,9 @@ impl Registry {
             return Err(AppError::bad_input("/trainingRun/endedAt", "order", "the training run ends before it starts"));
         }
         let license_id = parse_id("/license", &input.license)?;
-        if license::Entity::find_by_id(license_id).one(&self.db).await?.is_none() {
+        let Some(license_row) = license::Entity::find_by_id(license_id).one(&self.db).await? else {
             return Err(AppError::bad_input("/license", "exists", format!("no licence with ID {license_id}")));
-        }
+        };
         let parent = match &input.parent {
             Some(p) => {
                 let parent_id = parse_id("/parent/id", &p.id)?;
@@ -96,7 +106,7 @@ impl Registry {
             Some(ParentRelation::Finetune) => Action::FineTuned,
             Some(_) => Action::Retrained,
         };
-        let terms = license_terms(&self.db, license_id).await?;
+        let terms = license_payload(&license_row)?;
 
         let duplicate = || format!("model {:?} already has a version {:?}", input.model, input.version_label);
         let at = now();
@@ -114,31 +124,32 @@ impl Registry {
             ingredients,
         };
         let cert = self.issue_certificate(RecordKind::ModelVersion, id, &request)?;
-        // The first statement writes, so on SQLite the transaction holds the write lock from the start.
+        // The model's row, made with its first version. Models are never removed, so one read
+        // before the transaction finds a known model without holding the write lock; a new one
+        // is made inside (a concurrent first version on PostgreSQL makes it too: then the
+        // insert does nothing and the second read finds it).
+        let find_model = model::Entity::find().filter(model::Column::Name.eq(&input.model));
+        let known_model = find_model.clone().one(&self.db).await?.map(|m| m.id);
         let txn = self.begin_write().await?;
-        let new_model = model::Model { id: Uuid::now_v7(), name: input.model.clone(), created_at: at };
-        match model::Entity::insert(model::ActiveModel::from(new_model).reset_all())
-            .on_conflict(OnConflict::column(model::Column::Name).do_nothing().to_owned())
-            .exec_without_returning(&txn)
-            .await
-        {
-            Ok(_) | Err(DbErr::RecordNotInserted) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let model_id = model::Entity::find()
-            .filter(model::Column::Name.eq(&input.model))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| AppError::Internal(format!("model {:?} vanished", input.model)))?
-            .id;
-        if let Some(v) = model_version::Entity::find()
-            .filter(model_version::Column::ModelId.eq(model_id))
-            .filter(model_version::Column::VersionLabel.eq(&input.version_label))
-            .one(&txn)
-            .await?
-        {
-            return Err(AppError::Conflict { message: duplicate(), existing_id: Some(v.id.to_string()) });
-        }
+        let model_id = match known_model {
+            Some(id) => id,
+            None => {
+                let new_model = model::Model { id: Uuid::now_v7(), name: input.model.clone(), created_at: at };
+                match model::Entity::insert(model::ActiveModel::from(new_model).reset_all())
+                    .on_conflict(OnConflict::column(model::Column::Name).do_nothing().to_owned())
+                    .exec_without_returning(&txn)
+                    .await
+                {
+                    Ok(_) | Err(DbErr::RecordNotInserted) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                find_model
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| AppError::Internal(format!("model {:?} vanished", input.model)))?
+                    .id
+            }
+        };
         let version = model_version::Model {
             id,
             model_id,
@@ -152,10 +163,22 @@ impl Registry {
             canonical: record.bytes,
             created_at: at,
         };
-        model_version::Entity::insert(model_version::ActiveModel::from(version.clone()).reset_all())
+        // `(model, versionLabel)` is unique in the table: a taken label fails the insert, and the
+        // existing version is then read outside the failed transaction.
+        if let Err(e) = model_version::Entity::insert(model_version::ActiveModel::from(version.clone()).reset_all())
             .exec_without_returning(&txn)
             .await
-            .map_err(|e| map_unique(e, duplicate))?;
+        {
+            let err = map_unique(e, duplicate);
+            drop(txn);
+            return Err(match err {
+                AppError::Conflict { message, .. } => AppError::Conflict {
+                    message,
+                    existing_id: self.version_labelled(model_id, &input.version_label).await?.map(|id| id.to_string()),
+                },
+                other => other,
+            });
+        }
         if !inputs.is_empty() {
             let rows = inputs.iter().map(|(dataset_id, role)| {
                 training_input::ActiveModel::from(training_input::Model {
