@@ -88,9 +88,10 @@ async fn natural_keys_conflict(app: TestApp) {
     let dup = app.gql(REGISTER_DATASET, json!({"input": dataset_input("d", &lic, &[])})).await;
     assert_eq!(code(&dup), "CONFLICT");
     assert_eq!(dup["errors"][0]["extensions"]["existingId"], ds.as_str());
-    app.version("gen", "v1", &lic, None, &[]).await;
+    let v1 = app.version("gen", "v1", &lic, None, &[]).await;
     let dup = app.gql(REGISTER_VERSION, json!({"input": version_input("gen", "v1", &lic, None, &[])})).await;
     assert_eq!(code(&dup), "CONFLICT");
+    assert_eq!(dup["errors"][0]["extensions"]["existingId"], v1.as_str(), "{dup:#}");
     assert_eq!(app.count("model_versions").await, 1);
     let dup = app
         .gql(crate::helpers::REGISTER_LICENSE, json!({"input": crate::helpers::license_input("Open", "ALLOWED")}))
