@@ -144,6 +144,11 @@ async fn insert_rows(db: &impl ConnectionTrait, table: &str, cols: &[&str], rows
     }
 }
 
+/// Sends `request` and parses the answer's body as JSON.
+async fn send_json(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.expect("send").json().await.expect("json")
+}
+
 fn record(kind: &str, id: Uuid) -> (Vec<u8>, String) {
     record_with(kind, id, json!({}))
 }
@@ -497,21 +502,13 @@ async fn http_proof_latency(base: &str, size: u64, changed: &[Uuid], samples: us
     for _ in 0..samples {
         let old = 1 + rng.next() % (size - 1);
         let t = Instant::now();
-        let body: serde_json::Value = client
-            .get(format!("{base}/log/consistency?oldSize={old}&newSize={size}"))
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
+        let body = send_json(client.get(format!("{base}/log/consistency?oldSize={old}&newSize={size}"))).await;
         consistency.push(t.elapsed());
         assert!(body["hashes"].as_array().is_some_and(|h| !h.is_empty()), "{body}");
         let q = json!({"query": "query($id: String!) { status(of: $id) { status proof } }",
                        "variables": {"id": changed[rng.below(changed.len())].to_string()}});
         let t = Instant::now();
-        let body: serde_json::Value =
-            client.post(format!("{base}/graphql")).json(&q).send().await.expect("send").json().await.expect("json");
+        let body = send_json(client.post(format!("{base}/graphql")).json(&q)).await;
         status.push(t.elapsed());
         assert_eq!(body["data"]["status"]["status"], "REVOKED", "{body}");
         assert!(body["data"]["status"]["proof"].is_object(), "{body}");
@@ -565,8 +562,7 @@ async fn graphql_lineage(base: &str, tips: &[Uuid], samples: usize) -> Vec<Durat
         let q = json!({"query": "query($id: String!) { lineage(of: $id) { nodeCount edges { from to kind } } }",
                        "variables": {"id": tips[i % tips.len()].to_string()}});
         let t = Instant::now();
-        let body: serde_json::Value =
-            client.post(format!("{base}/graphql")).json(&q).send().await.expect("send").json().await.expect("json");
+        let body = send_json(client.post(format!("{base}/graphql")).json(&q)).await;
         times.push(t.elapsed());
         assert!(body["data"]["lineage"]["nodeCount"].as_u64().unwrap_or(0) > 0, "{body}");
     }
@@ -595,16 +591,13 @@ async fn registrations(base: &str, key: &str, license: &str, datasets: &[Uuid], 
                     "trainingRun": {"id": format!("r{i}"), "startedAt": "2024-01-01T00:00:00Z", "endedAt": "2024-01-02T00:00:00Z"},
                     "license": license,
                     "trainingData": [{"dataset": datasets[i % 50], "role": "PRETRAIN"}, {"dataset": datasets[(i + 7) % 50], "role": "EVAL"}]});
-                let body: serde_json::Value = client
-                    .post(format!("{base}/graphql"))
-                    .bearer_auth(&key)
-                    .json(&json!({"query": "mutation($i: ModelVersionInput!) { registerModelVersion(input: $i) { id } }", "variables": {"i": input}}))
-                    .send()
-                    .await
-                    .expect("send")
-                    .json()
-                    .await
-                    .expect("json");
+                let body = send_json(
+                    client
+                        .post(format!("{base}/graphql"))
+                        .bearer_auth(&key)
+                        .json(&json!({"query": "mutation($i: ModelVersionInput!) { registerModelVersion(input: $i) { id } }", "variables": {"i": input}})),
+                )
+                .await;
                 assert!(body.get("errors").is_none(), "{body}");
             }
         }));
