@@ -282,7 +282,7 @@ impl Registry {
         circuit_file::Entity::insert(circuit_file::ActiveModel::from(files).reset_all())
             .exec_without_returning(&txn)
             .await?;
-        self.seal(&txn, RecordKind::Circuit, id, &row.digest, Some(cert)).await?;
+        super::seal::store(&txn, RecordKind::Circuit, id, &row.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(row)
     }

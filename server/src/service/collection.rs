@@ -280,7 +280,7 @@ impl Registry {
             .exec_without_returning(&txn)
             .await
             .map_err(|e| map_unique(e, || format!("a collection at {} is already recorded", row.address)))?;
-        self.seal(&txn, RecordKind::Collection, id, &row.digest, Some(cert)).await?;
+        super::seal::store(&txn, RecordKind::Collection, id, &row.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(row)
     }

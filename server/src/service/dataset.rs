@@ -89,7 +89,7 @@ impl Registry {
             });
             dataset_derivation::Entity::insert_many(edges).exec_without_returning(&txn).await?;
         }
-        self.seal(&txn, RecordKind::Dataset, id, &model.digest, Some(cert)).await?;
+        super::seal::store(&txn, RecordKind::Dataset, id, &model.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(model)
     }

@@ -55,7 +55,7 @@ impl Registry {
             .exec_without_returning(&txn)
             .await
             .map_err(|e| map_unique(e, || format!("a licence named {:?} is already registered", input.name)))?;
-        self.seal(&txn, RecordKind::License, id, &model.digest, Some(cert)).await?;
+        super::seal::store(&txn, RecordKind::License, id, &model.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(model)
     }

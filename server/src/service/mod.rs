@@ -14,6 +14,7 @@ pub mod as_of;
 mod circuit;
 pub mod collection;
 mod dataset;
+mod group_commit;
 pub mod impact;
 mod license;
 pub mod lineage;
@@ -33,6 +34,16 @@ pub mod token;
 pub use reads::StatusRow;
 pub use search::SearchHit;
 
+/// See [`Registry::begin_write`].
+async fn begin_immediate(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    db.begin_with_options(options).await
+}
+
 /// Handle to the registry: a database pool and the compiled payload validators. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Registry {
@@ -45,6 +56,8 @@ pub struct Registry {
     /// The status map at the largest size asked for so far, extended as the log grows
     /// (`log_tree::with_status_map`).
     status_cache: Arc<tokio::sync::Mutex<log_tree::StatusCache>>,
+    /// The queue of writes committed together on SQLite (`group_commit`).
+    committer: Arc<group_commit::Committer>,
 }
 
 impl Registry {
@@ -59,6 +72,7 @@ impl Registry {
             chain: None,
             beacon: None,
             status_cache: Arc::default(),
+            committer: Arc::default(),
         })
     }
 
@@ -94,12 +108,7 @@ impl Registry {
     /// wait for a concurrent writer (SQLite answers "database is locked" at once instead of
     /// using the busy timeout), so every write transaction starts this way.
     pub(crate) async fn begin_write(&self) -> AppResult<sea_orm::DatabaseTransaction> {
-        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-        let options = TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        };
-        Ok(self.db.begin_with_options(options).await?)
+        Ok(begin_immediate(&self.db).await?)
     }
 
     /// A transaction that only reads, and sees one state of the database throughout: on

@@ -7,7 +7,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::seal::{dataset_ingredients, digest_bytes, ingredient};
+use super::seal::{self, dataset_ingredients, digest_bytes, ingredient};
 use super::{Registry, envelope, license_payload, now, parse_id, parse_time, record_claim};
 use crate::error::{AppError, AppResult, map_unique};
 use crate::payload::{ModelVersionInput, ParentRelation};
@@ -108,7 +108,7 @@ impl Registry {
         };
         let terms = license_payload(&license_row)?;
 
-        let duplicate = || format!("model {:?} already has a version {:?}", input.model, input.version_label);
+        let duplicate = format!("model {:?} already has a version {:?}", input.model, input.version_label);
         let at = now();
         let id = Uuid::now_v7();
         let record = envelope(RecordKind::ModelVersion, id, at, &payload)?;
@@ -124,35 +124,9 @@ impl Registry {
             ingredients,
         };
         let cert = self.issue_certificate(RecordKind::ModelVersion, id, &request)?;
-        // The model's row, made with its first version. Models are never removed, so one read
-        // before the transaction finds a known model without holding the write lock; a new one
-        // is made inside (a concurrent first version on PostgreSQL makes it too: then the
-        // insert does nothing and the second read finds it).
-        let find_model = model::Entity::find().filter(model::Column::Name.eq(&input.model));
-        let known_model = find_model.clone().one(&self.db).await?.map(|m| m.id);
-        let txn = self.begin_write().await?;
-        let model_id = match known_model {
-            Some(id) => id,
-            None => {
-                let new_model = model::Model { id: Uuid::now_v7(), name: input.model.clone(), created_at: at };
-                match model::Entity::insert(model::ActiveModel::from(new_model).reset_all())
-                    .on_conflict(OnConflict::column(model::Column::Name).do_nothing().to_owned())
-                    .exec_without_returning(&txn)
-                    .await
-                {
-                    Ok(_) | Err(DbErr::RecordNotInserted) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                find_model
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| AppError::Internal(format!("model {:?} vanished", input.model)))?
-                    .id
-            }
-        };
         let version = model_version::Model {
             id,
-            model_id,
+            model_id: Uuid::nil(),
             version_label: input.version_label.clone(),
             weights_sha256: input.weights_sha256.clone(),
             architecture: input.architecture.clone(),
@@ -163,35 +137,69 @@ impl Registry {
             canonical: record.bytes,
             created_at: at,
         };
-        // `(model, versionLabel)` is unique in the table: a taken label fails the insert, and the
-        // existing version is then read outside the failed transaction.
-        if let Err(e) = model_version::Entity::insert(model_version::ActiveModel::from(version.clone()).reset_all())
-            .exec_without_returning(&txn)
-            .await
-        {
-            let err = map_unique(e, duplicate);
-            drop(txn);
-            return Err(match err {
-                AppError::Conflict { message, .. } => AppError::Conflict {
-                    message,
-                    existing_id: self.version_labelled(model_id, &input.version_label).await?.map(|id| id.to_string()),
-                },
-                other => other,
-            });
-        }
-        if !inputs.is_empty() {
-            let rows = inputs.iter().map(|(dataset_id, role)| {
-                training_input::ActiveModel::from(training_input::Model {
-                    model_version_id: id,
-                    dataset_id: *dataset_id,
-                    role: role.as_str().to_owned(),
+        // The model's row, made with its first version. Models are never removed, so one read
+        // before the write finds a known model without holding the write lock; a new one is
+        // made inside (a concurrent first version on PostgreSQL makes it too: then the insert
+        // does nothing and the second read finds it).
+        let find_model = model::Entity::find().filter(model::Column::Name.eq(&input.model));
+        let known_model = find_model.clone().one(&self.db).await?.map(|m| m.id);
+        let model_name = input.model.clone();
+        let find_in_write = find_model.clone();
+        let written = self
+            .write(move |txn| {
+                Box::pin(async move {
+                    let mut version = version;
+                    version.model_id = match known_model {
+                        Some(id) => id,
+                        None => {
+                            let new_model =
+                                model::Model { id: Uuid::now_v7(), name: model_name.clone(), created_at: at };
+                            match model::Entity::insert(model::ActiveModel::from(new_model).reset_all())
+                                .on_conflict(OnConflict::column(model::Column::Name).do_nothing().to_owned())
+                                .exec_without_returning(txn)
+                                .await
+                            {
+                                Ok(_) | Err(DbErr::RecordNotInserted) => {}
+                                Err(e) => return Err(e.into()),
+                            }
+                            find_in_write
+                                .one(txn)
+                                .await?
+                                .ok_or_else(|| AppError::Internal(format!("model {model_name:?} vanished")))?
+                                .id
+                        }
+                    };
+                    // `(model, versionLabel)` is unique in the table: a taken label fails the
+                    // insert (the existing version is read after the write is undone).
+                    model_version::Entity::insert(model_version::ActiveModel::from(version.clone()).reset_all())
+                        .exec_without_returning(txn)
+                        .await
+                        .map_err(|e| map_unique(e, || duplicate))?;
+                    if !inputs.is_empty() {
+                        let rows = inputs.iter().map(|(dataset_id, role)| {
+                            training_input::ActiveModel::from(training_input::Model {
+                                model_version_id: id,
+                                dataset_id: *dataset_id,
+                                role: role.as_str().to_owned(),
+                            })
+                            .reset_all()
+                        });
+                        training_input::Entity::insert_many(rows).exec_without_returning(txn).await?;
+                    }
+                    seal::store(txn, RecordKind::ModelVersion, id, &version.digest, Some(cert)).await?;
+                    Ok(version)
                 })
-                .reset_all()
-            });
-            training_input::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+            })
+            .await;
+        match written {
+            Err(AppError::Conflict { message, existing_id: None }) => {
+                let existing = match find_model.one(&self.db).await? {
+                    Some(m) => self.version_labelled(m.id, &input.version_label).await?,
+                    None => None,
+                };
+                Err(AppError::Conflict { message, existing_id: existing.map(|id| id.to_string()) })
+            }
+            other => other,
         }
-        self.seal(&txn, RecordKind::ModelVersion, id, &version.digest, Some(cert)).await?;
-        txn.commit().await?;
-        Ok(version)
     }
 }

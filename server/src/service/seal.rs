@@ -179,7 +179,7 @@ impl Registry {
 
     /// Signs the birth certificate `request` describes for record `kind`/`id`. CPU work only,
     /// done before the record's transaction opens so the database's write lock is not held
-    /// while signing; [`seal`](Self::seal) stores it with the record.
+    /// while signing; [`store`] stores it with the record.
     pub(crate) fn issue_certificate(
         &self,
         kind: RecordKind,
@@ -218,38 +218,37 @@ impl Registry {
         })?;
         signing.identity()
     }
+}
 
-    /// Stores record `kind`/`id`'s certificate (when it has one) and appends its log entry,
-    /// inside `txn`. Any failure fails the caller's transaction: no record without its
-    /// certificate and log entry, and neither without the record.
-    pub(crate) async fn seal(
-        &self,
-        txn: &impl ConnectionTrait,
-        kind: RecordKind,
-        id: Uuid,
-        record_digest: &str,
-        cert: Option<certificate::Model>,
-    ) -> AppResult<Option<certificate::Model>> {
-        if let Some(row) = &cert {
-            certificate::Entity::insert(certificate::ActiveModel::from(row.clone()).reset_all())
-                .exec_without_returning(txn)
-                .await?;
-        }
-        let certificate_digest = cert.as_ref().map_or(NO_CERTIFICATE, |c| c.digest.as_str());
-        let leaf =
-            provreg_anchor::log_leaf(kind.as_str(), &digest_bytes(record_digest)?, &digest_bytes(certificate_digest)?);
-        let entry = log_entry::Model {
-            id: Uuid::now_v7(),
-            seq: None,
-            record_kind: kind.as_str().to_owned(),
-            record_id: id,
-            record_digest: record_digest.to_owned(),
-            certificate_digest: certificate_digest.to_owned(),
-            leaf: hex::encode(leaf),
-            anchor_id: None,
-            created_at: now(),
-        };
-        log_entry::Entity::insert(log_entry::ActiveModel::from(entry).reset_all()).exec_without_returning(txn).await?;
-        Ok(cert)
+/// Stores record `kind`/`id`'s certificate (when it has one) and appends its log entry,
+/// inside `txn`. Any failure fails the caller's transaction: no record without its
+/// certificate and log entry, and neither without the record.
+pub(crate) async fn store(
+    txn: &impl ConnectionTrait,
+    kind: RecordKind,
+    id: Uuid,
+    record_digest: &str,
+    cert: Option<certificate::Model>,
+) -> AppResult<Option<certificate::Model>> {
+    if let Some(row) = &cert {
+        certificate::Entity::insert(certificate::ActiveModel::from(row.clone()).reset_all())
+            .exec_without_returning(txn)
+            .await?;
     }
+    let certificate_digest = cert.as_ref().map_or(NO_CERTIFICATE, |c| c.digest.as_str());
+    let leaf =
+        provreg_anchor::log_leaf(kind.as_str(), &digest_bytes(record_digest)?, &digest_bytes(certificate_digest)?);
+    let entry = log_entry::Model {
+        id: Uuid::now_v7(),
+        seq: None,
+        record_kind: kind.as_str().to_owned(),
+        record_id: id,
+        record_digest: record_digest.to_owned(),
+        certificate_digest: certificate_digest.to_owned(),
+        leaf: hex::encode(leaf),
+        anchor_id: None,
+        created_at: now(),
+    };
+    log_entry::Entity::insert(log_entry::ActiveModel::from(entry).reset_all()).exec_without_returning(txn).await?;
+    Ok(cert)
 }

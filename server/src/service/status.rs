@@ -132,7 +132,7 @@ impl Registry {
             SubjectKind::ModelVersion => NodeRef::ModelVersion(subject),
         };
         affected::record_status_change(&txn, start, &event).await?;
-        self.seal(&txn, RecordKind::StatusEvent, id, &event.digest, None).await?;
+        super::seal::store(&txn, RecordKind::StatusEvent, id, &event.digest, None).await?;
         txn.commit().await?;
         Ok(event)
     }

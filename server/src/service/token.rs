@@ -305,7 +305,7 @@ impl Registry {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        self.seal(&txn, RecordKind::Token, id, &row.digest, Some(cert)).await?;
+        super::seal::store(&txn, RecordKind::Token, id, &row.digest, Some(cert)).await?;
         txn.commit().await?;
         Ok(row)
     }

@@ -3,7 +3,12 @@ use serde_json::json;
 use crate::helpers::{REGISTER_DATASET, REGISTER_VERSION, TestApp, code, dataset_input, version_input};
 use crate::on_both;
 
-on_both!(records_round_trip_with_canonical_digests, status_changes_are_events, natural_keys_conflict);
+on_both!(
+    records_round_trip_with_canonical_digests,
+    status_changes_are_events,
+    natural_keys_conflict,
+    concurrent_registrations_are_each_whole
+);
 
 async fn records_round_trip_with_canonical_digests(app: TestApp) {
     let lic = app.license("Open", "ALLOWED").await;
@@ -97,4 +102,50 @@ async fn natural_keys_conflict(app: TestApp) {
         .gql(crate::helpers::REGISTER_LICENSE, json!({"input": crate::helpers::license_input("Open", "ALLOWED")}))
         .await;
     assert_eq!(code(&dup), "CONFLICT");
+}
+
+/// Registrations sent at once (on SQLite they are committed together, each in a savepoint):
+/// a new model's 12 labels, each sent twice. Every label is stored once, its twin is a
+/// CONFLICT naming it, and nothing of the refused ones is left behind.
+async fn concurrent_registrations_are_each_whole(app: TestApp) {
+    let lic = app.license("Open", "ALLOWED").await;
+    let ds = app.dataset("d", &lic, &[]).await;
+    let client = reqwest::Client::new();
+    let sends: Vec<_> = (0..24)
+        .map(|i| {
+            let input = version_input("burst", &format!("v{}", i % 12), &lic, None, &[(&ds, "PRETRAIN")]);
+            let request = client
+                .post(app.url("/graphql"))
+                .bearer_auth(&app.registrar)
+                .json(&json!({"query": REGISTER_VERSION, "variables": {"input": input}}));
+            tokio::spawn(
+                async move { request.send().await.expect("sent").json::<serde_json::Value>().await.expect("JSON") },
+            )
+        })
+        .collect();
+    let mut stored = std::collections::HashMap::new();
+    let mut refused = Vec::new();
+    for (i, send) in sends.into_iter().enumerate() {
+        let body = send.await.expect("request task");
+        let label = format!("v{}", i % 12);
+        match body["data"]["registerModelVersion"]["id"].as_str() {
+            Some(id) => assert!(stored.insert(label, id.to_owned()).is_none(), "a label stored twice: {body:#}"),
+            None => {
+                assert_eq!(code(&body), "CONFLICT", "{body:#}");
+                refused.push((label, body["errors"][0]["extensions"]["existingId"].as_str().map(str::to_owned)));
+            }
+        }
+    }
+    assert_eq!(stored.len(), 12);
+    assert_eq!(refused.len(), 12);
+    for (label, existing) in refused {
+        assert_eq!(existing.as_ref(), stored.get(&label), "the CONFLICT for {label} names the stored version");
+    }
+    assert_eq!(app.count("models").await, 1);
+    assert_eq!(app.count("model_versions").await, 12);
+    assert_eq!(app.count("training_inputs").await, 12);
+    let sealed = |table: &str| format!("{table} WHERE subject_id IN (SELECT id FROM model_versions)");
+    assert_eq!(app.count(&sealed("certificates")).await, 12);
+    assert_eq!(app.count("log_entries WHERE record_kind = 'modelVersion'").await, 12);
+    assert_eq!(app.count("certificates").await, app.count("log_entries").await, "one certificate per log entry");
 }

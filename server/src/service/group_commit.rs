@@ -1,0 +1,224 @@
+//! Group commit on SQLite: registrations that arrive while another is being written share one
+//! write transaction, each inside a savepoint of its own.
+//!
+//! SQLite lets one connection write at a time, and each COMMIT writes the pages it changed to
+//! the write-ahead log. Registrations arriving together (16 clients, say) used to take turns at
+//! the write lock, waiting in SQLite's busy handler, which sleeps in steps of milliseconds, and
+//! each wrote its own copies of the same index pages. Here one task, the committer, does every
+//! batched write: it opens a transaction (`BEGIN IMMEDIATE`), runs the waiting writes one after
+//! another, each between `SAVEPOINT` and `RELEASE` (or `ROLLBACK TO` when it fails, which
+//! undoes that write alone), and commits once. Each caller hears its answer only after that
+//! COMMIT: a registration reported stored is stored, and one that failed left nothing behind.
+//! If the COMMIT fails, every write of the batch fails with it.
+//!
+//! On PostgreSQL, whose transactions run side by side, a write runs in a transaction of its
+//! own, as before.
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Registry;
+use crate::error::{AppError, AppResult};
+
+/// Most writes in one transaction: bounds how long the write lock is held and how much one
+/// failed COMMIT takes with it.
+const MAX_BATCH: usize = 64;
+
+/// A boxed future that may borrow the transaction it writes in.
+pub(crate) type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 't>>;
+
+/// One write: `work` runs it inside a savepoint and says whether it succeeded; `deliver`
+/// tells its caller how it ended once the batch's COMMIT is known (or that it never ran).
+struct Job {
+    work: Work,
+    deliver: Box<dyn FnOnce(Result<(), String>) + Send>,
+}
+
+/// A job's write; true when it succeeded.
+type Work = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> Pin<Box<dyn Future<Output = bool> + Send + 't>> + Send>;
+
+/// Boxes `f` as a [`Work`] (naming the bound lets the closure borrow any transaction).
+fn work_of<F>(f: F) -> Work
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Pin<Box<dyn Future<Output = bool> + Send + 't>> + Send + 'static,
+{
+    Box::new(f)
+}
+
+/// The committer's queue, started on first use (and again if it stopped).
+#[derive(Debug, Default)]
+pub(crate) struct Committer(Mutex<Option<mpsc::UnboundedSender<Job>>>);
+
+impl Committer {
+    fn queue(&self, db: &DatabaseConnection) -> AppResult<mpsc::UnboundedSender<Job>> {
+        let mut slot = self.0.lock().map_err(|_| AppError::Internal("write queue poisoned".into()))?;
+        if let Some(tx) = slot.as_ref().filter(|tx| !tx.is_closed()) {
+            return Ok(tx.clone());
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(db.clone(), rx));
+        *slot = Some(tx.clone());
+        Ok(tx)
+    }
+}
+
+/// Runs batches until every sender is gone.
+async fn run(db: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let txn = match super::begin_immediate(&db).await {
+            Ok(txn) => txn,
+            Err(e) => {
+                (first.deliver)(Err(format!("opening the write transaction: {e}")));
+                continue;
+            }
+        };
+        let mut ran = Vec::new();
+        let mut broken = None;
+        let mut next = Some(first);
+        while let Some(Job { work, deliver }) = next.take() {
+            ran.push(deliver);
+            let savepoint = match txn.begin().await {
+                Ok(savepoint) => savepoint,
+                Err(e) => {
+                    broken = Some(format!("opening a savepoint: {e}"));
+                    break;
+                }
+            };
+            let ok = work(&savepoint).await;
+            let closed = if ok { savepoint.commit().await } else { savepoint.rollback().await };
+            if let Err(e) = closed {
+                broken = Some(format!("closing a savepoint: {e}"));
+                break;
+            }
+            if ran.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        let outcome = match broken {
+            Some(reason) => {
+                drop(txn);
+                Err(reason)
+            }
+            None => txn.commit().await.map_err(|e| format!("committing: {e}")),
+        };
+        for deliver in ran {
+            deliver(outcome.clone());
+        }
+    }
+}
+
+impl Registry {
+    /// Runs `work` in a write transaction and answers once it is committed. On SQLite the
+    /// transaction may be shared with other writes (see the module's documentation), each in a
+    /// savepoint: `work` must do all its writing through the transaction it is given, and when
+    /// it fails everything it wrote is undone.
+    pub(crate) async fn write<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: for<'t> FnOnce(&'t DatabaseTransaction) -> WriteFuture<'t, T> + Send + 'static,
+    {
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            let txn = self.begin_write().await?;
+            let value = work(&txn).await?;
+            txn.commit().await?;
+            return Ok(value);
+        }
+        let (tell, answer) = oneshot::channel::<AppResult<T>>();
+        let slot: Arc<Mutex<Option<AppResult<T>>>> = Arc::default();
+        let filled = Arc::clone(&slot);
+        let job = Job {
+            work: work_of(move |txn: &DatabaseTransaction| {
+                Box::pin(async move {
+                    let result = work(txn).await;
+                    let ok = result.is_ok();
+                    if let Ok(mut slot) = filled.lock() {
+                        *slot = Some(result);
+                    }
+                    ok
+                })
+            }),
+            deliver: Box::new(move |committed| {
+                let result = slot.lock().ok().and_then(|mut s| s.take());
+                let _ = tell.send(match (result, committed) {
+                    (Some(Err(e)), _) => Err(e),
+                    (Some(Ok(value)), Ok(())) => Ok(value),
+                    (Some(Ok(_)), Err(reason)) | (None, Err(reason)) => {
+                        Err(AppError::Internal(format!("the write was not stored: {reason}")))
+                    }
+                    (None, Ok(())) => Err(AppError::Internal("the write did not run".into())),
+                });
+            }),
+        };
+        let queue = self.committer.queue(&self.db)?;
+        queue.send(job).map_err(|_| AppError::Internal("the write queue has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Internal("the write was abandoned: its transaction was not committed".into()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use provreg_entities::model;
+    use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder};
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// A write that adds model `name`, then fails when `fail` is set.
+    async fn add_model(registry: &Registry, name: &'static str, fail: bool) -> AppResult<Uuid> {
+        registry
+            .write(move |txn| {
+                Box::pin(async move {
+                    let row = model::Model { id: Uuid::now_v7(), name: name.into(), created_at: crate::service::now() };
+                    let id = model::ActiveModel::from(row).reset_all().insert(txn).await?.id;
+                    if fail {
+                        return Err(AppError::Conflict {
+                            message: format!("{name} fails after writing"),
+                            existing_id: None,
+                        });
+                    }
+                    Ok(id)
+                })
+            })
+            .await
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn writes_batched_together_commit_alone_and_fail_alone() {
+        let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let registry = Registry::new(db).unwrap();
+        // On one thread every write below is queued before the committer first runs, so all
+        // five share one transaction.
+        let (a, b, c, d, e) = tokio::join!(
+            add_model(&registry, "a", false),
+            add_model(&registry, "b", true),
+            add_model(&registry, "c", false),
+            add_model(&registry, "d", true),
+            add_model(&registry, "e", false),
+        );
+        assert!(
+            matches!(b, Err(AppError::Conflict { ref message, .. }) if message == "b fails after writing"),
+            "{b:?}"
+        );
+        assert!(d.is_err(), "{d:?}");
+        let stored: Vec<(Uuid, String)> = model::Entity::find()
+            .order_by_asc(model::Column::Name)
+            .all(&registry.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.id, m.name))
+            .collect();
+        let want = vec![(a.unwrap(), "a".to_owned()), (c.unwrap(), "c".to_owned()), (e.unwrap(), "e".to_owned())];
+        assert_eq!(stored, want, "the failed writes leave nothing; their neighbours are all stored");
+
+        // A later write, after the batch, is committed on its own.
+        let f = add_model(&registry, "f", false).await.unwrap();
+        assert!(model::Entity::find_by_id(f).one(&registry.db).await.unwrap().is_some());
+    }
+}
