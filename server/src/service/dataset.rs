@@ -77,20 +77,24 @@ impl Registry {
             ingredients,
         };
         let cert = self.issue_certificate(RecordKind::Dataset, id, &request)?;
-        let txn = self.begin_write().await?;
-        dataset::Entity::insert(dataset::ActiveModel::from(model.clone()).reset_all())
-            .exec_without_returning(&txn)
-            .await
-            .map_err(|e| map_unique(e, duplicate))?;
-        if !sources.is_empty() {
-            let edges = sources.iter().map(|&source_id| {
-                dataset_derivation::ActiveModel::from(dataset_derivation::Model { dataset_id: id, source_id })
-                    .reset_all()
-            });
-            dataset_derivation::Entity::insert_many(edges).exec_without_returning(&txn).await?;
-        }
-        super::seal::store(&txn, RecordKind::Dataset, id, &model.digest, Some(cert)).await?;
-        txn.commit().await?;
-        Ok(model)
+        let taken = duplicate();
+        self.write(move |txn| {
+            Box::pin(async move {
+                dataset::Entity::insert(dataset::ActiveModel::from(model.clone()).reset_all())
+                    .exec_without_returning(txn)
+                    .await
+                    .map_err(|e| map_unique(e, || taken))?;
+                if !sources.is_empty() {
+                    let edges = sources.iter().map(|&source_id| {
+                        dataset_derivation::ActiveModel::from(dataset_derivation::Model { dataset_id: id, source_id })
+                            .reset_all()
+                    });
+                    dataset_derivation::Entity::insert_many(edges).exec_without_returning(txn).await?;
+                }
+                super::seal::store(txn, RecordKind::Dataset, id, &model.digest, Some(cert)).await?;
+                Ok(model)
+            })
+        })
+        .await
     }
 }

@@ -1,5 +1,5 @@
-//! Group commit on SQLite: registrations that arrive while another is being written share one
-//! write transaction, each inside a savepoint of its own.
+//! Group commit on SQLite: registrations (licences, datasets, model versions) that arrive while
+//! another is being written share one write transaction, each inside a savepoint of its own.
 //!
 //! SQLite lets one connection write at a time, and each COMMIT writes the pages it changed to
 //! the write-ahead log. Registrations arriving together (16 clients, say) used to take turns at

@@ -50,13 +50,17 @@ impl Registry {
             created_at: at,
         };
         let cert = self.issue_certificate(RecordKind::License, id, &request)?;
-        let txn = self.begin_write().await?;
-        license::Entity::insert(license::ActiveModel::from(model.clone()).reset_all())
-            .exec_without_returning(&txn)
-            .await
-            .map_err(|e| map_unique(e, || format!("a licence named {:?} is already registered", input.name)))?;
-        super::seal::store(&txn, RecordKind::License, id, &model.digest, Some(cert)).await?;
-        txn.commit().await?;
-        Ok(model)
+        let taken = format!("a licence named {:?} is already registered", input.name);
+        self.write(move |txn| {
+            Box::pin(async move {
+                license::Entity::insert(license::ActiveModel::from(model.clone()).reset_all())
+                    .exec_without_returning(txn)
+                    .await
+                    .map_err(|e| map_unique(e, || taken))?;
+                super::seal::store(txn, RecordKind::License, id, &model.digest, Some(cert)).await?;
+                Ok(model)
+            })
+        })
+        .await
     }
 }
