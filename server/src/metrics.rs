@@ -60,6 +60,7 @@ pub struct Metrics {
     anchors_lost: Counter,
     anchoring_lag: Gauge<f64, AtomicU64>,
     unanchored_entries: Gauge,
+    write_batches: Histogram,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -128,6 +129,12 @@ impl Metrics {
         );
         let unanchored_entries = Gauge::default();
         registry.register("unbatched_log_entries", "Log entries not yet in any batch", unanchored_entries.clone());
+        let write_batches = Histogram::new(exponential_buckets(1.0, 2.0, 7));
+        registry.register(
+            "write_batch_size",
+            "Registrations written in one shared transaction (group commit, SQLite only)",
+            write_batches.clone(),
+        );
         Self {
             registry,
             operations,
@@ -139,7 +146,13 @@ impl Metrics {
             anchors_lost,
             anchoring_lag,
             unanchored_entries,
+            write_batches,
         }
+    }
+
+    /// Records one group-commit transaction of `size` registrations.
+    pub fn write_batch(&self, size: usize) {
+        self.write_batches.observe(size as f64);
     }
 
     /// Counts an HTTP answer of `path` with `status`.

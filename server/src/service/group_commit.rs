@@ -104,6 +104,7 @@ async fn run(db: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Job>) {
             }
             None => txn.commit().await.map_err(|e| format!("committing: {e}")),
         };
+        crate::metrics::metrics().write_batch(ran.len());
         for deliver in ran {
             deliver(outcome.clone());
         }
