@@ -9,7 +9,8 @@
 //! another, each between `SAVEPOINT` and `RELEASE` (or `ROLLBACK TO` when it fails, which
 //! undoes that write alone), and commits once. Each caller hears its answer only after that
 //! COMMIT: a registration reported stored is stored, and one that failed left nothing behind.
-//! If the COMMIT fails, every write of the batch fails with it.
+//! If the COMMIT fails, every write of the batch fails with it. A write whose caller has gone
+//! (its request dropped) before its turn is not made.
 //!
 //! On PostgreSQL, whose transactions run side by side, a write runs in a transaction of its
 //! own, as before.
@@ -35,6 +36,13 @@ pub(crate) type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = AppResult<T>> +
 struct Job {
     work: Work,
     deliver: Box<dyn FnOnce(Result<(), String>) + Send>,
+}
+
+/// What the two halves of a queued write share: the caller's answer channel, until the
+/// caller is answered, and the write's result.
+struct Shared<T> {
+    tell: Option<oneshot::Sender<AppResult<T>>>,
+    result: Option<AppResult<T>>,
 }
 
 /// A job's write; true when it succeeded.
@@ -128,21 +136,30 @@ impl Registry {
             return Ok(value);
         }
         let (tell, answer) = oneshot::channel::<AppResult<T>>();
-        let slot: Arc<Mutex<Option<AppResult<T>>>> = Arc::default();
-        let filled = Arc::clone(&slot);
+        let shared = Arc::new(Mutex::new(Shared { tell: Some(tell), result: None }));
+        let filled = Arc::clone(&shared);
         let job = Job {
             work: work_of(move |txn: &DatabaseTransaction| {
                 Box::pin(async move {
+                    // A caller that gave up (its request dropped) before its turn gets nothing
+                    // written, as when a request ends before its transaction begins.
+                    let waited = filled.lock().is_ok_and(|s| s.tell.as_ref().is_some_and(|t| !t.is_closed()));
+                    if !waited {
+                        return false;
+                    }
                     let result = work(txn).await;
                     let ok = result.is_ok();
-                    if let Ok(mut slot) = filled.lock() {
-                        *slot = Some(result);
+                    if let Ok(mut shared) = filled.lock() {
+                        shared.result = Some(result);
                     }
                     ok
                 })
             }),
             deliver: Box::new(move |committed| {
-                let result = slot.lock().ok().and_then(|mut s| s.take());
+                let Some((tell, result)) = shared.lock().ok().and_then(|mut s| Some((s.tell.take()?, s.result.take())))
+                else {
+                    return;
+                };
                 let _ = tell.send(match (result, committed) {
                     (Some(Err(e)), _) => Err(e),
                     (Some(Ok(value)), Ok(())) => Ok(value),
@@ -189,7 +206,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn writes_batched_together_commit_alone_and_fail_alone() {
+    async fn batched_writes_fail_alone_and_writes_of_gone_callers_are_not_made() {
         let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
         crate::db::migrate(&db).await.unwrap();
         let registry = Registry::new(db).unwrap();
@@ -218,8 +235,20 @@ mod tests {
         let want = vec![(a.unwrap(), "a".to_owned()), (c.unwrap(), "c".to_owned()), (e.unwrap(), "e".to_owned())];
         assert_eq!(stored, want, "the failed writes leave nothing; their neighbours are all stored");
 
+        // A write whose caller is gone before its turn is not made.
+        let mut gone = Box::pin(add_model(&registry, "gone", false));
+        std::future::poll_fn(|cx| {
+            assert!(gone.as_mut().poll(cx).is_pending(), "queued, not yet written");
+            std::task::Poll::Ready(())
+        })
+        .await;
+        drop(gone);
         // A later write, after the batch, is committed on its own.
         let f = add_model(&registry, "f", false).await.unwrap();
         assert!(model::Entity::find_by_id(f).one(&registry.db).await.unwrap().is_some());
+        let names: Vec<String> =
+            model::Entity::find().all(&registry.db).await.unwrap().into_iter().map(|m| m.name).collect();
+        assert!(!names.contains(&"gone".to_owned()), "{names:?}");
+        assert!(names.contains(&"f".to_owned()), "{names:?}");
     }
 }
