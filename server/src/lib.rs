@@ -26,15 +26,15 @@ use std::sync::Arc;
 use poem::listener::{Acceptor, Listener, TcpListener};
 
 use crate::config::Config;
+use crate::graphql::{Deps, Limits};
+use crate::http::AppState;
+use crate::service::Registry;
 
 /// Every binary built on this crate (the server, its tests and benchmarks) allocates with
 /// mimalloc: with many threads allocating and freeing small buffers, the system allocator took
 /// about a sixth of a registration's CPU time.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use crate::graphql::{Deps, Limits};
-use crate::http::AppState;
-use crate::service::Registry;
 
 /// The signing identity `config` names (by default the development CA's in `DATA_DIR/ca`).
 pub fn signing(config: &Config) -> Result<service::seal::Signing, error::AppError> {

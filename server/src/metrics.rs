@@ -132,7 +132,7 @@ impl Metrics {
         let write_batches = Histogram::new(exponential_buckets(1.0, 2.0, 7));
         registry.register(
             "write_batch_size",
-            "Registrations written in one shared transaction (group commit, SQLite only)",
+            "Registrations run in one shared transaction (group commit, SQLite only), stored or not",
             write_batches.clone(),
         );
         Self {

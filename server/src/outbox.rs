@@ -322,6 +322,7 @@ impl MetadataOutbox {
     ) -> AppResult<metadata_update::Model> {
         let mut active = row.into_active_model();
         change(&mut active);
+        let _turn = self.registry.write_turn().await;
         Ok(active.update(&self.registry.db).await?)
     }
 

@@ -267,7 +267,7 @@ impl Registry {
             created_at: at,
         };
         let duplicate = || format!("model version {version_id} already has a circuit");
-        let txn = self.begin_write().await?;
+        let (txn, _turn) = self.begin_write().await?;
         circuit::Entity::insert(circuit::ActiveModel::from(row.clone()).reset_all())
             .exec_without_returning(&txn)
             .await

@@ -275,7 +275,7 @@ impl Registry {
             canonical: record.bytes,
             created_at: at,
         };
-        let txn = self.begin_write().await?;
+        let (txn, _turn) = self.begin_write().await?;
         collection::Entity::insert(collection::ActiveModel::from(row.clone()).reset_all())
             .exec_without_returning(&txn)
             .await

@@ -12,8 +12,14 @@
 //! If the COMMIT fails, every write of the batch fails with it. A write whose caller has gone
 //! (its request dropped) before its turn is not made.
 //!
+//! The committer's batches and this process's other SQLite writes (token registrations, status
+//! events, anchoring) take turns at an in-process gate, first come first served
+//! ([`Registry::write_turn`]), not in SQLite's busy handler, which retries after sleeps of up
+//! to 100 ms and so could keep missing the short gaps between back-to-back batches until its
+//! timeout.
+//!
 //! On PostgreSQL, whose transactions run side by side, a write runs in a transaction of its
-//! own, as before.
+//! own, as before, and there is no gate.
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -56,30 +62,45 @@ where
     Box::new(f)
 }
 
-/// The committer's queue, started on first use (and again if it stopped).
+/// The committer's queue, started on first use (and again if it stopped), and the gate every
+/// SQLite writer of this process passes.
 #[derive(Debug, Default)]
-pub(crate) struct Committer(Mutex<Option<mpsc::UnboundedSender<Job>>>);
+pub(crate) struct Committer {
+    queue: Mutex<Option<mpsc::UnboundedSender<Job>>>,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A turn at writing to SQLite, held until the write is committed or undone (see
+/// [`Registry::write_turn`]); empty on PostgreSQL.
+pub(crate) type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 impl Committer {
     fn queue(&self, db: &DatabaseConnection) -> AppResult<mpsc::UnboundedSender<Job>> {
-        let mut slot = self.0.lock().map_err(|_| AppError::Internal("write queue poisoned".into()))?;
+        let mut slot = self.queue.lock().map_err(|_| AppError::Internal("write queue poisoned".into()))?;
         if let Some(tx) = slot.as_ref().filter(|tx| !tx.is_closed()) {
             return Ok(tx.clone());
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(db.clone(), rx));
+        tokio::spawn(run(db.clone(), Arc::clone(&self.gate), rx));
         *slot = Some(tx.clone());
         Ok(tx)
     }
 }
 
 /// Runs batches until every sender is gone.
-async fn run(db: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn run(db: DatabaseConnection, gate: Arc<tokio::sync::Mutex<()>>, mut queue: mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = queue.recv().await {
+        let turn = Arc::clone(&gate).lock_owned().await;
         let txn = match super::begin_immediate(&db).await {
             Ok(txn) => txn,
             Err(e) => {
-                (first.deliver)(Err(format!("opening the write transaction: {e}")));
+                drop(turn);
+                // Everything waiting now would wait for the same lock: all of it fails at once.
+                let reason = format!("opening the write transaction: {e}");
+                (first.deliver)(Err(reason.clone()));
+                while let Ok(job) = queue.try_recv() {
+                    (job.deliver)(Err(reason.clone()));
+                }
                 continue;
             }
         };
@@ -112,6 +133,7 @@ async fn run(db: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Job>) {
             }
             None => txn.commit().await.map_err(|e| format!("committing: {e}")),
         };
+        drop(turn);
         crate::metrics::metrics().write_batch(ran.len());
         for deliver in ran {
             deliver(outcome.clone());
@@ -120,6 +142,18 @@ async fn run(db: DatabaseConnection, mut queue: mpsc::UnboundedReceiver<Job>) {
 }
 
 impl Registry {
+    /// On SQLite, this process's turn to write: the group committer's batches and every other
+    /// write wait here in order of arrival. Hold it until the write is committed or undone, and
+    /// do not ask for another turn (or call [`write`](Self::write)) while holding one. Nothing to
+    /// wait for on PostgreSQL.
+    pub(crate) async fn write_turn(&self) -> WriteTurn {
+        if self.db.get_database_backend() == DbBackend::Sqlite {
+            Some(Arc::clone(&self.committer.gate).lock_owned().await)
+        } else {
+            None
+        }
+    }
+
     /// Runs `work` in a write transaction and answers once it is committed. On SQLite the
     /// transaction may be shared with other writes (see the module's documentation), each in a
     /// savepoint: `work` must do all its writing through the transaction it is given, and when
@@ -130,7 +164,7 @@ impl Registry {
         F: for<'t> FnOnce(&'t DatabaseTransaction) -> WriteFuture<'t, T> + Send + 'static,
     {
         if self.db.get_database_backend() != DbBackend::Sqlite {
-            let txn = self.begin_write().await?;
+            let (txn, _turn) = self.begin_write().await?;
             let value = work(&txn).await?;
             txn.commit().await?;
             return Ok(value);
@@ -161,6 +195,11 @@ impl Registry {
                     return;
                 };
                 let _ = tell.send(match (result, committed) {
+                    // A conflict may have been with a neighbour in the batch that was not stored
+                    // either: the caller is told its write was not stored, and may retry.
+                    (Some(Err(AppError::Conflict { .. })), Err(reason)) => {
+                        Err(AppError::Internal(format!("the write was not stored: {reason}")))
+                    }
                     (Some(Err(e)), _) => Err(e),
                     (Some(Ok(value)), Ok(())) => Ok(value),
                     (Some(Ok(_)), Err(reason)) | (None, Err(reason)) => {
@@ -250,5 +289,26 @@ mod tests {
             model::Entity::find().all(&registry.db).await.unwrap().into_iter().map(|m| m.name).collect();
         assert!(!names.contains(&"gone".to_owned()), "{names:?}");
         assert!(names.contains(&"f".to_owned()), "{names:?}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn batches_wait_for_the_turn_of_another_writer() {
+        let db = crate::db::connect("sqlite::memory:", 1).await.unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let registry = Registry::new(db).unwrap();
+        let turn = registry.write_turn().await;
+        let mut queued = Box::pin(add_model(&registry, "queued", false));
+        for _ in 0..20 {
+            std::future::poll_fn(|cx| {
+                assert!(queued.as_mut().poll(cx).is_pending(), "written while another writer had the turn");
+                std::task::Poll::Ready(())
+            })
+            .await;
+            // Time for the committer and the database's worker thread to get as far as they can.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        drop(turn);
+        let id = queued.await.unwrap();
+        assert!(model::Entity::find_by_id(id).one(&registry.db).await.unwrap().is_some());
     }
 }

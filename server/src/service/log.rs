@@ -103,7 +103,7 @@ impl Registry {
     /// them the next gap-free sequence numbers and records them as one pending anchor on
     /// `contract`. `None` when nothing is waiting.
     pub async fn cut_batch(&self, chain_id: i64, contract: &str, max_batch: u64) -> AppResult<Option<anchor::Model>> {
-        let txn = self.begin_write().await?;
+        let (txn, _turn) = self.begin_write().await?;
         let backend = txn.get_database_backend();
         let next: Option<i64> = log_entry::Entity::find()
             .select_only()
@@ -170,6 +170,7 @@ impl Registry {
     pub async fn save_anchor(&self, row: anchor::Model) -> AppResult<anchor::Model> {
         let mut active = anchor::ActiveModel::from(row.clone()).reset_all();
         active.id = sea_orm::ActiveValue::Unchanged(row.id);
+        let _turn = self.write_turn().await;
         active.update(&self.db).await?;
         Ok(row)
     }

@@ -164,7 +164,7 @@ impl Registry {
     async fn extend_log_tree_by(&self, upto: u64, chunk: u64) -> AppResult<()> {
         // Read the size first without the write lock: nothing to do is the common case.
         while self.log_tree_size().await? < upto {
-            let txn = self.begin_write().await?;
+            let (txn, _turn) = self.begin_write().await?;
             let have = stored_tree_size(&txn).await?;
             if have >= upto {
                 return Ok(());
@@ -475,6 +475,7 @@ impl Registry {
             head: Some(hex::encode(state.head())),
             block_time: None,
         };
+        let _turn = self.write_turn().await;
         anchor::Entity::insert(anchor::ActiveModel::from(row.clone()).reset_all())
             .exec_without_returning(&self.db)
             .await?;

@@ -107,8 +107,12 @@ impl Registry {
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later cannot
     /// wait for a concurrent writer (SQLite answers "database is locked" at once instead of
     /// using the busy timeout), so every write transaction starts this way.
-    pub(crate) async fn begin_write(&self) -> AppResult<sea_orm::DatabaseTransaction> {
-        Ok(begin_immediate(&self.db).await?)
+    ///
+    /// On SQLite it first waits for this process's turn to write ([`write_turn`](Self::write_turn)),
+    /// returned with the transaction: keep it until the transaction is committed or dropped.
+    pub(crate) async fn begin_write(&self) -> AppResult<(sea_orm::DatabaseTransaction, group_commit::WriteTurn)> {
+        let turn = self.write_turn().await;
+        Ok((begin_immediate(&self.db).await?, turn))
     }
 
     /// A transaction that only reads, and sees one state of the database throughout: on

@@ -1,4 +1,5 @@
-//! Sealing a record inside its own transaction: its C2PA birth certificate and its log entry.
+//! Sealing a record inside the transaction that stores it (or, for a group-committed
+//! registration, its savepoint): its C2PA birth certificate and its log entry.
 //! No record without its certificate and log entry, and neither without the record.
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

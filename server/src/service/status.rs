@@ -90,7 +90,7 @@ impl Registry {
         // orders a record's events) only once it runs, so each sees the change before it:
         // SQLite takes the write lock at `BEGIN IMMEDIATE`; PostgreSQL locks the record's row
         // (`NO KEY UPDATE`, which registrations referring to the record do not wait for).
-        let txn = self.begin_write().await?;
+        let (txn, _turn) = self.begin_write().await?;
         if txn.get_database_backend() == DbBackend::Postgres {
             let sql = format!("SELECT id FROM {} WHERE id = $1 FOR NO KEY UPDATE", kind.table());
             txn.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [subject.into()])).await?;

@@ -290,7 +290,7 @@ impl Registry {
         };
         let duplicate =
             || format!("token {token_id} of contract {contract} on chain {} is already registered", input.chain_id);
-        let txn = self.begin_write().await?;
+        let (txn, _turn) = self.begin_write().await?;
         token::Entity::insert(token::ActiveModel::from(row.clone()).reset_all())
             .exec_without_returning(&txn)
             .await
