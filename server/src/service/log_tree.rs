@@ -163,7 +163,10 @@ impl Registry {
 
     async fn extend_log_tree_by(&self, upto: u64, chunk: u64) -> AppResult<()> {
         // Read the size first without the write lock: nothing to do is the common case.
-        while self.log_tree_size().await? < upto {
+        if self.log_tree_size().await? >= upto {
+            return Ok(());
+        }
+        loop {
             let (txn, _turn) = self.begin_write().await?;
             let have = stored_tree_size(&txn).await?;
             if have >= upto {
@@ -172,7 +175,6 @@ impl Registry {
             extend_chunk(&txn, have, upto.min(have + chunk.max(1))).await?;
             txn.commit().await?;
         }
-        Ok(())
     }
 
     /// The RFC 6962 proof of `entry` in the newest confirmed state's log tree, with that
